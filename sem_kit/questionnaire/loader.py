@@ -1,0 +1,283 @@
+"""Load a questionnaire YAML file, check it whole, and find the built-in ones.
+
+Every problem is a :class:`~sem_kit.errors.QuestionnaireError` whose message
+names the file and the key path, e.g.
+``constructs.WIL.items: expected at least 2 items, found 1``.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from sem_kit.errors import QuestionnaireError
+from sem_kit.questionnaire.model import Questionnaire
+from sem_kit.questionnaire.schema import ID_PATTERN, QuestionnaireModel
+
+BUILTIN_PACKAGE = "sem_kit.builtin_questionnaires"
+DEFAULT_QUESTIONNAIRE = "customer-knowledge-sharing"
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A YAML loader that refuses a key given twice in one mapping (PyYAML keeps the last)."""
+
+
+def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False):
+    seen: dict[Any, yaml.Mark] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                f"duplicate key {key!r} (first given on line {seen[key].line + 1})",
+                key_node.start_mark,
+            )
+        seen[key] = key_node.start_mark
+    return loader.construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping
+)
+
+
+def builtin_names() -> list[str]:
+    """Names of the questionnaires shipped with sem_kit, sorted."""
+    root = resources.files(BUILTIN_PACKAGE)
+    return sorted(p.name[: -len(".yaml")].replace("_", "-") for p in root.iterdir()
+                  if p.name.endswith(".yaml"))
+
+
+def builtin_text(name: str) -> str:
+    """The YAML source of the built-in questionnaire ``name``."""
+    if name not in builtin_names():
+        raise QuestionnaireError(
+            f"no built-in questionnaire named {name!r}; built-in: {', '.join(builtin_names())}"
+        )
+    return resources.files(BUILTIN_PACKAGE).joinpath(name.replace("-", "_") + ".yaml").read_text(
+        encoding="utf-8"
+    )
+
+
+def load_questionnaire(source: str | Path | None = None) -> Questionnaire:
+    """Load and check a questionnaire.
+
+    Parameters
+    ----------
+    source:
+        A path to a YAML file, or the name of a built-in questionnaire
+        (``sem-kit questionnaire list``). ``None`` gives the default,
+        ``customer-knowledge-sharing``.
+
+    Returns
+    -------
+    Questionnaire
+        The checked questionnaire; ``warnings`` lists what is allowed but weak
+        (a construct with fewer than 3 items).
+
+    Raises
+    ------
+    QuestionnaireError
+        The file is missing, not YAML, or breaks the format; the message names
+        the file and key path.
+    """
+    if source is None:
+        source = DEFAULT_QUESTIONNAIRE
+    path = Path(source)
+    if isinstance(source, str) and not path.exists() and source in builtin_names():
+        return parse_questionnaire(builtin_text(source), f"<built-in {source}>")
+    if not path.exists():
+        hint = f"; built-in questionnaires: {', '.join(builtin_names())}"
+        raise QuestionnaireError(f"no such file or built-in questionnaire{hint}", file=source)
+    if path.is_dir():
+        raise QuestionnaireError("is a directory, expected a questionnaire YAML file", file=path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise QuestionnaireError(
+            f"is not UTF-8 text (byte {exc.start}); save the questionnaire as UTF-8", file=path
+        ) from None
+    return parse_questionnaire(text, str(path))
+
+
+def parse_questionnaire(text: str, origin: str = "<string>") -> Questionnaire:
+    """Parse and check questionnaire YAML given as text; ``origin`` names it in errors."""
+    try:
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - SafeLoader subclass
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        what = exc.problem or str(exc)
+        raise QuestionnaireError(f"YAML syntax error at {where}{what}", file=origin) from None
+    except yaml.YAMLError as exc:
+        raise QuestionnaireError(f"YAML syntax error: {exc}", file=origin) from None
+    if not isinstance(data, dict):
+        raise QuestionnaireError(
+            f"expected a mapping with keys format, name, constructs, ...; found {type(data).__name__}",
+            file=origin,
+        )
+    try:
+        model = QuestionnaireModel.model_validate(data)
+    except ValidationError as exc:
+        raise QuestionnaireError(_describe(exc), file=origin) from None
+    warnings = _check(model, origin)
+    return Questionnaire(model=model, origin=origin, warnings=tuple(warnings))
+
+
+def _describe(exc: ValidationError) -> str:
+    lines = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"] if not str(p).startswith("function-"))
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key (check its spelling against the questionnaire format)"
+        elif err["type"] == "missing":
+            msg = "required key is missing"
+        lines.append(f"{loc or '(top level)'}: {msg}")
+    return "; ".join(dict.fromkeys(lines))
+
+
+def _fail(origin: str, key: str, message: str) -> QuestionnaireError:
+    return QuestionnaireError(f"{key}: {message}", file=origin)
+
+
+def _check(m: QuestionnaireModel, origin: str) -> list[str]:
+    """Checks that span several fields; returns warnings, raises on errors."""
+    warnings: list[str] = []
+    if not m.constructs:
+        raise _fail(origin, "constructs", "expected at least one construct")
+    item_owner: dict[str, str] = {}
+    for cid, c in m.constructs.items():
+        key = f"constructs.{cid}"
+        if not ID_PATTERN.match(cid):
+            raise _fail(origin, key, "expected an id of letters, digits, _ or ., starting with a letter")
+        if c.items and c.dimensions:
+            raise _fail(origin, key, "has both items and dimensions; give one or the other")
+        if not c.items and not c.dimensions:
+            raise _fail(
+                origin, key, "has neither items nor dimensions; expected at least 2 items"
+                " or a list of dimensions (a second-order construct)"
+            )
+        if c.items:
+            if len(c.items) < 2:
+                raise _fail(origin, f"{key}.items", f"expected at least 2 items, found {len(c.items)}")
+            if len(c.items) < 3:
+                warnings.append(
+                    f"construct {cid} has only {len(c.items)} items; 3 or more identify it on its own"
+                )
+        for iid, item in c.items.items():
+            ikey = f"{key}.items.{iid}"
+            if not ID_PATTERN.match(str(iid)):
+                raise _fail(origin, ikey, "expected an id of letters, digits, _ or ., starting with a letter")
+            if iid in item_owner:
+                raise _fail(origin, ikey, f"item {iid} is already an item of construct {item_owner[iid]}")
+            if iid in m.constructs:
+                raise _fail(origin, ikey, f"id {iid} is also a construct id; ids must be unique")
+            item_owner[iid] = cid
+            if item.scale is None and m.scale is None and item.reverse:
+                raise _fail(origin, ikey, "reverse: true needs a scale (top-level or the item's own)")
+    dimension_owner: dict[str, str] = {}
+    for cid, c in m.constructs.items():
+        for i, dim in enumerate(c.dimensions):
+            dkey = f"constructs.{cid}.dimensions[{i}]"
+            if dim not in m.constructs:
+                raise _fail(origin, dkey, f"unknown construct {dim!r}; constructs: {', '.join(m.constructs)}")
+            if m.constructs[dim].dimensions:
+                raise _fail(origin, dkey, f"{dim} is itself second-order; only two levels are supported")
+            if dim in dimension_owner:
+                raise _fail(origin, dkey, f"{dim} is already a dimension of {dimension_owner[dim]}")
+            dimension_owner[dim] = cid
+        if c.dimensions and len(c.dimensions) < 2:
+            raise _fail(origin, f"constructs.{cid}.dimensions", "expected at least 2 dimensions")
+    for did in m.demographics:
+        if did in item_owner or did in m.constructs:
+            raise _fail(origin, f"demographics.{did}", f"id {did} is also an item or construct id")
+
+    edges: dict[str, list[str]] = {}
+    seen_paths: dict[tuple[str, str], str] = {}
+    for hid, h in m.hypotheses.items():
+        hkey = f"hypotheses.{hid}.path"
+        for end in (h.source, h.target):
+            if end not in m.constructs:
+                raise _fail(origin, hkey, f"unknown construct {end!r}; constructs: {', '.join(m.constructs)}")
+        if h.source == h.target:
+            raise _fail(origin, hkey, f"a construct cannot cause itself ({h.path})")
+        if (h.source, h.target) in seen_paths:
+            raise _fail(origin, hkey, f"path {h.path} is already hypothesis {seen_paths[h.source, h.target]}")
+        if dimension_owner.get(h.target) or dimension_owner.get(h.source):
+            dim = h.source if h.source in dimension_owner else h.target
+            raise _fail(
+                origin, hkey, f"{dim} is a dimension of {dimension_owner[dim]}; "
+                f"hypothesise paths to or from {dimension_owner[dim]}"
+            )
+        seen_paths[(h.source, h.target)] = hid
+        edges.setdefault(h.source, []).append(h.target)
+    cycle = _find_cycle(edges)
+    if cycle:
+        raise _fail(origin, "hypotheses", "the paths form a cycle " + " -> ".join(cycle)
+                    + "; sem_kit fits recursive models only")
+    for i, chain in enumerate(m.indirect):
+        parts = [p.strip() for p in chain.split("->")]
+        if len(parts) < 3:
+            raise _fail(origin, f"indirect[{i}]", f"expected 'X -> M -> Y', found {chain!r}")
+        for a, b in zip(parts, parts[1:], strict=False):
+            if (a, b) not in seen_paths:
+                raise _fail(origin, f"indirect[{i}]", f"{a} -> {b} is not a hypothesised path")
+    known = set(item_owner) | set(m.constructs)
+    for i, (a, b) in enumerate(m.covariances):
+        for end in (a, b):
+            if end not in known:
+                raise _fail(origin, f"covariances[{i}]", f"unknown item or construct {end!r}")
+        if (a in item_owner) != (b in item_owner):
+            raise _fail(origin, f"covariances[{i}]", "expected two items or two constructs")
+        if a == b:
+            raise _fail(origin, f"covariances[{i}]", "expected two different ids")
+    headers: dict[str, str] = {}
+    for key, header in m.columns.items():
+        if key not in item_owner and key not in m.demographics:
+            raise _fail(origin, f"columns.{key}", "unknown item or demographic id")
+        if header in headers:
+            raise _fail(origin, f"columns.{key}", f"header {header!r} is already given to {headers[header]}")
+        headers[header] = key
+    for key in m.population.loadings:
+        if key not in item_owner and key not in m.constructs:
+            raise _fail(origin, f"population.loadings.{key}", "unknown item")
+    for key in m.population.paths:
+        if tuple(p.strip() for p in key.split("->")) not in seen_paths:
+            raise _fail(origin, f"population.paths.{key}", "not a hypothesised path 'A -> B'")
+    for key in m.population.correlations:
+        parts = [p.strip() for p in key.split("~~")]
+        if len(parts) != 2 or any(p not in m.constructs for p in parts):
+            raise _fail(origin, f"population.correlations.{key}", "expected 'A ~~ B' with construct ids")
+    return warnings
+
+
+def _find_cycle(edges: dict[str, list[str]]) -> list[str] | None:
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in edges.get(node, []):
+            if state.get(nxt) == 1:
+                return stack[stack.index(nxt):] + [nxt]
+            if state.get(nxt) is None:
+                found = visit(nxt)
+                if found:
+                    return found
+        stack.pop()
+        state[node] = 2
+        return None
+
+    for start in list(edges):
+        if state.get(start) is None:
+            found = visit(start)
+            if found:
+                return found
+    return None

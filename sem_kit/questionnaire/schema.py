@@ -1,0 +1,213 @@
+"""The questionnaire format (version 1) as pydantic models.
+
+``../shared/DESIGN.md`` fixes the format; this module checks each field's
+shape, and :mod:`sem_kit.questionnaire.loader` checks what spans several
+fields (unknown constructs, duplicate ids, cycles) so that every error can
+name its key path.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+_ID = r"^[A-Za-z][A-Za-z0-9_.]*$"
+ARROW = re.compile(r"^\s*([A-Za-z][A-Za-z0-9_.]*)\s*->\s*([A-Za-z][A-Za-z0-9_.]*)\s*$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Text(_Strict):
+    """A text in English and (optionally) Chinese; a plain string is English."""
+
+    en: str
+    zh: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_plain(cls, value: object) -> object:
+        if isinstance(value, str):
+            return {"en": value}
+        if isinstance(value, dict) and "en" not in value and "zh" in value:
+            return {"en": value["zh"], "zh": value["zh"]}
+        return value
+
+    def get(self, lang: str = "en") -> str:
+        """The text in ``lang`` (``en`` or ``zh``), falling back to English."""
+        if lang == "zh" and self.zh:
+            return self.zh
+        return self.en
+
+
+class Scale(_Strict):
+    """A response scale: answers are numbers from ``min`` to ``max``.
+
+    ``integer`` (default true) says answers are whole numbers, as on a Likert scale.
+    """
+
+    min: float
+    max: float
+    integer: bool = True
+    labels: dict[int, Text] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Scale:
+        if not self.min < self.max:
+            raise ValueError(f"expected min < max, found min={self.min}, max={self.max}")
+        return self
+
+    def reverse(self, x: float) -> float:
+        """``min + max - x``: the reverse-coded answer."""
+        return self.min + self.max - x
+
+
+class Item(_Strict):
+    """One questionnaire item: its wording, reverse keying and (optional) own scale."""
+
+    en: str
+    zh: str | None = None
+    reverse: bool = False
+    scale: Scale | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_plain(cls, value: object) -> object:
+        if isinstance(value, str):
+            return {"en": value}
+        return value
+
+    @property
+    def text(self) -> Text:
+        return Text(en=self.en, zh=self.zh)
+
+
+class Construct(_Strict):
+    """A latent construct: measured by ``items``, or second-order over ``dimensions``."""
+
+    name: Text
+    group: str | None = None
+    items: dict[str, Item] = Field(default_factory=dict)
+    dimensions: list[str] = Field(default_factory=list)
+
+    @property
+    def is_second_order(self) -> bool:
+        return bool(self.dimensions)
+
+
+class Hypothesis(_Strict):
+    """A hypothesised structural path ``A -> B`` with its expected sign."""
+
+    path: str
+    sign: Literal["+", "-"]
+
+    @field_validator("sign", mode="before")
+    @classmethod
+    def _sign(cls, value: object) -> object:
+        if isinstance(value, int) and value in (1, -1):  # YAML reads +1 / -1 as numbers
+            return "+" if value > 0 else "-"
+        return value
+
+    @field_validator("path")
+    @classmethod
+    def _arrow(cls, value: str) -> str:
+        if not ARROW.match(value):
+            raise ValueError(f"expected 'A -> B' (two construct ids and an arrow), found {value!r}")
+        return value
+
+    @property
+    def source(self) -> str:
+        return ARROW.match(self.path).group(1)  # type: ignore[union-attr]
+
+    @property
+    def target(self) -> str:
+        return ARROW.match(self.path).group(2)  # type: ignore[union-attr]
+
+
+class Demographic(_Strict):
+    """A categorical background variable with labelled codes."""
+
+    name: Text
+    values: dict[int, Text] = Field(default_factory=dict)
+
+
+class Screening(_Strict):
+    """Screening settings (see :mod:`sem_kit.screening`).
+
+    - ``id_column``: respondent id; repeated ids are duplicate respondents.
+    - ``duration_column`` and ``min_duration`` (seconds): faster rows are excluded.
+    - ``straightlining``: exclude rows giving the same answer to every item.
+    - ``max_missing``: exclude rows missing more than this share of item answers.
+    - ``duplicate_answers``: exclude rows whose answers repeat an earlier row exactly.
+    """
+
+    id_column: str | None = None
+    duration_column: str | None = None
+    min_duration: float | None = Field(default=None, ge=0)
+    straightlining: bool = True
+    max_missing: float = Field(default=0.2, ge=0, le=1)
+    duplicate_answers: bool = True
+
+    @model_validator(mode="after")
+    def _duration(self) -> Screening:
+        if self.min_duration is not None and self.duration_column is None:
+            raise ValueError("min_duration needs duration_column (the column holding seconds)")
+        return self
+
+
+class Population(_Strict):
+    """Population values for ``sem-kit simulate`` (all on the standardised metric).
+
+    - ``loading`` / ``loadings``: default and per-item standardised loadings.
+    - ``dimension_loading``: loading of a second-order construct's dimensions.
+    - ``path`` / ``paths``: default magnitude (its sign is the hypothesis') and per-path
+      values keyed ``"A -> B"``.
+    - ``correlation`` / ``correlations``: default and per-pair correlations of the
+      exogenous constructs, keyed ``"A ~~ B"``.
+    - ``missing``: share of item answers deleted at random.
+    """
+
+    loading: float = Field(default=0.75, gt=-1, lt=1)
+    loadings: dict[str, float] = Field(default_factory=dict)
+    dimension_loading: float = Field(default=0.8, gt=-1, lt=1)
+    path: float = Field(default=0.2, ge=0, lt=1)
+    paths: dict[str, float] = Field(default_factory=dict)
+    correlation: float = Field(default=0.3, gt=-1, lt=1)
+    correlations: dict[str, float] = Field(default_factory=dict)
+    missing: float = Field(default=0.0, ge=0, lt=1)
+
+
+class QuestionnaireModel(_Strict):
+    """The whole file, as parsed; :class:`sem_kit.questionnaire.Questionnaire` wraps it."""
+
+    format: Literal[1]
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    title: Text | None = None
+    scale: Scale | None = None
+    constructs: dict[str, Construct]
+    hypotheses: dict[str, Hypothesis] = Field(default_factory=dict)
+    indirect: list[str] = Field(default_factory=list)
+    covariances: list[tuple[str, str]] = Field(default_factory=list)
+    columns: dict[str, str] = Field(default_factory=dict)
+    value_labels: dict[str, float] = Field(default_factory=dict)
+    demographics: dict[str, Demographic] = Field(default_factory=dict)
+    screening: Screening = Field(default_factory=Screening)
+    population: Population = Field(default_factory=Population)
+
+    @field_validator("hypotheses", "constructs", mode="before")
+    @classmethod
+    def _none_is_empty(cls, value: object) -> object:
+        return {} if value is None else value
+
+    @field_validator("value_labels", mode="before")
+    @classmethod
+    def _label_keys(cls, value: object) -> object:
+        if isinstance(value, dict):
+            return {str(k): v for k, v in value.items()}
+        return value
+
+
+ID_PATTERN = re.compile(_ID)
