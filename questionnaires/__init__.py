@@ -1,1 +1,4 @@
-"""Built-in questionnaires: installed as the package sem_kit.builtin_questionnaires (see pyproject.toml)."""
+"""Built-in questionnaires.
+
+Installed as the package sem_kit.builtin_questionnaires (see pyproject.toml).
+"""

@@ -41,16 +41,17 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: b
     return loader.construct_mapping(node, deep=deep)
 
 
-_UniqueKeyLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping
-)
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
 def builtin_names() -> list[str]:
     """Names of the questionnaires shipped with sem_kit, sorted."""
     root = resources.files(BUILTIN_PACKAGE)
-    return sorted(p.name[: -len(".yaml")].replace("_", "-") for p in root.iterdir()
-                  if p.name.endswith(".yaml"))
+    return sorted(
+        p.name[: -len(".yaml")].replace("_", "-")
+        for p in root.iterdir()
+        if p.name.endswith(".yaml")
+    )
 
 
 def builtin_text(name: str) -> str:
@@ -59,8 +60,10 @@ def builtin_text(name: str) -> str:
         raise QuestionnaireError(
             f"no built-in questionnaire named {name!r}; built-in: {', '.join(builtin_names())}"
         )
-    return resources.files(BUILTIN_PACKAGE).joinpath(name.replace("-", "_") + ".yaml").read_text(
-        encoding="utf-8"
+    return (
+        resources.files(BUILTIN_PACKAGE)
+        .joinpath(name.replace("-", "_") + ".yaml")
+        .read_text(encoding="utf-8")
     )
 
 
@@ -118,7 +121,8 @@ def parse_questionnaire(text: str, origin: str = "<string>") -> Questionnaire:
         raise QuestionnaireError(f"YAML syntax error: {exc}", file=origin) from None
     if not isinstance(data, dict):
         raise QuestionnaireError(
-            f"expected a mapping with keys format, name, constructs, ...; found {type(data).__name__}",
+            "expected a mapping with keys format, name, constructs, ...; "
+            f"found {type(data).__name__}",
             file=origin,
         )
     try:
@@ -155,40 +159,61 @@ def _check(m: QuestionnaireModel, origin: str) -> list[str]:
     for cid, c in m.constructs.items():
         key = f"constructs.{cid}"
         if not ID_PATTERN.match(cid):
-            raise _fail(origin, key, "expected an id of letters, digits, _ or ., starting with a letter")
+            raise _fail(
+                origin, key, "expected an id of letters, digits, _ or ., starting with a letter"
+            )
         if c.items and c.dimensions:
             raise _fail(origin, key, "has both items and dimensions; give one or the other")
         if not c.items and not c.dimensions:
             raise _fail(
-                origin, key, "has neither items nor dimensions; expected at least 2 items"
-                " or a list of dimensions (a second-order construct)"
+                origin,
+                key,
+                "has neither items nor dimensions; expected at least 2 items"
+                " or a list of dimensions (a second-order construct)",
             )
         if c.items:
             if len(c.items) < 2:
-                raise _fail(origin, f"{key}.items", f"expected at least 2 items, found {len(c.items)}")
+                raise _fail(
+                    origin, f"{key}.items", f"expected at least 2 items, found {len(c.items)}"
+                )
             if len(c.items) < 3:
                 warnings.append(
-                    f"construct {cid} has only {len(c.items)} items; 3 or more identify it on its own"
+                    f"construct {cid} has only {len(c.items)} items; "
+                    "3 or more identify it on its own"
                 )
         for iid, item in c.items.items():
             ikey = f"{key}.items.{iid}"
             if not ID_PATTERN.match(str(iid)):
-                raise _fail(origin, ikey, "expected an id of letters, digits, _ or ., starting with a letter")
+                raise _fail(
+                    origin,
+                    ikey,
+                    "expected an id of letters, digits, _ or ., starting with a letter",
+                )
             if iid in item_owner:
-                raise _fail(origin, ikey, f"item {iid} is already an item of construct {item_owner[iid]}")
+                raise _fail(
+                    origin, ikey, f"item {iid} is already an item of construct {item_owner[iid]}"
+                )
             if iid in m.constructs:
                 raise _fail(origin, ikey, f"id {iid} is also a construct id; ids must be unique")
             item_owner[iid] = cid
             if item.scale is None and m.scale is None and item.reverse:
-                raise _fail(origin, ikey, "reverse: true needs a scale (top-level or the item's own)")
+                raise _fail(
+                    origin, ikey, "reverse: true needs a scale (top-level or the item's own)"
+                )
     dimension_owner: dict[str, str] = {}
     for cid, c in m.constructs.items():
         for i, dim in enumerate(c.dimensions):
             dkey = f"constructs.{cid}.dimensions[{i}]"
             if dim not in m.constructs:
-                raise _fail(origin, dkey, f"unknown construct {dim!r}; constructs: {', '.join(m.constructs)}")
+                raise _fail(
+                    origin,
+                    dkey,
+                    f"unknown construct {dim!r}; constructs: {', '.join(m.constructs)}",
+                )
             if m.constructs[dim].dimensions:
-                raise _fail(origin, dkey, f"{dim} is itself second-order; only two levels are supported")
+                raise _fail(
+                    origin, dkey, f"{dim} is itself second-order; only two levels are supported"
+                )
             if dim in dimension_owner:
                 raise _fail(origin, dkey, f"{dim} is already a dimension of {dimension_owner[dim]}")
             dimension_owner[dim] = cid
@@ -204,23 +229,36 @@ def _check(m: QuestionnaireModel, origin: str) -> list[str]:
         hkey = f"hypotheses.{hid}.path"
         for end in (h.source, h.target):
             if end not in m.constructs:
-                raise _fail(origin, hkey, f"unknown construct {end!r}; constructs: {', '.join(m.constructs)}")
+                raise _fail(
+                    origin,
+                    hkey,
+                    f"unknown construct {end!r}; constructs: {', '.join(m.constructs)}",
+                )
         if h.source == h.target:
             raise _fail(origin, hkey, f"a construct cannot cause itself ({h.path})")
         if (h.source, h.target) in seen_paths:
-            raise _fail(origin, hkey, f"path {h.path} is already hypothesis {seen_paths[h.source, h.target]}")
+            raise _fail(
+                origin,
+                hkey,
+                f"path {h.path} is already hypothesis {seen_paths[h.source, h.target]}",
+            )
         if dimension_owner.get(h.target) or dimension_owner.get(h.source):
             dim = h.source if h.source in dimension_owner else h.target
             raise _fail(
-                origin, hkey, f"{dim} is a dimension of {dimension_owner[dim]}; "
-                f"hypothesise paths to or from {dimension_owner[dim]}"
+                origin,
+                hkey,
+                f"{dim} is a dimension of {dimension_owner[dim]}; "
+                f"hypothesise paths to or from {dimension_owner[dim]}",
             )
         seen_paths[(h.source, h.target)] = hid
         edges.setdefault(h.source, []).append(h.target)
     cycle = _find_cycle(edges)
     if cycle:
-        raise _fail(origin, "hypotheses", "the paths form a cycle " + " -> ".join(cycle)
-                    + "; sem_kit fits recursive models only")
+        raise _fail(
+            origin,
+            "hypotheses",
+            "the paths form a cycle " + " -> ".join(cycle) + "; sem_kit fits recursive models only",
+        )
     for i, chain in enumerate(m.indirect):
         parts = [p.strip() for p in chain.split("->")]
         if len(parts) < 3:
@@ -242,7 +280,9 @@ def _check(m: QuestionnaireModel, origin: str) -> list[str]:
         if key not in item_owner and key not in m.demographics:
             raise _fail(origin, f"columns.{key}", "unknown item or demographic id")
         if header in headers:
-            raise _fail(origin, f"columns.{key}", f"header {header!r} is already given to {headers[header]}")
+            raise _fail(
+                origin, f"columns.{key}", f"header {header!r} is already given to {headers[header]}"
+            )
         headers[header] = key
     for key in m.population.loadings:
         if key not in item_owner and key not in m.constructs:
@@ -253,7 +293,9 @@ def _check(m: QuestionnaireModel, origin: str) -> list[str]:
     for key in m.population.correlations:
         parts = [p.strip() for p in key.split("~~")]
         if len(parts) != 2 or any(p not in m.constructs for p in parts):
-            raise _fail(origin, f"population.correlations.{key}", "expected 'A ~~ B' with construct ids")
+            raise _fail(
+                origin, f"population.correlations.{key}", "expected 'A ~~ B' with construct ids"
+            )
     return warnings
 
 
@@ -266,7 +308,7 @@ def _find_cycle(edges: dict[str, list[str]]) -> list[str] | None:
         stack.append(node)
         for nxt in edges.get(node, []):
             if state.get(nxt) == 1:
-                return stack[stack.index(nxt):] + [nxt]
+                return stack[stack.index(nxt) :] + [nxt]
             if state.get(nxt) is None:
                 found = visit(nxt)
                 if found:

@@ -100,8 +100,9 @@ class Questionnaire:
         exogenous latents, as lavaan's ``cfa()``).
         """
         lines = [f"{cid} =~ " + " + ".join(self.constructs[cid].items) for cid in self.first_order]
-        lines += [f"{cid} =~ " + " + ".join(self.constructs[cid].dimensions)
-                  for cid in self.second_order]
+        lines += [
+            f"{cid} =~ " + " + ".join(self.constructs[cid].dimensions) for cid in self.second_order
+        ]
         lines += self._covariance_lines()
         return "\n".join(lines) + "\n"
 
@@ -115,8 +116,9 @@ class Questionnaire:
     def model_syntax(self) -> str:
         """lavaan syntax of the full model: measurement + structural + covariances."""
         lines = [f"{cid} =~ " + " + ".join(self.constructs[cid].items) for cid in self.first_order]
-        lines += [f"{cid} =~ " + " + ".join(self.constructs[cid].dimensions)
-                  for cid in self.second_order]
+        lines += [
+            f"{cid} =~ " + " + ".join(self.constructs[cid].dimensions) for cid in self.second_order
+        ]
         lines += self.structural_lines()
         lines += self._covariance_lines()
         return "\n".join(lines) + "\n"

@@ -1,0 +1,252 @@
+"""The ``sem-kit`` command line (see ../shared/DESIGN.md, section CLI).
+
+Exit codes: 0 success; 2 bad input (one message on stderr naming the file,
+column, row and value, never a traceback); 1 an internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+
+from sem_kit.errors import InputError
+
+EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
+
+
+def _add_questionnaire(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "-q",
+        "--questionnaire",
+        default=None,
+        metavar="QUESTIONNAIRE",
+        help="questionnaire YAML file or built-in name (default: customer-knowledge-sharing)",
+    )
+
+
+def _add_screen(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--screen",
+        choices=["default", "none"],
+        default="default",
+        help="screening rules: default, or none (blank and unanswered rows are still dropped)",
+    )
+    p.add_argument("--sheet", default=None, metavar="NAME", help="sheet of an Excel workbook")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``sem-kit`` with all its subcommands."""
+    from sem_kit import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="sem-kit",
+        description="Survey responses + questionnaire -> reliability, validity, CFA, SEM report.",
+    )
+    parser.add_argument("--version", action="version", version=f"sem-kit {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("validate", help="read and screen a responses file; list excluded rows")
+    p.add_argument("data", metavar="DATA", help="responses file (.csv, .xlsx, .sav)")
+    _add_questionnaire(p)
+    _add_screen(p)
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("simulate", help="draw responses from a questionnaire's population model")
+    _add_questionnaire(p)
+    p.add_argument("-n", type=int, required=True, metavar="N", help="number of respondents")
+    p.add_argument("--seed", type=int, default=None, metavar="S", help="random seed")
+    p.add_argument(
+        "--missing",
+        type=float,
+        default=None,
+        metavar="P",
+        help="share of answers deleted at random (default: the questionnaire's)",
+    )
+    p.add_argument(
+        "--flawed",
+        action="store_true",
+        help="append rows that screening must exclude (duplicates, straight-liners, ...)",
+    )
+    p.add_argument(
+        "--no-demographics",
+        dest="demographics",
+        action="store_false",
+        help="items only: no id, duration or demographic columns",
+    )
+    p.add_argument("-o", "--output", required=True, metavar="FILE", help="output .csv or .xlsx")
+    p.set_defaults(func=cmd_simulate)
+
+    p = sub.add_parser("questionnaire", help="list, show or export built-in questionnaires")
+    qsub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    qp = qsub.add_parser("list", help="names of the built-in questionnaires")
+    qp.set_defaults(func=cmd_questionnaire_list)
+    qp = qsub.add_parser("show", help="constructs, items and hypotheses of a questionnaire")
+    qp.add_argument("name", metavar="NAME", help="built-in name or YAML file")
+    qp.add_argument("--lang", choices=["en", "zh"], default="en")
+    qp.set_defaults(func=cmd_questionnaire_show)
+    qp = qsub.add_parser("export", help="write a built-in questionnaire's YAML to a file")
+    qp.add_argument("name", metavar="NAME")
+    qp.add_argument("file", metavar="FILE")
+    qp.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+    qp.set_defaults(func=cmd_questionnaire_export)
+
+    return parser
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from sem_kit import load_questionnaire
+    from sem_kit.ingest import read_responses
+    from sem_kit.screening import screen
+
+    q = load_questionnaire(args.questionnaire)
+    responses = read_responses(args.data, q, sheet=args.sheet)
+    result = screen(responses, q, rules=args.screen)
+    print(format_screening(args.data, q, responses, result))
+    return EXIT_OK
+
+
+def format_screening(data: str, q, responses, result) -> str:  # noqa: ANN001 - display only
+    """A plain-text screening summary: counts per reason, then every excluded row."""
+    complete = int(result.items.notna().all(axis=1).sum())
+    lines = [
+        f"File:          {data}",
+        f"Questionnaire: {q.name} ({len(q.items)} items, "
+        f"{len(q.first_order)} first-order constructs)",
+        f"Rows read:     {result.n_input}",
+        f"Rows kept:     {result.n_kept}",
+        f"Rows excluded: {len(result.excluded)}",
+    ]
+    for reason, count in result.summary().items():
+        lines.append(f"  {reason:<20} {count}")
+    lines.append(
+        f"Complete rows: {complete} (kept rows with every item answered; listwise deletion "
+        f"would drop {result.n_kept - complete})"
+    )
+    if result.excluded:
+        lines.append("")
+        lines.append("Excluded rows (row numbers as in the file, header = row 1):")
+        for ex in result.excluded:
+            lines.append(f"  row {ex.row:>5}  {ex.reason:<18} {ex.detail}")
+    warnings = list(q.warnings) + list(responses.warnings)
+    if warnings:
+        lines.append("")
+        lines.append("Warnings:")
+        lines += [f"  - {w}" for w in warnings]
+    return "\n".join(lines)
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from sem_kit import load_questionnaire
+    from sem_kit.simulate import simulate_responses, write_responses
+
+    if args.n < 1:
+        raise InputError(f"-n: expected a positive number of respondents, found {args.n}")
+    q = load_questionnaire(args.questionnaire)
+    df = simulate_responses(
+        q,
+        args.n,
+        args.seed,
+        missing=args.missing,
+        demographics=args.demographics,
+        flawed=args.flawed,
+    )
+    write_responses(df, args.output)
+    print(f"Wrote {len(df)} rows x {df.shape[1]} columns to {args.output}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_questionnaire_list(args: argparse.Namespace) -> int:
+    from sem_kit import load_questionnaire
+    from sem_kit.questionnaire import builtin_names
+
+    for name in builtin_names():
+        q = load_questionnaire(name)
+        title = q.model.title.get("en") if q.model.title else ""
+        print(f"{name}\t{title}")
+    return EXIT_OK
+
+
+def cmd_questionnaire_show(args: argparse.Namespace) -> int:
+    from sem_kit import load_questionnaire
+
+    q = load_questionnaire(args.name)
+    lang = args.lang
+    title = q.model.title.get(lang) if q.model.title else q.name
+    lines = [f"{q.name}: {title}", ""]
+    scale = q.model.scale
+    if scale is not None:
+        lines.append(f"Scale: {scale.min:g}-{scale.max:g}")
+    lines.append(f"Constructs ({len(q.constructs)}):")
+    for cid, c in q.constructs.items():
+        if c.dimensions:
+            lines.append(
+                f"  {cid:<6} {c.name.get(lang)}  (second-order over {', '.join(c.dimensions)})"
+            )
+            continue
+        lines.append(f"  {cid:<6} {c.name.get(lang)}")
+        for iid, item in c.items.items():
+            mark = " (R)" if item.reverse else ""
+            lines.append(f"    {iid:<7} {item.text.get(lang)}{mark}")
+    if q.hypotheses:
+        lines.append("")
+        lines.append(f"Hypotheses ({len(q.hypotheses)}):")
+        for hid, h in q.hypotheses.items():
+            lines.append(f"  {hid:<4} {h.path}  ({h.sign})")
+        chains = q.indirect_paths()
+        if chains:
+            lines.append("")
+            lines.append("Indirect effects:")
+            lines += ["  " + " -> ".join(c) for c in chains]
+    if q.model.demographics:
+        lines.append("")
+        lines.append("Demographics: " + ", ".join(q.model.demographics))
+    lines.append("")
+    lines.append("lavaan syntax:")
+    lines += ["  " + s for s in q.model_syntax().splitlines()]
+    if q.warnings:
+        lines.append("")
+        lines += [f"Warning: {w}" for w in q.warnings]
+    print("\n".join(lines))
+    return EXIT_OK
+
+
+def cmd_questionnaire_export(args: argparse.Namespace) -> int:
+    from sem_kit.atomic import write_text
+    from sem_kit.questionnaire import builtin_text
+
+    target = Path(args.file)
+    if target.exists() and not args.force:
+        raise InputError("exists; give --force to overwrite it", file=target)
+    write_text(target, builtin_text(args.name))
+    print(f"Wrote {args.name} to {target}", file=sys.stderr)
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``sem-kit``; returns the exit code (0, 1 or 2)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or EXIT_OK)
+    except InputError as exc:
+        print(f"sem-kit: error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("sem-kit: interrupted; no output was left half-written", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception:  # noqa: BLE001 - the one place internal errors are reported
+        print(
+            "sem-kit: internal error (a bug in sem-kit; please report it with the text below)",
+            file=sys.stderr,
+        )
+        traceback.print_exc()
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
