@@ -21,9 +21,10 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check sem_kit tests benchmarks
 
-# Regenerates tests/reference/*.json from R (needs r-cran-lavaan, r-cran-semtools, r-cran-psych).
+# Regenerates every stored reference number (tests/reference/*.json) from R
+# (needs r-cran-lavaan, r-cran-semtools, r-cran-psych); the tests themselves need no R.
 reference:
-	cd tests/reference && Rscript make_references.R
+	cd tests/reference && for script in *_reference.R; do echo "Rscript $$script"; Rscript $$script || exit 1; done
 
 clean:
 	rm -rf $(VENV) build *.egg-info
