@@ -1,0 +1,1 @@
+"""JSON Schemas of sem_kit outputs (results.schema.json)."""
