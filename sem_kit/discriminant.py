@@ -1,0 +1,259 @@
+"""Discriminant validity: HTMT, HTMT2 and the Fornell-Larcker criterion.
+
+- :func:`htmt` - Henseler, Ringle & Sarstedt's (2015) heterotrait-monotrait
+  ratio, as ``semTools::htmt(model, data, htmt2 = FALSE)``.
+- :func:`htmt2` - its geometric-mean variant (Roemer, Schuberth & Henseler
+  2021), as ``semTools::htmt(model, data, htmt2 = TRUE)``.
+- :func:`fornell_larcker` - sqrt(AVE) on the diagonal against the latent
+  correlations (both computed elsewhere and passed in).
+- :func:`discriminant_validity` - all three with verdicts, the
+  ``discriminant`` block of results.json.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from sem_kit.thresholds import DEFAULT_THRESHOLDS, Thresholds
+
+ItemMap = Mapping[str, Sequence[str]]
+
+
+def _item_correlations(data: pd.DataFrame, constructs: ItemMap) -> pd.DataFrame:
+    items = [i for its in constructs.values() for i in its]
+    missing = [i for i in items if i not in data.columns]
+    if missing:
+        raise KeyError(f"items not among the data columns: {', '.join(missing)}")
+    x = data[items].astype(float)
+    if x.isna().any().any():
+        raise ValueError("expected complete cases; the item data have missing values")
+    if len(constructs) < 2:
+        raise ValueError("HTMT needs at least two constructs")
+    small = [c for c, its in constructs.items() if len(its) < 2]
+    if small:
+        raise ValueError("HTMT needs at least two items per construct; too few: "
+                         f"{', '.join(small)}")
+    r = np.corrcoef(x.to_numpy(), rowvar=False)
+    return pd.DataFrame(np.abs(r), index=items, columns=items)
+
+
+def _ratio(r: pd.DataFrame, constructs: ItemMap, mean) -> pd.DataFrame:
+    names = list(constructs)
+    mono = {}
+    for c, its in constructs.items():
+        block = r.loc[list(its), list(its)].to_numpy()
+        mono[c] = mean(block[~np.eye(len(its), dtype=bool)])
+    out = pd.DataFrame(np.eye(len(names)), index=names, columns=names)
+    for a in names:
+        for b in names:
+            if a != b:
+                hetero = mean(r.loc[list(constructs[a]), list(constructs[b])].to_numpy().ravel())
+                out.loc[a, b] = hetero / np.sqrt(mono[a] * mono[b])
+    out.index.name = None
+    return out
+
+
+def htmt(data: pd.DataFrame, constructs: ItemMap) -> pd.DataFrame:
+    r"""Heterotrait-monotrait ratio of correlations (HTMT) for every pair of constructs.
+
+    .. math::
+
+        HTMT_{ij} = \frac{\bar r_{ij}}{\sqrt{\bar r_{ii}\,\bar r_{jj}}}
+
+    where :math:`\bar r_{ij}` is the arithmetic mean of the heterotrait
+    correlations (every item of :math:`i` with every item of :math:`j`) and
+    :math:`\bar r_{ii}` the mean of the monotrait correlations among the
+    items of :math:`i` (off-diagonal). As in semTools, the Pearson item
+    correlations enter as absolute values (``absolute = TRUE``), and
+    correlations, not covariances, are used.
+
+    Parameters
+    ----------
+    data:
+        Respondents x items, complete cases, reverse-coded items recoded.
+    constructs:
+        First-order construct id -> its item ids (at least two each).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Symmetric constructs x constructs matrix, 1 on the diagonal.
+
+    References
+    ----------
+    Henseler, J., Ringle, C. M., & Sarstedt, M. (2015). A new criterion for
+    assessing discriminant validity in variance-based structural equation
+    modeling. Journal of the Academy of Marketing Science, 43(1), 115-135.
+
+    Examples
+    --------
+    >>> # In R: semTools::htmt(model, data, htmt2 = FALSE)
+    """
+    return _ratio(_item_correlations(data, constructs), constructs, np.mean)
+
+
+def htmt2(data: pd.DataFrame, constructs: ItemMap) -> pd.DataFrame:
+    r"""HTMT2: the HTMT ratio with geometric instead of arithmetic means.
+
+    .. math::
+
+        HTMT2_{ij} = \frac{\tilde r_{ij}}{\sqrt{\tilde r_{ii}\,\tilde r_{jj}}},
+        \qquad \tilde r = \exp\Big(\frac{1}{m}\sum \ln |r|\Big)
+
+    over the same heterotrait and monotrait blocks as :func:`htmt`; it is
+    consistent under congeneric (unequal) loadings.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Symmetric constructs x constructs matrix, 1 on the diagonal.
+
+    References
+    ----------
+    Roemer, E., Schuberth, F., & Henseler, J. (2021). HTMT2 - an improved
+    criterion for assessing discriminant validity in structural equation
+    modeling. Industrial Management & Data Systems, 121(12), 2637-2650.
+
+    Examples
+    --------
+    >>> # In R: semTools::htmt(model, data, htmt2 = TRUE)
+    """
+    def geometric(x: np.ndarray) -> float:
+        return float(np.exp(np.mean(np.log(x))))
+
+    return _ratio(_item_correlations(data, constructs), constructs, geometric)
+
+
+@dataclass(frozen=True)
+class FornellLarcker:
+    """The Fornell-Larcker table and criterion.
+
+    Attributes
+    ----------
+    table:
+        Constructs x constructs: sqrt(AVE) on the diagonal, latent
+        correlations off it.
+    passes:
+        By construct: ``True`` when its sqrt(AVE) exceeds the absolute value
+        of each of its correlations with the other constructs.
+    """
+
+    table: pd.DataFrame
+    passes: pd.Series
+
+
+def fornell_larcker(sqrt_ave: Mapping[str, float] | pd.Series,
+                    latent_correlations: pd.DataFrame) -> FornellLarcker:
+    r"""Fornell & Larcker's (1981) criterion: :math:`\sqrt{AVE_i} > |\phi_{ij}|` for all j.
+
+    Parameters
+    ----------
+    sqrt_ave:
+        Construct -> square root of its AVE (see
+        :func:`sem_kit.reliability.average_variance_extracted`).
+    latent_correlations:
+        Model-implied latent correlations of the CFA (lavaan's
+        ``lavInspect(fit, "cor.lv")``); rows and columns for at least the
+        constructs of ``sqrt_ave``.
+
+    Returns
+    -------
+    FornellLarcker
+
+    References
+    ----------
+    Fornell, C., & Larcker, D. F. (1981). Evaluating structural equation
+    models with unobservable variables and measurement error. Journal of
+    Marketing Research, 18(1), 39-50.
+
+    Examples
+    --------
+    >>> # In R: fl <- lavInspect(fit, "cor.lv"); diag(fl) <- sqrt(ave)
+    """
+    s = pd.Series(sqrt_ave, dtype=float)
+    names = list(s.index)
+    absent = [c for c in names if c not in latent_correlations.index
+              or c not in latent_correlations.columns]
+    if absent:
+        raise KeyError(f"constructs missing from the latent correlations: {', '.join(absent)}")
+    table = latent_correlations.loc[names, names].astype(float).copy()
+    for c in names:
+        table.loc[c, c] = s[c]
+    off = table.abs().to_numpy().copy()
+    np.fill_diagonal(off, -np.inf)
+    passes = pd.Series(s.to_numpy() > off.max(axis=1), index=names, name="passes")
+    return FornellLarcker(table=table, passes=passes)
+
+
+@dataclass(frozen=True)
+class DiscriminantValidity:
+    """HTMT, HTMT2 and Fornell-Larcker with verdicts.
+
+    Attributes
+    ----------
+    htmt:
+        :func:`htmt` matrix.
+    htmt2:
+        :func:`htmt2` matrix.
+    htmt_verdicts:
+        Same shape as ``htmt``: ``"good"`` (< .85), ``"acceptable"``
+        (< .90), ``"poor"`` under the thresholds given; ``None`` on the
+        diagonal.
+    fornell_larcker:
+        :class:`FornellLarcker`, or ``None`` when no latent correlations
+        were given.
+    """
+
+    htmt: pd.DataFrame
+    htmt2: pd.DataFrame
+    htmt_verdicts: pd.DataFrame
+    fornell_larcker: FornellLarcker | None
+
+    def to_dict(self) -> dict[str, dict]:
+        """``htmt``, ``latent_correlations``, ``sqrt_ave`` as results.json lays them out."""
+        def nested(df: pd.DataFrame) -> dict[str, dict[str, float]]:
+            return {str(a): {str(b): float(df.loc[a, b]) for b in df.columns if b != a}
+                    for a in df.index}
+
+        out: dict[str, dict] = {"htmt": nested(self.htmt)}
+        if self.fornell_larcker is not None:
+            t = self.fornell_larcker.table
+            out["latent_correlations"] = nested(t)
+            out["sqrt_ave"] = {str(c): float(t.loc[c, c]) for c in t.index}
+        return out
+
+
+def discriminant_validity(data: pd.DataFrame, constructs: ItemMap,
+                          sqrt_ave: Mapping[str, float] | pd.Series | None = None,
+                          latent_correlations: pd.DataFrame | None = None,
+                          thresholds: Thresholds = DEFAULT_THRESHOLDS) -> DiscriminantValidity:
+    """HTMT (with .85/.90 verdicts), HTMT2 and, given the CFA's numbers, Fornell-Larcker.
+
+    Parameters
+    ----------
+    data, constructs:
+        As for :func:`htmt`.
+    sqrt_ave, latent_correlations:
+        As for :func:`fornell_larcker`; both or neither.
+    thresholds:
+        Cut-offs; ``thresholds.htmt`` judges each HTMT value.
+
+    Returns
+    -------
+    DiscriminantValidity
+    """
+    h = htmt(data, constructs)
+    verdicts = pd.DataFrame(
+        [[None if a == b else thresholds.htmt.verdict(float(h.loc[a, b])) for b in h.columns]
+         for a in h.index], index=h.index, columns=h.columns, dtype=object)
+    fl = None
+    if (sqrt_ave is None) != (latent_correlations is None):
+        raise ValueError("pass both sqrt_ave and latent_correlations, or neither")
+    if sqrt_ave is not None and latent_correlations is not None:
+        fl = fornell_larcker(sqrt_ave, latent_correlations)
+    return DiscriminantValidity(htmt=h, htmt2=htmt2(data, constructs), htmt_verdicts=verdicts,
+                                fornell_larcker=fl)

@@ -1,0 +1,231 @@
+"""Every cut-off a measurement report judges a number by, with its source.
+
+One place holds them all: :class:`Thresholds` is a frozen dataclass of
+:class:`Cutoff` values whose defaults are the conventions of the literature
+below; a study that follows other conventions passes a replaced copy
+(``dataclasses.replace(DEFAULT_THRESHOLDS, kmo=Cutoff(...))``).
+
+A verdict is one short word beside the number:
+
+- ``"good"``: the value meets the stricter cut-off (or the only one, when a
+  statistic has a single cut-off);
+- ``"acceptable"``: it meets only the laxer of two cut-offs;
+- ``"poor"``: it meets none;
+- ``None``: the value is undefined (``None`` or NaN).
+
+Defaults and sources
+--------------------
+=============  ==========  ==========  ==========================================
+statistic      good        acceptable  source
+=============  ==========  ==========  ==========================================
+alpha          >= .70      --          Nunnally (1978)
+cr             >= .70      --          Hair et al. (2019)
+ave            >= .50      --          Fornell & Larcker (1981)
+loading        >= .70      >= .50      Hair et al. (2019)
+cfi, tli       >= .95      >= .90      Hu & Bentler (1999)
+rmsea          <= .06      <= .08      Hu & Bentler (1999); Browne & Cudeck (1993)
+srmr           <= .08      --          Hu & Bentler (1999)
+htmt           < .85       < .90       Henseler, Ringle & Sarstedt (2015)
+kmo            >= .70      --          Kaiser (1974)
+harman         < .50       --          Podsakoff et al. (2003)
+chisq_df       < 3         --          Kline (2016)
+=============  ==========  ==========  ==========================================
+
+Kaiser (1974) labels the KMO index rather than fixing one cut-off: .90s
+marvelous, .80s meritorious, .70s middling, .60s mediocre, .50s miserable,
+below .50 unacceptable. The .70 default is the usual reading in management
+research ("middling" or better); :func:`kaiser_label` gives Kaiser's word.
+
+References
+----------
+Browne, M. W., & Cudeck, R. (1993). Alternative ways of assessing model
+fit. In K. A. Bollen & J. S. Long (Eds.), Testing structural equation
+models (pp. 136-162). Sage.
+
+Fornell, C., & Larcker, D. F. (1981). Evaluating structural equation models
+with unobservable variables and measurement error. Journal of Marketing
+Research, 18(1), 39-50.
+
+Hair, J. F., Black, W. C., Babin, B. J., & Anderson, R. E. (2019).
+Multivariate data analysis (8th ed.). Cengage.
+
+Henseler, J., Ringle, C. M., & Sarstedt, M. (2015). A new criterion for
+assessing discriminant validity in variance-based structural equation
+modeling. Journal of the Academy of Marketing Science, 43(1), 115-135.
+
+Hu, L., & Bentler, P. M. (1999). Cutoff criteria for fit indexes in
+covariance structure analysis. Structural Equation Modeling, 6(1), 1-55.
+
+Kaiser, H. F. (1974). An index of factorial simplicity. Psychometrika,
+39(1), 31-36.
+
+Kline, R. B. (2016). Principles and practice of structural equation
+modeling (4th ed.). Guilford.
+
+Nunnally, J. C. (1978). Psychometric theory (2nd ed.). McGraw-Hill.
+
+Podsakoff, P. M., MacKenzie, S. B., Lee, J.-Y., & Podsakoff, N. P. (2003).
+Common method biases in behavioral research. Journal of Applied Psychology,
+88(5), 879-903.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+from typing import Literal
+
+Verdict = Literal["good", "acceptable", "poor"]
+
+
+@dataclass(frozen=True)
+class Cutoff:
+    """One statistic's cut-offs and where they come from.
+
+    Attributes
+    ----------
+    good:
+        The stricter cut-off; meeting it gives ``"good"``.
+    acceptable:
+        The laxer cut-off, or ``None`` when the statistic has a single one.
+    higher_is_better:
+        ``True`` for statistics that must reach the cut-off (alpha, CFI),
+        ``False`` for those that must stay under it (RMSEA, HTMT).
+    strict:
+        ``True`` when the value must lie strictly beyond the cut-off
+        (``HTMT < .85``), ``False`` when equality passes (``alpha >= .70``).
+    source:
+        The reference for the cut-off.
+    """
+
+    good: float
+    acceptable: float | None = None
+    higher_is_better: bool = True
+    strict: bool = False
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        if self.acceptable is not None:
+            lax_ok = (self.acceptable <= self.good if self.higher_is_better
+                      else self.acceptable >= self.good)
+            if not lax_ok:
+                side = "below" if self.higher_is_better else "above"
+                raise ValueError(
+                    f"Cutoff: acceptable={self.acceptable} must lie {side} good={self.good}"
+                )
+
+    def _meets(self, value: float, cut: float) -> bool:
+        if self.higher_is_better:
+            return value > cut if self.strict else value >= cut
+        return value < cut if self.strict else value <= cut
+
+    def verdict(self, value: float | None) -> Verdict | None:
+        """``"good"``, ``"acceptable"`` or ``"poor"`` for ``value``; ``None`` if undefined."""
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return None
+        if self._meets(value, self.good):
+            return "good"
+        if self.acceptable is not None and self._meets(value, self.acceptable):
+            return "acceptable"
+        return "poor"
+
+    def describe(self) -> str:
+        """The rule in words, e.g. ``">= .95 good, >= .90 acceptable (Hu & Bentler 1999)"``."""
+        op = (">" if self.strict else ">=") if self.higher_is_better else (
+            "<" if self.strict else "<=")
+        text = f"{op} {self.good:g} good"
+        if self.acceptable is not None:
+            text += f", {op} {self.acceptable:g} acceptable"
+        return f"{text} ({self.source})" if self.source else text
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Every cut-off of the measurement and fit report; replace fields to change them.
+
+    Each field is a :class:`Cutoff`; see the module docstring for the table
+    of defaults and sources. ``harman`` is a proportion (0.50 = 50 % of the
+    total variance), as :func:`sem_kit.efa.harman_single_factor` returns it.
+    """
+
+    alpha: Cutoff = Cutoff(0.70, source="Nunnally 1978")
+    cr: Cutoff = Cutoff(0.70, source="Hair et al. 2019")
+    ave: Cutoff = Cutoff(0.50, source="Fornell & Larcker 1981")
+    loading: Cutoff = Cutoff(0.70, 0.50, source="Hair et al. 2019")
+    cfi: Cutoff = Cutoff(0.95, 0.90, source="Hu & Bentler 1999")
+    tli: Cutoff = Cutoff(0.95, 0.90, source="Hu & Bentler 1999")
+    rmsea: Cutoff = Cutoff(0.06, 0.08, higher_is_better=False,
+                           source="Hu & Bentler 1999; Browne & Cudeck 1993")
+    srmr: Cutoff = Cutoff(0.08, higher_is_better=False, source="Hu & Bentler 1999")
+    htmt: Cutoff = Cutoff(0.85, 0.90, higher_is_better=False, strict=True,
+                          source="Henseler, Ringle & Sarstedt 2015")
+    kmo: Cutoff = Cutoff(0.70, source="Kaiser 1974")
+    harman: Cutoff = Cutoff(0.50, higher_is_better=False, strict=True,
+                            source="Podsakoff et al. 2003")
+    chisq_df: Cutoff = Cutoff(3.0, higher_is_better=False, strict=True, source="Kline 2016")
+
+    def names(self) -> list[str]:
+        """The statistics that have a cut-off, in declaration order."""
+        return [f.name for f in fields(self)]
+
+    def get(self, statistic: str) -> Cutoff:
+        """The :class:`Cutoff` for ``statistic``; a clear error for an unknown name."""
+        if statistic not in self.names():
+            raise KeyError(
+                f"no cut-off for {statistic!r}; known statistics: {', '.join(self.names())}"
+            )
+        return getattr(self, statistic)
+
+
+DEFAULT_THRESHOLDS = Thresholds()
+
+
+def verdict(statistic: str, value: float | None,
+            thresholds: Thresholds = DEFAULT_THRESHOLDS) -> Verdict | None:
+    """Judge one number against its cut-off.
+
+    Parameters
+    ----------
+    statistic:
+        A field name of :class:`Thresholds` (``"alpha"``, ``"cr"``, ``"ave"``,
+        ``"loading"``, ``"cfi"``, ``"tli"``, ``"rmsea"``, ``"srmr"``, ``"htmt"``,
+        ``"kmo"``, ``"harman"``, ``"chisq_df"``).
+    value:
+        The statistic, in its own units (proportions, not percentages).
+    thresholds:
+        The cut-offs to use; :data:`DEFAULT_THRESHOLDS` unless replaced.
+
+    Returns
+    -------
+    ``"good"``, ``"acceptable"`` or ``"poor"``; ``None`` if ``value`` is
+    ``None`` or NaN.
+
+    Examples
+    --------
+    >>> verdict("cfi", 0.93)
+    'acceptable'
+    >>> verdict("htmt", 0.85)
+    'acceptable'
+    """
+    return thresholds.get(statistic).verdict(value)
+
+
+_KAISER_LABELS: tuple[tuple[float, str], ...] = (
+    (0.90, "marvelous"),
+    (0.80, "meritorious"),
+    (0.70, "middling"),
+    (0.60, "mediocre"),
+    (0.50, "miserable"),
+)
+
+
+def kaiser_label(kmo: float) -> str:
+    """Kaiser's (1974, p. 35) word for a KMO value.
+
+    ``>= .90`` marvelous, ``>= .80`` meritorious, ``>= .70`` middling,
+    ``>= .60`` mediocre, ``>= .50`` miserable, below ``.50`` unacceptable.
+    """
+    for cut, label in _KAISER_LABELS:
+        if kmo >= cut:
+            return label
+    return "unacceptable"

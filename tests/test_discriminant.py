@@ -1,0 +1,157 @@
+"""HTMT, HTMT2 and Fornell-Larcker held to semTools / lavaan; the threshold verdicts.
+
+Reference numbers come from tests/reference/psych_reference.R.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sem_kit.discriminant import discriminant_validity, fornell_larcker, htmt, htmt2
+from sem_kit.thresholds import (
+    DEFAULT_THRESHOLDS,
+    Cutoff,
+    Thresholds,
+    kaiser_label,
+    verdict,
+)
+
+REF = Path(__file__).parent / "reference"
+DATASETS = sorted(p.stem.removeprefix("psych_") for p in REF.glob("psych_*.json"))
+TIGHT = 1e-9  # closed-form statistics agree to rounding error
+
+
+def load(name: str) -> tuple[dict, pd.DataFrame, dict[str, list[str]]]:
+    ref = json.loads((REF / f"psych_{name}.json").read_text())
+    data = pd.read_csv(REF / "data" / f"psych_{name}.csv")[ref["items"]]
+    return ref, data, ref["constructs"]
+
+
+def matrix(m: dict) -> pd.DataFrame:
+    return pd.DataFrame.from_dict(m, orient="index").astype(float)
+
+
+@pytest.fixture(params=DATASETS)
+def dataset(request):
+    return load(request.param)
+
+
+def test_htmt_matches_semtools(dataset):
+    ref, data, constructs = dataset
+    ours = htmt(data, constructs)
+    theirs = matrix(ref["htmt"]).loc[list(constructs), list(constructs)]
+    assert np.abs(ours.to_numpy() - theirs.to_numpy()).max() < TIGHT
+
+
+def test_htmt2_matches_semtools(dataset):
+    ref, data, constructs = dataset
+    ours = htmt2(data, constructs)
+    theirs = matrix(ref["htmt2"]).loc[list(constructs), list(constructs)]
+    assert np.abs(ours.to_numpy() - theirs.to_numpy()).max() < TIGHT
+
+
+def test_htmt_ignores_item_signs(dataset):
+    # semTools takes absolute correlations, so a reflected item changes nothing.
+    _, data, constructs = dataset
+    item = next(iter(constructs.values()))[0]
+    flipped = data.copy()
+    flipped[item] = -flipped[item]
+    assert np.allclose(htmt(flipped, constructs), htmt(data, constructs))
+
+
+def test_fornell_larcker_matches_lavaan_table(dataset):
+    ref, _, constructs = dataset
+    fl_ref = ref["cfa"]["fornell_larcker"]
+    sqrt_ave = {c: float(np.sqrt(ref["cfa"]["ave"][c])) for c in constructs}
+    result = fornell_larcker(sqrt_ave, matrix(ref["cfa"]["cor_lv"]))
+    expected = matrix(fl_ref["table"]).loc[list(constructs), list(constructs)]
+    assert np.abs(result.table.to_numpy() - expected.to_numpy()).max() < TIGHT
+    assert result.passes.to_dict() == fl_ref["passes"]
+
+
+def test_discriminant_validity_bundle(dataset):
+    ref, data, constructs = dataset
+    sqrt_ave = pd.Series(ref["cfa"]["fornell_larcker"]["sqrt_ave"])
+    result = discriminant_validity(data, constructs, sqrt_ave, matrix(ref["cfa"]["cor_lv"]))
+    h = result.htmt
+    good, acceptable = DEFAULT_THRESHOLDS.htmt.good, DEFAULT_THRESHOLDS.htmt.acceptable
+    for a in constructs:
+        assert result.htmt_verdicts.loc[a, a] is None
+        for b in constructs:
+            if a != b:
+                v = h.loc[a, b]
+                want = "good" if v < good else ("acceptable" if v < acceptable else "poor")
+                assert result.htmt_verdicts.loc[a, b] == want
+    d = result.to_dict()
+    assert set(d) == {"htmt", "latent_correlations", "sqrt_ave"}
+    a, b = list(constructs)[:2]
+    assert d["htmt"][a][b] == pytest.approx(ref["htmt"][a][b], abs=TIGHT)
+    assert d["sqrt_ave"][a] == pytest.approx(sqrt_ave[a], abs=TIGHT)
+    with pytest.raises(ValueError, match="both"):
+        discriminant_validity(data, constructs, sqrt_ave=sqrt_ave)
+
+
+def test_htmt_input_errors():
+    _, data, constructs = load("holzinger")
+    with pytest.raises(ValueError, match="two constructs"):
+        htmt(data, {"visual": constructs["visual"]})
+    with pytest.raises(ValueError, match="two items"):
+        htmt(data, {"visual": constructs["visual"], "single": ["x4"]})
+    with pytest.raises(KeyError, match="nope"):
+        htmt(data, {"visual": constructs["visual"], "other": ["x4", "nope"]})
+
+
+# -- thresholds ----------------------------------------------------------------
+
+def test_every_cutoff_has_a_source_and_ordered_levels():
+    for name in DEFAULT_THRESHOLDS.names():
+        cut = DEFAULT_THRESHOLDS.get(name)
+        assert cut.source, name
+        assert cut.describe().endswith(f"({cut.source})")
+
+
+@pytest.mark.parametrize("name", DEFAULT_THRESHOLDS.names())
+def test_verdict_words_at_and_around_each_cutoff(name):
+    cut = DEFAULT_THRESHOLDS.get(name)
+    step = 1e-6 if cut.higher_is_better else -1e-6
+    assert verdict(name, cut.good + step) == "good"
+    at_good = verdict(name, cut.good)
+    assert at_good == ("good" if not cut.strict else
+                       ("acceptable" if cut.acceptable is not None else "poor"))
+    if cut.acceptable is not None:
+        assert verdict(name, (cut.good + cut.acceptable) / 2) == "acceptable"
+        assert verdict(name, cut.acceptable - step) == "poor"
+    else:
+        assert verdict(name, cut.good - step) == "poor"
+    assert verdict(name, None) is None
+    assert verdict(name, float("nan")) is None
+
+
+def test_thresholds_are_replaceable_and_frozen():
+    custom = dataclasses.replace(DEFAULT_THRESHOLDS,
+                                 htmt=Cutoff(0.80, 0.85, higher_is_better=False, strict=True,
+                                             source="stricter study convention"))
+    value = (DEFAULT_THRESHOLDS.htmt.good + custom.htmt.good) / 2
+    assert verdict("htmt", value) == "good"
+    assert verdict("htmt", value, custom) == "acceptable"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        DEFAULT_THRESHOLDS.htmt = custom.htmt  # type: ignore[misc]
+    with pytest.raises(KeyError, match="known statistics"):
+        verdict("gfi", 0.5)
+    with pytest.raises(ValueError, match="acceptable"):
+        Cutoff(0.5, 0.7)
+    assert isinstance(Thresholds(), Thresholds)
+
+
+def test_kaiser_labels_follow_kaiser_1974():
+    labels = ["unacceptable", "miserable", "mediocre", "middling", "meritorious", "marvelous"]
+    edges = [0.5, 0.6, 0.7, 0.8, 0.9]
+    got = [kaiser_label(edges[0] - 0.01)] + [kaiser_label(e) for e in edges]
+    assert got == labels
+    assert kaiser_label(DEFAULT_THRESHOLDS.kmo.good) == "middling"

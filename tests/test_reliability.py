@@ -1,0 +1,189 @@
+"""Reliability held to psych::alpha, lavaan + Fornell-Larcker CR/AVE and semTools omegas.
+
+Reference numbers come from tests/reference/psych_reference.R; the CFA
+estimates fed in here are lavaan's, stored by that script.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pingouin
+import pytest
+
+from sem_kit.reliability import (
+    average_variance_extracted,
+    composite_reliability,
+    cronbach_alpha,
+    feldt_interval,
+    omega,
+    omega_by_construct,
+    reliability_l2,
+    reliability_table,
+)
+from sem_kit.thresholds import DEFAULT_THRESHOLDS, Cutoff, verdict
+
+REF = Path(__file__).parent / "reference"
+DATASETS = sorted(p.stem.removeprefix("psych_") for p in REF.glob("psych_*.json"))
+TIGHT = 1e-9  # closed-form statistics agree to rounding error
+TOL = 1e-3  # the contract: lavaan/psych/semTools to the third decimal
+
+
+def load(name: str) -> tuple[dict, pd.DataFrame, dict[str, list[str]]]:
+    ref = json.loads((REF / f"psych_{name}.json").read_text())
+    data = pd.read_csv(REF / "data" / f"psych_{name}.csv")[ref["items"]]
+    return ref, data, ref["constructs"]
+
+
+def matrix(m: dict) -> pd.DataFrame:
+    return pd.DataFrame.from_dict(m, orient="index").astype(float)
+
+
+@pytest.fixture(params=DATASETS)
+def dataset(request):
+    return load(request.param)
+
+
+def test_alpha_and_feldt_ci_match_psych(dataset):
+    ref, data, constructs = dataset
+    for construct, items in constructs.items():
+        a = cronbach_alpha(data[items])
+        r = ref["alpha"][construct]
+        assert abs(a.alpha - r["raw_alpha"]) < TIGHT, construct
+        assert abs(a.ci_lower - r["ci_lower"]) < TIGHT, construct
+        assert abs(a.ci_upper - r["ci_upper"]) < TIGHT, construct
+        assert (a.n, a.k) == (ref["n"], len(items))
+
+
+def test_feldt_interval_is_pingouins_formula(dataset):
+    # pingouin rounds its interval to three decimals; ours is the same formula unrounded.
+    _, data, constructs = dataset
+    for items in constructs.values():
+        alpha, ci = pingouin.cronbach_alpha(data[items])
+        lower, upper = feldt_interval(alpha, len(data), len(items))
+        assert np.allclose([lower, upper], ci, atol=5e-4)
+
+
+def test_cr_ave_from_lavaan_std_loadings(dataset):
+    ref, _, constructs = dataset
+    std = ref["cfa"]["std_loadings"]
+    for construct, items in constructs.items():
+        lam = [std[i] for i in items]
+        assert abs(composite_reliability(lam) - ref["cfa"]["cr"][construct]) < TIGHT
+        assert abs(average_variance_extracted(lam) - ref["cfa"]["ave"][construct]) < TIGHT
+
+
+def test_reliability_table(dataset):
+    ref, data, constructs = dataset
+    table = reliability_table(data, constructs, ref["cfa"]["std_loadings"]).table
+    assert list(table.columns) == ["alpha", "alpha_ci_lower", "alpha_ci_upper", "cr", "ave"]
+    assert list(table.index) == list(constructs)
+    expected = pd.DataFrame({
+        "alpha": {c: a["raw_alpha"] for c, a in ref["alpha"].items()},
+        "alpha_ci_lower": {c: a["ci_lower"] for c, a in ref["alpha"].items()},
+        "alpha_ci_upper": {c: a["ci_upper"] for c, a in ref["alpha"].items()},
+        "cr": ref["cfa"]["cr"],
+        "ave": ref["cfa"]["ave"],
+    }).loc[list(constructs)]
+    assert np.abs(table.to_numpy() - expected.to_numpy()).max() < TOL
+    no_cfa = reliability_table(data, constructs).table
+    assert no_cfa[["cr", "ave"]].isna().all().all()
+
+
+def test_lavaan_sample_cov_is_the_n_divisor_covariance(dataset):
+    ref, data, _ = dataset
+    s = matrix(ref["cfa"]["sample_cov"])
+    ours = data.cov(ddof=0).loc[s.index, s.columns]
+    assert np.abs(ours.to_numpy() - s.to_numpy()).max() < TIGHT
+
+
+def test_omega_matches_comprelsem(dataset):
+    ref, data, constructs = dataset
+    lam = matrix(ref["cfa"]["lambda"])
+    cov_lv = matrix(ref["cfa"]["cov_lv"])
+    cov = data.cov(ddof=0)
+    for construct, items in constructs.items():
+        value = omega(lam.loc[items, construct], cov_lv.loc[construct, construct],
+                      cov.loc[items, items])
+        assert abs(value - ref["cfa"]["omega"][construct]) < TOL, construct
+    by = omega_by_construct(lam, cov_lv, cov)
+    expected = pd.Series(ref["cfa"]["omega"])
+    assert list(by.index) == list(expected.index)
+    assert np.abs(by.to_numpy() - expected.to_numpy()).max() < TOL
+
+
+def test_omega_model_implied_denominator(dataset):
+    # obs_var=False: the denominator is lambda phi lambda' + theta, which lavaan reproduces.
+    ref, _, constructs = dataset
+    lam = matrix(ref["cfa"]["lambda"])
+    cov_lv = matrix(ref["cfa"]["cov_lv"])
+    theta = matrix(ref["cfa"]["theta"])
+    construct, items = next(iter(constructs.items()))
+    lam_f = lam.loc[items, construct].to_numpy()
+    phi = cov_lv.loc[construct, construct]
+    implied = np.outer(lam_f, lam_f) * phi + theta.loc[items, items].to_numpy()
+    value = omega(lam_f, phi, None, theta=theta.loc[items, items], obs_var=False)
+    assert abs(value - lam_f.sum() ** 2 * phi / implied.sum()) < TIGHT
+    with pytest.raises(ValueError, match="theta"):
+        omega(lam_f, phi, None, obs_var=False)
+
+
+def test_reliability_l2_matches_semtools():
+    available = [n for n in DATASETS if load(n)[0]["cfa"].get("reliability_l2")]
+    if not available:
+        pytest.skip("no second-order reference data set stored")
+    for name in available:
+        ref = load(name)[0]
+        cfa = ref["cfa"]
+        for factor, expected in cfa["reliability_l2"].items():
+            got = reliability_l2(matrix(cfa["lambda"]), matrix(cfa["beta"]), matrix(cfa["psi"]),
+                                 matrix(cfa["theta"]), factor, cov_lv=matrix(cfa["cov_lv"]))
+            assert abs(got.omega_l1 - expected["omegaL1"]) < TOL
+            assert abs(got.omega_l2 - expected["omegaL2"]) < TOL
+            assert abs(got.partial_omega_l1 - expected["partialOmegaL1"]) < TOL
+
+
+def test_reliability_l2_on_a_hand_built_hierarchy():
+    # A second-order factor G over the three Holzinger factors, built from the
+    # first-order lavaan estimates: with equal second-order loadings and no
+    # disturbance, omegaL2 is 1 and omegaL1 equals partialOmegaL1.
+    ref, _, constructs = load("holzinger")
+    lam = matrix(ref["cfa"]["lambda"])
+    theta = matrix(ref["cfa"]["theta"])
+    names = list(constructs) + ["G"]
+    lam_g = lam.reindex(columns=names, fill_value=0.0)
+    beta = pd.DataFrame(0.0, index=names, columns=names)
+    beta.loc[list(constructs), "G"] = 1.0
+    psi = pd.DataFrame(0.0, index=names, columns=names)
+    psi.loc["G", "G"] = 1.0
+    got = reliability_l2(lam_g, beta, psi, theta, "G")
+    assert abs(got.omega_l2 - 1.0) < TIGHT
+    assert abs(got.omega_l1 - got.partial_omega_l1) < TIGHT
+    total = lam.to_numpy().sum() ** 2
+    assert abs(got.omega_l1 - total / (total + theta.to_numpy().sum())) < TIGHT
+
+
+def test_alpha_needs_complete_cases():
+    _, data, constructs = load("holzinger")
+    items = constructs["visual"]
+    holed = data[items].copy()
+    holed.iloc[0, 0] = np.nan
+    with pytest.raises(ValueError, match="missing"):
+        cronbach_alpha(holed)
+
+
+def test_reliability_verdicts_use_thresholds(dataset):
+    ref, data, constructs = dataset
+    table = reliability_table(data, constructs, ref["cfa"]["std_loadings"]).table
+    for stat in ("alpha", "cr", "ave"):
+        cut = DEFAULT_THRESHOLDS.get(stat).good
+        for value in table[stat]:
+            assert verdict(stat, value) == ("good" if value >= cut else "poor")
+    stricter = dataclasses.replace(DEFAULT_THRESHOLDS,
+                                   alpha=Cutoff(float(table["alpha"].max()) + 0.01))
+    assert all(verdict("alpha", v, stricter) == "poor" for v in table["alpha"])
+    assert verdict("alpha", float("nan")) is None
