@@ -132,19 +132,30 @@ def test_omega_model_implied_denominator(dataset):
         omega(lam_f, phi, None, obs_var=False)
 
 
-def test_reliability_l2_matches_semtools():
-    available = [n for n in DATASETS if load(n)[0]["cfa"].get("reliability_l2")]
-    if not available:
-        pytest.skip("no second-order reference data set stored")
-    for name in available:
-        ref = load(name)[0]
-        cfa = ref["cfa"]
-        for factor, expected in cfa["reliability_l2"].items():
-            got = reliability_l2(matrix(cfa["lambda"]), matrix(cfa["beta"]), matrix(cfa["psi"]),
-                                 matrix(cfa["theta"]), factor, cov_lv=matrix(cfa["cov_lv"]))
-            assert abs(got.omega_l1 - expected["omegaL1"]) < TOL
-            assert abs(got.omega_l2 - expected["omegaL2"]) < TOL
-            assert abs(got.partial_omega_l1 - expected["partialOmegaL1"]) < TOL
+def test_reliability_l2_matches_semtools(dataset):
+    ref, _, _ = dataset
+    h = ref["hierarchical"]
+    for factor, expected in h["reliability_l2"].items():
+        got = reliability_l2(matrix(h["lambda"]), matrix(h["beta"]), matrix(h["psi"]),
+                             matrix(h["theta"]), factor, cov_lv=matrix(h["cov_lv"]))
+        assert abs(got.omega_l1 - expected["omegaL1"]) < TOL, factor
+        assert abs(got.omega_l2 - expected["omegaL2"]) < TOL, factor
+        assert abs(got.partial_omega_l1 - expected["partialOmegaL1"]) < TOL, factor
+        # psi of an exogenous second-order factor is its variance: the default
+        same = reliability_l2(matrix(h["lambda"]), matrix(h["beta"]), matrix(h["psi"]),
+                              matrix(h["theta"]), factor)
+        assert same == got
+
+
+def test_omega_in_a_second_order_model_uses_implied_latent_variance(dataset):
+    # compRelSEM on the hierarchical CFA: a dimension's variance includes the
+    # part explained by the second-order factor (cov.lv, not psi).
+    ref, data, _ = dataset
+    h = ref["hierarchical"]
+    by = omega_by_construct(matrix(h["lambda"]), matrix(h["cov_lv"]), data.cov(ddof=0))
+    expected = pd.Series(h["omega"])
+    assert list(by.index) == list(expected.index)
+    assert np.abs(by.to_numpy() - expected.to_numpy()).max() < TOL
 
 
 def test_reliability_l2_on_a_hand_built_hierarchy():

@@ -48,8 +48,26 @@ first_order_syntax <- function(constructs) {
                 vapply(constructs, paste, "", collapse = " + ")), collapse = "\n")
 }
 
+# A second-order CFA: its lavaan matrices, semTools' reliabilityL2 for each
+# second-order factor and compRelSEM for the first-order ones.
+hierarchical_reference <- function(data, constructs, second_order) {
+  model <- paste(first_order_syntax(constructs), first_order_syntax(second_order), sep = "\n")
+  fit <- lavaan::cfa(model, data = data)
+  stopifnot(lavInspect(fit, "converged"))
+  est <- lavInspect(fit, "est")
+  list(model = model, second_order = second_order,
+       lambda = named_matrix(est$lambda), beta = named_matrix(est$beta),
+       psi = named_matrix(est$psi), theta = named_matrix(est$theta),
+       cov_lv = named_matrix(lavInspect(fit, "cov.lv")),
+       omega = as.list(unclass(semTools::compRelSEM(fit))),
+       reliability_l2 = lapply(setNames(names(second_order), names(second_order)),
+                               function(f) as.list(semTools::reliabilityL2(fit, f))))
+}
+
+# `second_order` is part of the measurement model (CFA); `hierarchical` only
+# adds a second-order CFA for reliabilityL2.
 reference <- function(name, data, constructs, second_order = list(), n_factors,
-                      efa = TRUE, seed = 1939) {
+                      hierarchical = second_order, efa = TRUE, seed = 1939) {
   items <- unlist(constructs, use.names = FALSE)
   data <- data[, items]
   n <- nrow(data)
@@ -109,10 +127,9 @@ reference <- function(name, data, constructs, second_order = list(), n_factors,
     fornell_larcker = list(table = named_matrix(fl), sqrt_ave = as.list(sqrt_ave),
                            passes = as.list(fl_pass))
   )
-  if (length(second_order)) {
-    out$cfa$reliability_l2 <- lapply(setNames(names(second_order), names(second_order)),
-                                     function(f) as.list(semTools::reliabilityL2(fit, f)))
-  }
+
+  if (length(hierarchical)) out$hierarchical <- hierarchical_reference(data, constructs,
+                                                                      hierarchical)
 
   # -- HTMT: semTools::htmt on the first-order model -----------------------
   out$htmt <- named_matrix(unclass(semTools::htmt(first_order_syntax(constructs), data,
@@ -168,7 +185,8 @@ write_reference <- function(x, file) {
 hs <- read.csv(file.path(data_dir, "psych_holzinger.csv"))
 hs_constructs <- list(visual = c("x1", "x2", "x3"), textual = c("x4", "x5", "x6"),
                       speed = c("x7", "x8", "x9"))
-write_reference(reference("holzinger", hs, hs_constructs, n_factors = 3),
+write_reference(reference("holzinger", hs, hs_constructs, n_factors = 3,
+                          hierarchical = list(g = names(hs_constructs))),
                 "psych_holzinger.json")
 
 # -- Nine-factor simulated set (built-in questionnaire, KCH second order) ----
