@@ -375,7 +375,7 @@ def test_write_responses_csv_and_xlsx(q, tmp_path):
 
 
 def test_bundled_sample_is_reproducible(q, tmp_path):
-    df = simulate_responses(q, 400, 20261123, missing=0.01, flawed=True)
+    df = simulate_responses(q, 400, 20261123, missing=0.002, flawed=True)
     write_responses(df, tmp_path / "sample.csv")
     assert (tmp_path / "sample.csv").read_bytes() == SAMPLE.read_bytes()
     assert len(df) == 409
