@@ -43,9 +43,9 @@ def dataset(request):
     return load(request.param)
 
 
-@pytest.fixture(scope="module")
-def holzinger_efa():
-    ref, data, _ = load("holzinger")
+@pytest.fixture(scope="module", params=DATASETS)
+def fitted_efa(request):
+    ref, data, _ = load(request.param)
     return ref, efa(data, ref["efa"]["n_factors"])
 
 
@@ -98,8 +98,8 @@ def test_parallel_analysis_holzinger_finds_the_three_factors():
     assert pa.n_components == ref["parallel"]["ncomp"] == len(constructs)
 
 
-def test_efa_eigenvalues_and_communalities(holzinger_efa):
-    ref, result = holzinger_efa
+def test_efa_eigenvalues_and_communalities(fitted_efa):
+    ref, result = fitted_efa
     e = ref["efa"]
     assert np.abs(result.eigenvalues.to_numpy() - e["e_values"]).max() < TIGHT
     assert np.abs(result.common_eigenvalues.to_numpy() - e["values"]).max() < TOL
@@ -109,16 +109,16 @@ def test_efa_eigenvalues_and_communalities(holzinger_efa):
     assert np.abs(result.uniquenesses[uniq.index].to_numpy() - uniq.to_numpy()).max() < TOL
 
 
-def test_efa_unrotated_loadings(holzinger_efa):
-    ref, result = holzinger_efa
+def test_efa_unrotated_loadings(fitted_efa):
+    ref, result = fitted_efa
     expected = matrix(ref["efa"]["unrotated_loadings"])
     got = result.unrotated_loadings.loc[expected.index]
     assert np.abs(got.to_numpy() - expected.to_numpy()).max() < TOL
 
 
-def test_efa_oblimin_loadings_phi_and_variance(holzinger_efa):
+def test_efa_oblimin_loadings_phi_and_variance(fitted_efa):
     # psych orders, signs and names the factors; efa() applies the same conventions.
-    ref, result = holzinger_efa
+    ref, result = fitted_efa
     expected = matrix(ref["efa"]["loadings"])
     assert list(result.loadings.columns) == list(expected.columns)
     got = result.loadings.loc[expected.index, expected.columns]
@@ -133,8 +133,9 @@ def test_efa_oblimin_loadings_phi_and_variance(holzinger_efa):
     assert np.allclose(result.structure.to_numpy(), got.to_numpy() @ result.phi.to_numpy())
 
 
-def test_efa_each_construct_loads_on_its_own_factor(holzinger_efa):
-    ref, result = holzinger_efa
+def test_efa_each_construct_loads_on_its_own_factor():
+    ref, data, _ = load("holzinger")
+    result = efa(data, ref["efa"]["n_factors"])
     dominant = result.loadings.abs().idxmax(axis=1)
     for items in ref["constructs"].values():
         assert dominant[items].nunique() == 1

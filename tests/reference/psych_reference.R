@@ -9,9 +9,14 @@
 # Data are read only from CSV files under tests/reference/data/:
 #   psych_holzinger.csv  Holzinger & Swineford (1939), x1..x9, N = 301
 #                        (identical to lavaan::HolzingerSwineford1939)
-#   psych_ninefactor.csv sem_kit.simulate.simulate_responses(q, 500, seed = 20240601)
-#                        for the built-in questionnaire, items only
-#                        (constructs listed in psych_ninefactor_constructs.csv)
+#   psych_ninefactor.csv the built-in customer knowledge-sharing questionnaire,
+#                        N = 500, items only, complete, reverse-worded items
+#                        (WIL4, TRU4) recoded as 8 - x; written once from
+#                        sem_kit.simulate.simulate_responses(q, 500, seed=20240601,
+#                        demographics=False, missing=0) and frozen here
+#   psych_ninefactor_constructs.csv  construct, member, kind (item | dimension):
+#                        13 first-order constructs, KCH second order over
+#                        ECO, SCA, TIM, CPX
 # Checked with R 4.x, lavaan 0.6.14, semTools 0.5.6, psych 2.2.9, GPArotation.
 
 suppressPackageStartupMessages({
