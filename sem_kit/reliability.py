@@ -200,7 +200,7 @@ def average_variance_extracted(std_loadings: Loadings) -> float:
     return float(np.mean(lam**2))
 
 
-def omega(loadings: Loadings, latent_variance: float, cov: pd.DataFrame | np.ndarray, *,
+def omega(loadings: Loadings, latent_variance: float, cov: pd.DataFrame | np.ndarray | None, *,
           theta: pd.DataFrame | np.ndarray | None = None, obs_var: bool = True) -> float:
     r"""Coefficient omega of one construct, as ``semTools::compRelSEM(fit)``.
 
@@ -229,7 +229,9 @@ def omega(loadings: Loadings, latent_variance: float, cov: pd.DataFrame | np.nda
     latent_variance:
         Model-implied variance of the construct.
     cov:
-        Observed covariance matrix of the same items, same order.
+        Observed covariance matrix of the same items, same order (divisor
+        n, e.g. ``data.cov(ddof=0)``); unused, may be ``None``, when
+        ``obs_var=False``.
     theta:
         Residual covariance matrix of the items (only for ``obs_var=False``).
     obs_var:
@@ -255,6 +257,8 @@ def omega(loadings: Loadings, latent_variance: float, cov: pd.DataFrame | np.nda
     lam = _as_array(loadings)
     common = lam.sum() ** 2 * float(latent_variance)
     if obs_var:
+        if cov is None:
+            raise ValueError("omega(obs_var=True) needs cov, the items' observed covariances")
         sigma = np.asarray(cov, dtype=float)
     else:
         if theta is None:

@@ -188,6 +188,9 @@ write_reference <- function(x, file) {
 
 # -- Holzinger & Swineford (1939) -------------------------------------------
 hs <- read.csv(file.path(data_dir, "psych_holzinger.csv"))
+# the CSV (written from semopy.examples.holzinger39) is lavaan's data set
+stopifnot(max(abs(as.matrix(hs) -
+                  as.matrix(lavaan::HolzingerSwineford1939[, paste0("x", 1:9)]))) < 1e-7)
 hs_constructs <- list(visual = c("x1", "x2", "x3"), textual = c("x4", "x5", "x6"),
                       speed = c("x7", "x8", "x9"))
 write_reference(reference("holzinger", hs, hs_constructs, n_factors = 3,
