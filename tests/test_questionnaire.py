@@ -250,3 +250,18 @@ def test_builtin_ships_in_a_non_editable_install(tmp_path: Path) -> None:
     wheel = next(tmp_path.glob("sem_kit-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     assert "sem_kit/builtin_questionnaires/customer_knowledge_sharing.yaml" in names
+
+
+@pytest.mark.parametrize(
+    ("block", "expected"),
+    [
+        ("population: {loadings: {a1: 1.2}}", "population.loadings.a1: expected a standardised"),
+        ("population: {loadings: {A: 0.5}}", "population.loadings.A: expected an item id"),
+        ("population: {paths: {B -> C: -1.5}}", "population.paths.B -> C: expected a standardised"),
+        ("population: {paths: {A -> C: 0.2}}", "population.paths.A -> C: not a hypothesised path"),
+        ("population: {correlations: {A ~~ B: 0.2}}", "B is not exogenous"),
+        ("columns: {a1: a2}", "columns.a1: header 'a2' is the id of another item"),
+    ],
+)
+def test_population_and_alias_errors(block: str, expected: str) -> None:
+    assert expected in _error(MINIMAL + block + "\n")

@@ -284,19 +284,70 @@ def _check(m: QuestionnaireModel, origin: str) -> list[str]:
                 origin, f"columns.{key}", f"header {header!r} is already given to {headers[header]}"
             )
         headers[header] = key
-    for key in m.population.loadings:
-        if key not in item_owner and key not in m.constructs:
-            raise _fail(origin, f"population.loadings.{key}", "unknown item")
-    for key in m.population.paths:
+    for key, header in m.columns.items():
+        other = item_owner.get(header) and header != key
+        if other or (header in m.demographics and header != key):
+            raise _fail(
+                origin,
+                f"columns.{key}",
+                f"header {header!r} is the id of another item or "
+                "demographic; pick a header that names no other id",
+            )
+    _check_population(m, origin, item_owner, dimension_owner, seen_paths)
+    return warnings
+
+
+def _check_population(
+    m: QuestionnaireModel,
+    origin: str,
+    item_owner: dict[str, str],
+    dimension_owner: dict[str, str],
+    seen_paths: dict[tuple[str, str], str],
+) -> None:
+    pop = m.population
+    for key, value in pop.loadings.items():
+        if key not in item_owner and key not in dimension_owner:
+            raise _fail(
+                origin,
+                f"population.loadings.{key}",
+                "expected an item id or a dimension of a second-order construct",
+            )
+        if not -1 < value < 1:
+            raise _fail(
+                origin,
+                f"population.loadings.{key}",
+                f"expected a standardised loading between -1 and 1, found {value}",
+            )
+    for key, value in pop.paths.items():
         if tuple(p.strip() for p in key.split("->")) not in seen_paths:
             raise _fail(origin, f"population.paths.{key}", "not a hypothesised path 'A -> B'")
-    for key in m.population.correlations:
+        if not -1 < value < 1:
+            raise _fail(
+                origin,
+                f"population.paths.{key}",
+                f"expected a standardised coefficient between -1 and 1, found {value}",
+            )
+    targets = {target for _, target in seen_paths}
+    for key, value in pop.correlations.items():
         parts = [p.strip() for p in key.split("~~")]
         if len(parts) != 2 or any(p not in m.constructs for p in parts):
             raise _fail(
                 origin, f"population.correlations.{key}", "expected 'A ~~ B' with construct ids"
             )
-    return warnings
+        inner = [p for p in parts if p in targets or p in dimension_owner]
+        if inner:
+            raise _fail(
+                origin,
+                f"population.correlations.{key}",
+                f"{inner[0]} is not exogenous (it has a cause); only exogenous "
+                "constructs get correlations",
+            )
+        if not -1 < value < 1:
+            raise _fail(
+                origin,
+                f"population.correlations.{key}",
+                f"expected a correlation between -1 and 1, found {value}",
+            )
 
 
 def _find_cycle(edges: dict[str, list[str]]) -> list[str] | None:
