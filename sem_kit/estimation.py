@@ -1168,7 +1168,7 @@ def _assemble(spec: ModelSpec, comp: _Compiled, s: np.ndarray, n: int, opt: _Opt
     f_sigma = _discrepancy(sigma, s) if sigma_pd else math.inf
     sign_s, logdet_s = np.linalg.slogdet(s)
     logdet_s = logdet_s if sign_s > 0 else -math.inf
-    fmin = 0.5 * (f_sigma - logdet_s - p)
+    fmin = max(0.5 * (f_sigma - logdet_s - p), 0.0)  # F >= 0; rounding gives -1e-13
     logl = -0.5 * n * (p * math.log(2 * math.pi) + f_sigma)
     unrestricted = -0.5 * n * (p * math.log(2 * math.pi) + logdet_s + p)
     if x_idx.size:

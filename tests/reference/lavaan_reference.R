@@ -33,7 +33,14 @@ matrix_json <- function(m) list(names = rownames(m), values = unname(unclass(m))
 dump_fit <- function(name, fun, model_file, data_file) {
   model <- read_model(model_file)
   data <- read_data(data_file)
-  fit <- fun(model, data = data)
+  lavaan_warnings <- character(0)
+  fit <- withCallingHandlers(
+    fun(model, data = data),
+    warning = function(w) {
+      lavaan_warnings <<- c(lavaan_warnings, conditionMessage(w))
+      invokeRestart("muffleWarning")
+    }
+  )
   pt <- parTable(fit)
   pe <- parameterEstimates(fit, standardized = TRUE, ci = FALSE)
   key <- function(x) paste(x$lhs, x$op, x$rhs)
@@ -42,7 +49,7 @@ dump_fit <- function(name, fun, model_file, data_file) {
   fm <- fitMeasures(fit)
   fm <- as.list(unclass(fm))
   fm$chisq_df <- fm$chisq / fm$df
-  mi <- modindices(fit, sort. = TRUE)
+  mi <- suppressWarnings(modindices(fit, sort. = TRUE))
   out <- list(
     name = name,
     lavaan_version = as.character(packageVersion("lavaan")),
@@ -52,6 +59,7 @@ dump_fit <- function(name, fun, model_file, data_file) {
     n = lavInspect(fit, "nobs"),
     converged = lavInspect(fit, "converged"),
     iterations = lavInspect(fit, "iterations"),
+    lavaan_warnings = I(lavaan_warnings),
     estimates = as.data.frame(pe),
     fit = fm,
     modindices = as.data.frame(mi[, c("lhs", "op", "rhs", "mi", "epc", "sepc.lv", "sepc.all")]),
@@ -68,6 +76,10 @@ dump_fit <- function(name, fun, model_file, data_file) {
 dump_fit("hs_cfa", cfa, "hs_cfa.lav", "hs1939.csv")
 # Holzinger & Swineford with covariates: fixed.x, auto.cov.y, an equality label.
 dump_fit("hs_mimic", sem, "hs_mimic.lav", "hs1939.csv")
+# The first HS factor alone: saturated (df = 0).
+dump_fit("hs_saturated", cfa, "hs_saturated.lav", "hs1939.csv")
+# A Heywood case: negative residual variance, standardised loading above 1.
+dump_fit("heywood", cfa, "heywood.lav", "heywood.csv")
 # Bollen's political democracy SEM: regressions and residual covariances.
 dump_fit("pd_sem", sem, "pd_sem.lav", "political_democracy.csv")
 # The built-in nine-factor questionnaire on simulated answers (N = 500).

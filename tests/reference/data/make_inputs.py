@@ -15,6 +15,8 @@ It writes, next to this file,
 - ``sim_ninefactor.csv``: 500 complete simulated answers to the built-in
   customer knowledge-sharing questionnaire (``sem_kit.simulate``), items only,
   reverse-coded items recoded as ``min + max - x`` as the pipeline does.
+- ``heywood.csv``: 200 rows whose sample correlations are exactly those of a
+  one-factor model with a loading above 1 (a Heywood case).
 - ``*.lav``: lavaan model syntax of every reference model; the nine-factor ones
   come from ``load_questionnaire().measurement_syntax()`` / ``.model_syntax()``.
 
@@ -59,6 +61,18 @@ y4 ~~ y8
 y6 ~~ y8
 """
 
+# One factor with four indicators whose sample correlations force the first
+# loading above 1 (a Heywood case): r(y1, yj) = .8, r(yj, yk) = .6 give
+# λ1² = .64 / .6 ≈ 1.07, so the ML residual variance of y1 is negative.
+HEYWOOD = """f =~ y1 + y2 + y3 + y4
+"""
+HEYWOOD_N = 200
+HEYWOOD_SEED = 1939
+
+# The first HS factor alone: three indicators, df = 0 (saturated).
+HS_SATURATED = """visual =~ x1 + x2 + x3
+"""
+
 SIM_N = 500
 SIM_SEED = 20240611
 
@@ -72,6 +86,24 @@ def write_classic() -> None:
     (HERE / "hs_cfa.lav").write_text(HS_CFA, encoding="utf-8")
     (HERE / "hs_mimic.lav").write_text(HS_MIMIC, encoding="utf-8")
     (HERE / "pd_sem.lav").write_text(PD_SEM, encoding="utf-8")
+    (HERE / "hs_saturated.lav").write_text(HS_SATURATED, encoding="utf-8")
+
+
+def write_heywood() -> None:
+    """Normal data rescaled to have exactly the Heywood correlation matrix (N divisor)."""
+    import numpy as np
+    import pandas as pd
+
+    target = np.full((4, 4), 0.6)
+    target[0, 1:] = target[1:, 0] = 0.8
+    np.fill_diagonal(target, 1.0)
+    x = np.random.default_rng(HEYWOOD_SEED).standard_normal((HEYWOOD_N, 4))
+    x -= x.mean(axis=0)
+    white = np.linalg.cholesky(x.T @ x / HEYWOOD_N)
+    x = x @ np.linalg.inv(white).T @ np.linalg.cholesky(target).T
+    frame = pd.DataFrame(x, columns=["y1", "y2", "y3", "y4"])
+    frame.to_csv(HERE / "heywood.csv", index=False)
+    (HERE / "heywood.lav").write_text(HEYWOOD, encoding="utf-8")
 
 
 def write_ninefactor() -> bool:
@@ -101,4 +133,5 @@ def write_ninefactor() -> bool:
 
 if __name__ == "__main__":
     write_classic()
+    write_heywood()
     write_ninefactor()
