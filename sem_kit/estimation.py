@@ -738,6 +738,25 @@ def _fisher_scoring(comp: _Compiled, s: np.ndarray, theta0: np.ndarray,
                     "converged" if converged else f"no convergence in {max_iter} iterations")
 
 
+def _simple_start(spec: ModelSpec, s: np.ndarray) -> np.ndarray:
+    """lavaan's ``start = "simple"``: loadings 1, regressions and covariances 0, residual
+    variances half the observed variance, latent variances 0.05 (user ``start()`` kept)."""
+    pt = spec.partable
+    var = dict(zip(spec.observed, np.diag(s), strict=True))
+    theta = np.zeros(spec.npar)
+    for r in pt[pt.free > 0].itertuples():
+        if not math.isnan(r.ustart):
+            value = r.ustart
+        elif r.op == "=~":
+            value = 1.0
+        elif r.op == "~~" and r.lhs == r.rhs:
+            value = var[r.lhs] / 2.0 if r.lhs in var else 0.05
+        else:
+            value = 0.0
+        theta[r.free - 1] = value
+    return theta
+
+
 def _semopy_start(spec: ModelSpec, data: pd.DataFrame,
                   s: np.ndarray) -> tuple[np.ndarray, str, int]:
     """First optimisation with semopy (SLSQP on "MLW"); returns θ in spec order."""
@@ -1055,13 +1074,24 @@ def fit_model(model: str | ModelSpec, data: pd.DataFrame, *,
         if not opt.converged:
             opt = None
     if opt is None:
-        theta0, msg, n_it = _semopy_start(spec, data, s)
+        try:
+            theta0, msg, n_it = _semopy_start(spec, data, s)
+        except (ArithmeticError, ValueError, np.linalg.LinAlgError) as exc:
+            theta0, msg, n_it = None, f"failed ({exc})", 0
         messages.append(f"semopy SLSQP: {msg}")
         iterations += n_it
-        opt = _fisher_scoring(comp, s, theta0)
-        messages.append(f"Fisher scoring: {opt.message} after {opt.iterations} steps "
-                        f"(max |gradient| {opt.gradient:.1e})")
-        iterations += opt.iterations
+        if theta0 is not None:
+            opt = _fisher_scoring(comp, s, theta0)
+            messages.append(f"Fisher scoring: {opt.message} after {opt.iterations} steps "
+                            f"(max |gradient| {opt.gradient:.1e})")
+            iterations += opt.iterations
+        if opt is None or not opt.converged:
+            simple = _fisher_scoring(comp, s, _simple_start(spec, s))
+            messages.append(f"Fisher scoring from simple start values: {simple.message} "
+                            f"after {simple.iterations} steps")
+            iterations += simple.iterations
+            if opt is None or simple.converged or simple.gradient < opt.gradient:
+                opt = simple
     return _assemble(spec, comp, s, n, opt, iterations, "; ".join(messages))
 
 
@@ -1084,6 +1114,24 @@ def refit(fit: Fit, data: pd.DataFrame) -> Fit:
     return fit_model(fit.spec, data, start=fit.theta)
 
 
+def _sample_cov_trouble(s: np.ndarray, names: tuple[str, ...], n: int) -> str:
+    """A message if S is not positive definite, naming the linearly dependent columns."""
+    sd = np.sqrt(np.diag(s))
+    if (sd <= 0).any():
+        const = [v for v, x in zip(names, sd, strict=True) if x <= 0]
+        return ("the sample covariance matrix is not positive definite: column(s) "
+                + ", ".join(const) + " have no variance")
+    eig, vec = np.linalg.eigh(s / np.outer(sd, sd))
+    if eig[0] > 1e-10:
+        return ""
+    weights = np.abs(vec[:, 0])
+    dependent = [names[i] for i in np.argsort(-weights) if weights[i] > 0.1][:8]
+    reason = (f"only {n} rows for {len(names)} variables" if n <= len(names)
+              else "columns " + ", ".join(dependent) + " are linearly dependent")
+    return ("the sample covariance matrix is not positive definite "
+            f"(smallest eigenvalue of the correlation matrix {eig[0]:.3g}): {reason}")
+
+
 def _assemble(spec: ModelSpec, comp: _Compiled, s: np.ndarray, n: int, opt: _Optimum,
               iterations: int, message: str) -> Fit:
     pt = spec.partable
@@ -1097,11 +1145,9 @@ def _assemble(spec: ModelSpec, comp: _Compiled, s: np.ndarray, n: int, opt: _Opt
     if not opt.converged:
         notes.append(f"the optimiser did not converge ({opt.message}); "
                      "estimates are not a maximum-likelihood solution")
-    s_eig = np.linalg.eigvalsh(s)
-    if s_eig.min() <= 0:
-        notes.append("the sample covariance matrix is not positive definite "
-                     f"(smallest eigenvalue {s_eig.min():.3g}): linearly dependent items "
-                     "or fewer rows than items")
+    s_trouble = _sample_cov_trouble(s, spec.observed, n)
+    if s_trouble:
+        notes.append(s_trouble)
     sig_eig = np.linalg.eigvalsh(sigma)
     sigma_pd = sig_eig.min() > 0
     if not sigma_pd:
@@ -1120,6 +1166,8 @@ def _assemble(spec: ModelSpec, comp: _Compiled, s: np.ndarray, n: int, opt: _Opt
     if spec.npar:
         eig = np.linalg.eigvalsh(info)
         if eig.min() <= eig.max() * 1e-12:
+            if s_trouble:
+                raise InputError(f"{s_trouble}; maximum likelihood cannot be computed")
             vec = np.linalg.eigh(info)[1][:, 0]
             worst = np.argsort(-np.abs(vec))[:4]
             names = []

@@ -294,3 +294,25 @@ def test_data_problems_are_input_errors():
     text = data.astype({"x1": str})
     with pytest.raises(InputError, match="non-numeric .* x1"):
         fit_model(model, text)
+
+
+def test_linearly_dependent_items_are_named():
+    data = data_of("hs_cfa").copy()
+    data["x10"] = data["x1"] + data["x2"]
+    with pytest.raises(InputError, match="not positive definite.*x10"):
+        fit_model("visual =~ x1 + x2 + x3 + x10\ntextual =~ x4 + x5 + x6", data)
+
+
+def test_simple_start_values_when_semopy_fails(monkeypatch):
+    """If semopy's optimisation breaks down, lavaan's simple start values + Fisher scoring
+    reach the same solution."""
+    import sem_kit.estimation as est
+
+    def broken(*args, **kwargs):
+        raise ValueError("semopy broke")
+
+    monkeypatch.setattr(est, "_semopy_start", broken)
+    fit = fit_model(syntax_of("pd_sem"), data_of("pd_sem"))
+    assert fit.converged
+    assert "simple start values" in fit.message
+    close(fit.params.est, fitted("pd_sem").params.est, tol=1e-6)
