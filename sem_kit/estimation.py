@@ -759,41 +759,48 @@ def _simple_start(spec: ModelSpec, s: np.ndarray) -> np.ndarray:
 
 def _semopy_start(spec: ModelSpec, data: pd.DataFrame,
                   s: np.ndarray) -> tuple[np.ndarray, str, int]:
-    """First optimisation with semopy (SLSQP on "MLW"); returns θ in spec order."""
+    """First optimisation with semopy (SLSQP on "MLW"); returns θ in spec order.
+
+    semopy's own start values regress each indicator on its latent variable's
+    fixed-loading indicator; where a latent has none (``NA*`` with a fixed
+    variance) semopy would loop forever, so those loadings start at 1 and the
+    regressions on such a latent at 0.
+    """
     import semopy
 
-    model = semopy.Model(spec.semopy_syntax, cov_diag=True)
-    active = [name for name, par in model.parameters.items() if par.active]
-    expected = {f"_sk{k}" for k in range(1, spec.npar + 1)}
-    if set(active) != expected:
-        raise RuntimeError(
-            "semopy built a different set of free parameters than the lavaan table: "
-            f"{sorted(set(active) ^ expected)}"
-        )
     pt = spec.partable
-    # starts: user start(); loadings of a latent without a fixed marker start at 1
-    marker = {r.lhs for r in pt.itertuples() if r.op == "=~" and not r.free and r.ustart != 0}
-    for r in pt.itertuples():
-        if not r.free:
-            continue
-        par = model.parameters[f"_sk{r.free}"]
-        if not math.isnan(r.ustart):
-            par.start = float(r.ustart)
-        elif r.op == "=~" and r.lhs not in marker:
-            par.start = 1.0
+    fixed_loading = {r.lhs for r in pt.itertuples() if r.op == "=~" and not r.free}
+    no_marker = set(spec.latent) - fixed_loading
     cov = pd.DataFrame(s, index=list(spec.observed), columns=list(spec.observed))
-    logger = logging.getLogger("semopy")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    root_level = logging.getLogger().level
-    logging.getLogger().setLevel(logging.ERROR)
+    loggers = [logging.getLogger(), logging.getLogger("semopy")]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.ERROR)
     try:
         with _pywarnings.catch_warnings():
             _pywarnings.simplefilter("ignore")
+            model = semopy.Model(spec.semopy_syntax, cov_diag=True)
+            active = [name for name, par in model.parameters.items() if par.active]
+            expected = {f"_sk{k}" for k in range(1, spec.npar + 1)}
+            if set(active) != expected:
+                raise RuntimeError(
+                    "semopy built a different set of free parameters than the lavaan table: "
+                    f"{sorted(set(active) ^ expected)}"
+                )
+            for r in pt.itertuples():
+                if not r.free:
+                    continue
+                par = model.parameters[f"_sk{r.free}"]
+                if not math.isnan(r.ustart):
+                    par.start = float(r.ustart)
+                elif r.op == "=~" and r.lhs in no_marker:
+                    par.start = 1.0
+                elif r.op == "~" and r.rhs in no_marker:
+                    par.start = 0.0
             res = model.fit(data=data[list(spec.observed)], cov=cov, obj="MLW", solver="SLSQP")
     finally:
-        logger.setLevel(level)
-        logging.getLogger().setLevel(root_level)
+        for lg, level in zip(loggers, levels, strict=True):
+            lg.setLevel(level)
     values = dict(zip(active, np.asarray(res.x, dtype=float), strict=True))
     theta = np.array([values[f"_sk{k}"] for k in range(1, spec.npar + 1)])
     n_it = int(res.n_it) if res.n_it == res.n_it else 0

@@ -22,8 +22,8 @@ from sem_kit.errors import InputError
 from sem_kit.estimation import Fit, fit_model, refit, specify
 
 REF = Path(__file__).parent / "reference"
-MODELS = ["hs_cfa", "hs_saturated", "hs_mimic", "heywood", "pd_sem", "ninefactor_cfa",
-          "ninefactor_sem"]
+MODELS = ["hs_cfa", "hs_saturated", "hs_mimic", "hs_paths", "heywood", "pd_sem",
+          "ninefactor_cfa", "ninefactor_sem"]
 ABS = 1e-3
 SE_REL = 0.01
 BIG_REL = 1e-4
@@ -185,6 +185,17 @@ def test_pure_dependent_latents_covary_and_covariates_are_fixed():
     assert np.isnan(p.loc[("ageyr", "~~", "sex"), "se"])
     # the equality label a: one free parameter for two loadings
     assert p.loc[("visual", "=~", "x2"), "free"] == p.loc[("visual", "=~", "x3"), "free"]
+
+
+def test_observed_outcomes_and_free_first_loading():
+    """sem(): the residuals of the purely dependent observed x8 and x9 covary; NA* frees the
+    first loading when the latent variance is fixed; a user 0* covariance stays fixed."""
+    p = fitted("hs_paths").params.set_index(["lhs", "op", "rhs"])
+    assert p.loc[("x8", "~~", "x9"), "free"] > 0
+    assert p.loc[("visual", "=~", "x1"), "free"] > 0
+    assert p.loc[("visual", "~~", "visual"), "free"] == 0
+    assert p.loc[("visual", "~~", "textual"), "free"] == 0
+    assert p.loc[("visual", "~~", "textual"), "est"] == 0
 
 
 def test_second_order_factor_covariances():

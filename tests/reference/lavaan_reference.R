@@ -76,6 +76,8 @@ dump_fit <- function(name, fun, model_file, data_file) {
 dump_fit("hs_cfa", cfa, "hs_cfa.lav", "hs1939.csv")
 # Holzinger & Swineford with covariates: fixed.x, auto.cov.y, an equality label.
 dump_fit("hs_mimic", sem, "hs_mimic.lav", "hs1939.csv")
+# Observed outcomes and mediator, NA* with a fixed latent variance, a fixed-zero covariance.
+dump_fit("hs_paths", sem, "hs_paths.lav", "hs1939.csv")
 # The first HS factor alone: saturated (df = 0).
 dump_fit("hs_saturated", cfa, "hs_saturated.lav", "hs1939.csv")
 # A Heywood case: negative residual variance, standardised loading above 1.

@@ -46,6 +46,18 @@ speed ~ visual + ageyr + sex
 x7 ~~ x8
 """
 
+# Observed outcomes and an observed mediator (x7 -> x8), a free first loading with
+# the latent variance fixed (NA* / 1*), a fixed-zero latent covariance, and two
+# purely dependent observed variables whose residuals covary by default (x8, x9).
+HS_PATHS = """visual =~ NA*x1 + x2 + x3
+visual ~~ 1*visual
+textual =~ x4 + x5 + x6
+visual ~~ 0*textual
+x7 ~ visual + textual
+x8 ~ x7 + visual
+x9 ~ textual
+"""
+
 PD_SEM = """# measurement model
 ind60 =~ x1 + x2 + x3
 dem60 =~ y1 + y2 + y3 + y4
@@ -86,6 +98,7 @@ def write_classic() -> None:
     (HERE / "hs_cfa.lav").write_text(HS_CFA, encoding="utf-8")
     (HERE / "hs_mimic.lav").write_text(HS_MIMIC, encoding="utf-8")
     (HERE / "pd_sem.lav").write_text(PD_SEM, encoding="utf-8")
+    (HERE / "hs_paths.lav").write_text(HS_PATHS, encoding="utf-8")
     (HERE / "hs_saturated.lav").write_text(HS_SATURATED, encoding="utf-8")
 
 
