@@ -35,7 +35,6 @@ import pandas as pd
 from sem_kit.estimation import (
     Fit,
     _compile,
-    _key,
     _param_jacobian,
     _ram,
     _row_jacobians,
@@ -201,6 +200,3 @@ def _standardized_epc(fit: Fit, pt: pd.DataFrame, extra: pd.DataFrame, extra_est
     k = len(model_free)
     return sepc_lv[k:], sepc_all[k:]
 
-
-# re-exported for callers that match rows regardless of ~~ orientation
-row_key = _key

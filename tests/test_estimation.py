@@ -22,8 +22,8 @@ from sem_kit.errors import InputError
 from sem_kit.estimation import Fit, fit_model, refit, specify
 
 REF = Path(__file__).parent / "reference"
-MODELS = ["hs_cfa", "hs_saturated", "hs_mimic", "hs_paths", "heywood", "pd_sem",
-          "ninefactor_cfa", "ninefactor_sem"]
+MODELS = ["hs_cfa", "hs_saturated", "hs_mimic", "hs_paths", "hs_second_order", "heywood",
+          "pd_sem", "ninefactor_cfa", "ninefactor_sem"]
 ABS = 1e-3
 SE_REL = 0.01
 BIG_REL = 1e-4

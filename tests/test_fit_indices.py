@@ -23,8 +23,8 @@ from sem_kit import fit_indices as fi
 from sem_kit.estimation import Fit, fit_model
 
 REF = Path(__file__).parent / "reference"
-MODELS = ["hs_cfa", "hs_saturated", "hs_mimic", "hs_paths", "heywood", "pd_sem",
-          "ninefactor_cfa", "ninefactor_sem"]
+MODELS = ["hs_cfa", "hs_saturated", "hs_mimic", "hs_paths", "hs_second_order", "heywood",
+          "pd_sem", "ninefactor_cfa", "ninefactor_sem"]
 #: sem_kit FIT key -> lavaan fitMeasures name
 LAVAAN_NAME = {
     "n": "ntotal", "rmsea_ci_lower": "rmsea.ci.lower", "rmsea_ci_upper": "rmsea.ci.upper",

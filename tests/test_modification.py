@@ -19,8 +19,8 @@ from sem_kit.estimation import Fit, fit_model
 from sem_kit.modification import modification_indices
 
 REF = Path(__file__).parent / "reference"
-MODELS = ["hs_cfa", "hs_saturated", "hs_mimic", "hs_paths", "heywood", "pd_sem",
-          "ninefactor_cfa", "ninefactor_sem"]
+MODELS = ["hs_cfa", "hs_saturated", "hs_mimic", "hs_paths", "hs_second_order", "heywood",
+          "pd_sem", "ninefactor_cfa", "ninefactor_sem"]
 COLUMNS = {"mi": "mi", "epc": "epc", "sepc.lv": "sepc_lv", "sepc.all": "sepc_all"}
 
 

@@ -78,6 +78,8 @@ dump_fit("hs_cfa", cfa, "hs_cfa.lav", "hs1939.csv")
 dump_fit("hs_mimic", sem, "hs_mimic.lav", "hs1939.csv")
 # Observed outcomes and mediator, NA* with a fixed latent variance, a fixed-zero covariance.
 dump_fit("hs_paths", sem, "hs_paths.lav", "hs1939.csv")
+# Second-order factor over a dimension without a fixed loading, with an observed outcome.
+dump_fit("hs_second_order", sem, "hs_second_order.lav", "hs1939.csv")
 # The first HS factor alone: saturated (df = 0).
 dump_fit("hs_saturated", cfa, "hs_saturated.lav", "hs1939.csv")
 # A Heywood case: negative residual variance, standardised loading above 1.

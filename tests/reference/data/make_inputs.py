@@ -58,6 +58,16 @@ x8 ~ x7 + visual
 x9 ~ textual
 """
 
+# A second-order factor whose first dimension has no fixed loading (NA*, fixed
+# residual variance) and an observed outcome of the second-order factor.
+HS_SECOND_ORDER = """a =~ NA*x1 + x2 + x3
+a ~~ 1*a
+b =~ x4 + x5 + x6
+c =~ x7 + x8
+h =~ a + b + c
+x9 ~ h
+"""
+
 PD_SEM = """# measurement model
 ind60 =~ x1 + x2 + x3
 dem60 =~ y1 + y2 + y3 + y4
@@ -99,6 +109,7 @@ def write_classic() -> None:
     (HERE / "hs_mimic.lav").write_text(HS_MIMIC, encoding="utf-8")
     (HERE / "pd_sem.lav").write_text(PD_SEM, encoding="utf-8")
     (HERE / "hs_paths.lav").write_text(HS_PATHS, encoding="utf-8")
+    (HERE / "hs_second_order.lav").write_text(HS_SECOND_ORDER, encoding="utf-8")
     (HERE / "hs_saturated.lav").write_text(HS_SATURATED, encoding="utf-8")
 
 
