@@ -327,3 +327,15 @@ def test_simple_start_values_when_semopy_fails(monkeypatch):
     assert fit.converged
     assert "simple start values" in fit.message
     close(fit.params.est, fitted("pd_sem").params.est, tol=1e-6)
+
+
+def test_non_convergence_is_reported(monkeypatch):
+    import sem_kit.estimation as est
+
+    def stalled(comp, s, theta0, **kwargs):
+        return est._Optimum(theta0, 0, False, 1.0, "no convergence in 0 iterations")
+
+    monkeypatch.setattr(est, "_fisher_scoring", stalled)
+    fit = fit_model(syntax_of("hs_cfa"), data_of("hs_cfa"))
+    assert not fit.converged
+    assert any("did not converge" in w for w in fit.warnings)
