@@ -1288,3 +1288,70 @@ def _assemble(spec: ModelSpec, comp: _Compiled, s: np.ndarray, n: int, opt: _Opt
         iterations=int(iterations),
         warnings=tuple(notes),
     )
+
+
+# --------------------------------------------------------------------------- model matrices
+
+
+@dataclass(frozen=True, eq=False)
+class ModelMatrices:
+    """lavaan's LISREL matrices of a fitted latent-variable model (``lavInspect(fit, "est")``).
+
+    Attributes
+    ----------
+    lambda_:
+        Observed x latent loadings (``=~`` rows whose indicator is observed).
+    beta:
+        Latent x latent effects: ``beta[i, j]`` is the effect of ``j`` on ``i``,
+        from regressions (``i ~ j``) and higher-order loadings (``j =~ i``).
+    psi:
+        Latent (residual) variances and covariances.
+    theta:
+        Observed residual variances and covariances.
+    cov_lv:
+        Model-implied latent covariance matrix (``lavInspect(fit, "cov.lv")``).
+    cor_lv:
+        Model-implied latent correlations (``lavInspect(fit, "cor.lv")``).
+    """
+
+    lambda_: pd.DataFrame
+    beta: pd.DataFrame
+    psi: pd.DataFrame
+    theta: pd.DataFrame
+    cov_lv: pd.DataFrame
+    cor_lv: pd.DataFrame
+
+
+def model_matrices(fit: Fit) -> ModelMatrices:
+    """The unstandardised LISREL matrices and the implied latent (co)variances of ``fit``.
+
+    In R: ``lavInspect(fit, "est")`` and ``lavInspect(fit, "cov.lv")``.
+    """
+    obs, lat = list(fit.observed), list(fit.latent)
+    lam = pd.DataFrame(0.0, index=obs, columns=lat)
+    beta = pd.DataFrame(0.0, index=lat, columns=lat)
+    psi = pd.DataFrame(0.0, index=lat, columns=lat)
+    theta = pd.DataFrame(0.0, index=obs, columns=obs)
+    for r in fit.params.itertuples():
+        if r.op == "=~":
+            if r.rhs in lam.index:
+                lam.loc[r.rhs, r.lhs] = r.est
+            else:
+                beta.loc[r.rhs, r.lhs] = r.est
+        elif r.op == "~" and r.lhs in beta.index and r.rhs in beta.columns:
+            beta.loc[r.lhs, r.rhs] = r.est
+        elif r.op == "~~":
+            target = psi if r.lhs in psi.index else theta
+            if r.lhs in target.index and r.rhs in target.columns:
+                target.loc[r.lhs, r.rhs] = r.est
+                target.loc[r.rhs, r.lhs] = r.est
+    inv = np.linalg.inv(np.eye(len(lat)) - beta.to_numpy())
+    cov = inv @ psi.to_numpy() @ inv.T
+    sd = np.sqrt(np.clip(np.diag(cov), 0, None))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cor = cov / np.outer(sd, sd)
+    return ModelMatrices(
+        lambda_=lam, beta=beta, psi=psi, theta=theta,
+        cov_lv=pd.DataFrame(cov, index=lat, columns=lat),
+        cor_lv=pd.DataFrame(cor, index=lat, columns=lat),
+    )

@@ -1,0 +1,35 @@
+"""estimation.model_matrices against lavInspect(fit, "est") and "cov.lv" (psych_reference.R)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sem_kit.estimation import fit_model, model_matrices
+
+REF = Path(__file__).parent / "reference"
+HS = json.loads((REF / "psych_holzinger.json").read_text())
+DATA = pd.read_csv(REF / "data" / "psych_holzinger.csv")
+
+
+def _frame(nested: dict) -> pd.DataFrame:
+    return pd.DataFrame(nested).T.astype(float)
+
+
+@pytest.mark.parametrize("block", ["cfa", "hierarchical"])
+def test_matrices_match_lavaan(block: str) -> None:
+    ref = HS[block]
+    mats = model_matrices(fit_model(ref["model"], DATA))
+    for name, ours in [("lambda", mats.lambda_), ("theta", mats.theta), ("psi", mats.psi),
+                       ("cov_lv", mats.cov_lv)] + ([("beta", mats.beta)] if "beta" in ref else []):
+        theirs = _frame(ref[name])
+        ours = ours.loc[theirs.index, theirs.columns]
+        np.testing.assert_allclose(ours.to_numpy(), theirs.to_numpy(), atol=1e-5, err_msg=name)
+    if "cor_lv" in ref:
+        theirs = _frame(ref["cor_lv"])
+        np.testing.assert_allclose(mats.cor_lv.loc[theirs.index, theirs.columns].to_numpy(),
+                                   theirs.to_numpy(), atol=1e-5)
