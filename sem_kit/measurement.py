@@ -1,0 +1,267 @@
+"""The measurement stage: item statistics, reliability, EFA, common-method check, CFA, validity.
+
+One function, :func:`measurement_model`, from complete item data and the
+questionnaire to a :class:`MeasurementResult`. The numbers come from the
+modules named for them (:mod:`~sem_kit.item_stats`, :mod:`~sem_kit.reliability`,
+:mod:`~sem_kit.efa`, :mod:`~sem_kit.estimation`, :mod:`~sem_kit.fit_indices`,
+:mod:`~sem_kit.discriminant`, :mod:`~sem_kit.modification`); this module only
+chooses the inputs and lays the results out as lavaan and a paper report them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from sem_kit.discriminant import DiscriminantValidity, discriminant_validity
+from sem_kit.efa import EFAResult, EFASummary, ParallelAnalysis, efa, efa_summary, parallel_analysis
+from sem_kit.errors import InputError
+from sem_kit.estimation import Fit, fit_model, model_matrices
+from sem_kit.fit_indices import fit_measures
+from sem_kit.item_stats import ItemStatistics, item_statistics
+from sem_kit.modification import modification_indices
+from sem_kit.questionnaire import Questionnaire
+from sem_kit.reliability import omega_by_construct, reliability_l2, reliability_table
+from sem_kit.thresholds import DEFAULT_THRESHOLDS, Thresholds, verdict
+
+#: Seed of the random data in parallel analysis when the run has none.
+PARALLEL_SEED = 20260101
+
+
+@dataclass(frozen=True, eq=False)
+class MeasurementResult:
+    """Everything the measurement section of a paper reports.
+
+    Attributes
+    ----------
+    n:
+        Respondents analysed (complete cases).
+    items:
+        :class:`~sem_kit.item_stats.ItemStatistics`; its table also carries
+        ``loading_std`` (the CFA's std.all loading) and its verdict.
+    reliability:
+        One row per first-order construct: ``alpha, alpha_ci_lower,
+        alpha_ci_upper, cr, ave, omega, sqrt_ave`` and a verdict beside each of
+        alpha, CR and AVE.
+    reliability_l2:
+        One row per second-order construct: ``omega_l1, omega_l2,
+        partial_omega_l1`` (semTools ``reliabilityL2``).
+    efa_summary, efa, parallel:
+        KMO/Bartlett/Harman, the EFA with as many factors as first-order
+        constructs (oblimin), and Horn's parallel analysis.
+    cfa:
+        The CFA :class:`~sem_kit.estimation.Fit`.
+    cfa_fit:
+        The CFA's fit measures (DESIGN.md FIT keys).
+    loadings:
+        ``construct, item, est, std, se, z, pvalue`` for every item, then
+        the second-order loadings (``item`` is then a dimension).
+    latent_correlations:
+        Implied correlations of the first-order constructs (``cor.lv``).
+    single_factor_fit:
+        Fit of the one-factor CFA over every item (Harman's test as a CFA).
+    discriminant:
+        HTMT, HTMT2 and Fornell-Larcker.
+    modification_indices:
+        The CFA's modification indices, largest first.
+    warnings:
+        Numerical trouble and weak spots, in words.
+    """
+
+    n: int
+    items: ItemStatistics
+    reliability: pd.DataFrame
+    reliability_l2: pd.DataFrame
+    efa_summary: EFASummary
+    efa: EFAResult
+    parallel: ParallelAnalysis
+    cfa: Fit
+    cfa_fit: dict[str, float]
+    loadings: pd.DataFrame
+    latent_correlations: pd.DataFrame
+    single_factor_fit: dict[str, float] | None
+    discriminant: DiscriminantValidity
+    modification_indices: pd.DataFrame
+    warnings: tuple[str, ...] = field(default=())
+
+    def to_dict(self) -> dict:
+        """The ``items``, ``reliability``, ``efa``, ``cfa`` and ``discriminant`` blocks."""
+        items = self.items.to_dict()
+        for item, rec in items.items():
+            rec["loading_std"] = _num(self.items.table.loc[item, "loading_std"])
+            rec.pop("loading_verdict", None)
+        rel = {
+            c: {k: _num(row[k]) for k in ("alpha", "alpha_ci_lower", "alpha_ci_upper", "cr",
+                                          "ave", "omega")}
+            for c, row in self.reliability.iterrows()
+        }
+        first = self.loadings[self.loadings["level"] == 1]
+        loadings = [
+            {"construct": r["construct"], "item": r["item"],
+             **{k: _num(r[k]) for k in ("est", "std", "se", "z", "pvalue")}}
+            for _, r in first.iterrows()
+        ]
+        disc = self.discriminant.to_dict()
+        return {
+            "items": items,
+            "reliability": rel,
+            "efa": {k: _num(v) for k, v in self.efa_summary.to_dict().items()},
+            "cfa": {"fit": {k: _num(v) for k, v in self.cfa_fit.items()}, "loadings": loadings},
+            "discriminant": {
+                "htmt": disc["htmt"],
+                "latent_correlations": disc.get("latent_correlations", {}),
+                "sqrt_ave": disc.get("sqrt_ave", {}),
+            },
+        }
+
+
+def _num(value: object) -> float | int | None:
+    if value is None:
+        return None
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return int(value)
+    value = float(value)  # type: ignore[arg-type]
+    return None if math.isnan(value) or math.isinf(value) else value
+
+
+def loadings_table(fit: Fit, q: Questionnaire) -> pd.DataFrame:
+    """Loadings in questionnaire order: first-order items, then second-order dimensions.
+
+    Columns ``construct, item, level, est, std, se, z, pvalue`` where ``std`` is
+    lavaan's std.all and ``level`` is 1 for items, 2 for dimensions.
+    In R: ``standardizedSolution(fit)[op == "=~", ]``.
+    """
+    rows = fit.params[fit.params.op == "=~"].set_index(["lhs", "rhs"])
+    out = []
+    for cid in q.first_order:
+        for item in q.construct_items[cid]:
+            out.append(_loading_row(rows, cid, item, 1))
+    for cid in q.second_order:
+        for dim in q.constructs[cid].dimensions:
+            out.append(_loading_row(rows, cid, dim, 2))
+    return pd.DataFrame(out, columns=["construct", "item", "level", "est", "std", "se", "z",
+                                      "pvalue"])
+
+
+def _loading_row(rows: pd.DataFrame, construct: str, indicator: str, level: int) -> dict:
+    r = rows.loc[(construct, indicator)]
+    return {"construct": construct, "item": indicator, "level": level, "est": r["est"],
+            "std": r["std_all"], "se": r["se"], "z": r["z"], "pvalue": r["pvalue"]}
+
+
+def single_factor_syntax(items: list[str]) -> str:
+    """lavaan syntax of Harman's one-factor CFA: every item on one factor ``CMV``."""
+    return "CMV =~ " + " + ".join(items) + "\n"
+
+
+def measurement_model(
+    q: Questionnaire,
+    data: pd.DataFrame,
+    *,
+    missing: pd.DataFrame | None = None,
+    seed: int | None = None,
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+) -> MeasurementResult:
+    """Run the whole measurement stage on complete, reverse-coded item data.
+
+    Parameters
+    ----------
+    q:
+        The questionnaire (constructs, items, second-order structure, covariances).
+    data:
+        Respondents x items, complete cases, reverse-coded items recoded.
+    missing:
+        The item frame before listwise deletion, for the per-item missing counts.
+    seed:
+        Seed of parallel analysis' random data (``PARALLEL_SEED`` if ``None``).
+    thresholds:
+        Cut-offs for the verdicts.
+
+    Returns
+    -------
+    MeasurementResult
+    """
+    constructs = q.construct_items
+    items = [i for c in q.first_order for i in constructs[c]]
+    data = data[items]
+    warnings: list[str] = []
+    _check_variation(data)
+
+    cfa = fit_model(q.measurement_syntax(), data)
+    warnings += [f"CFA: {w}" for w in cfa.warnings]
+    if not cfa.converged:
+        warnings.append("CFA: the estimation did not converge; its numbers are not trustworthy")
+    cfa_fit = fit_measures(cfa)
+    loadings = loadings_table(cfa, q)
+    std_loading = loadings[loadings.level == 1].set_index("item")["std"]
+
+    stats = item_statistics(data, constructs, missing=missing)
+    table = stats.table.copy()
+    table["loading_std"] = std_loading.reindex(table.index)
+    table["loading_verdict"] = [verdict("loading", v, thresholds) for v in table["loading_std"]]
+    stats = ItemStatistics(table=table, n=stats.n)
+
+    mats = model_matrices(cfa)
+    rel = reliability_table(data, constructs, std_loading).table.copy()
+    omegas = omega_by_construct(mats.lambda_, mats.cov_lv, cfa.sample_cov)
+    rel["omega"] = omegas.reindex(rel.index)
+    rel["sqrt_ave"] = np.sqrt(rel["ave"])
+    for stat in ("alpha", "cr", "ave"):
+        rel[f"{stat}_verdict"] = [verdict(stat, v, thresholds) for v in rel[stat]]
+    l2_rows = []
+    for cid in q.second_order:
+        r = reliability_l2(mats.lambda_, mats.beta, mats.psi, mats.theta, cid, mats.cov_lv)
+        l2_rows.append({"construct": cid, "omega_l1": r.omega_l1, "omega_l2": r.omega_l2,
+                        "partial_omega_l1": r.partial_omega_l1})
+    rel_l2 = pd.DataFrame(l2_rows, columns=["construct", "omega_l1", "omega_l2",
+                                            "partial_omega_l1"]).set_index("construct")
+
+    summary = efa_summary(data)
+    parallel = parallel_analysis(data, seed=PARALLEL_SEED if seed is None else seed)
+    efa_result = efa(data, n_factors=len(q.first_order))
+
+    single = None
+    try:
+        single_fit = fit_model(single_factor_syntax(items), data)
+        single = fit_measures(single_fit)
+        if not single_fit.converged:
+            warnings.append("single-factor CFA did not converge")
+    except InputError as exc:
+        warnings.append(f"single-factor CFA could not be fitted: {exc}")
+
+    first = list(q.first_order)
+    latent_cor = mats.cor_lv.loc[first, first]
+    disc = discriminant_validity(
+        data, constructs, sqrt_ave=rel["sqrt_ave"], latent_correlations=latent_cor,
+        thresholds=thresholds,
+    )
+    high = [(a, b, latent_cor.loc[a, b]) for i, a in enumerate(first) for b in first[i + 1:]
+            if abs(latent_cor.loc[a, b]) >= 0.95]
+    for a, b, r in high:
+        warnings.append(f"latent correlation of {a} and {b} is {r:.3f} (>= .95): the two "
+                        "constructs are nearly collinear and may not be distinct")
+    for c in q.first_order:
+        if len(constructs[c]) < 3:
+            warnings.append(f"construct {c} has {len(constructs[c])} items; CR and AVE of "
+                            "two-item constructs are fragile")
+    mi = modification_indices(cfa)
+    return MeasurementResult(
+        n=int(len(data)), items=stats, reliability=rel, reliability_l2=rel_l2,
+        efa_summary=summary, efa=efa_result, parallel=parallel, cfa=cfa, cfa_fit=cfa_fit,
+        loadings=loadings, latent_correlations=latent_cor, single_factor_fit=single,
+        discriminant=disc, modification_indices=mi, warnings=tuple(warnings),
+    )
+
+
+def _check_variation(data: pd.DataFrame) -> None:
+    constant = [c for c in data.columns if data[c].nunique(dropna=True) <= 1]
+    if constant:
+        values = ", ".join(f"{c} (always {data[c].iloc[0]:g})" for c in constant)
+        raise InputError(
+            f"item(s) with the same answer from every analysed respondent: {values}; a "
+            "constant item has no variance and cannot measure a construct -- drop it from "
+            "the questionnaire or check the data"
+        )
