@@ -5,6 +5,7 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 
 from sem_kit.errors import DataError, InputError, QuestionnaireError
+from sem_kit.pipeline import AnalysisResult, Options, analyze
 from sem_kit.questionnaire import Questionnaire, load_questionnaire
 
 try:
@@ -13,6 +14,9 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree wi
     __version__ = "0.0.0"
 
 __all__ = [
+    "AnalysisResult",
+    "Options",
+    "analyze",
     "DataError",
     "InputError",
     "Questionnaire",

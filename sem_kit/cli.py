@@ -9,12 +9,22 @@ from __future__ import annotations
 import argparse
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sem_kit.errors import InputError
 
+if TYPE_CHECKING:  # pragma: no cover
+    from sem_kit.ingest import Responses
+    from sem_kit.pipeline import Options
+    from sem_kit.questionnaire import Questionnaire
+    from sem_kit.screening import ScreeningResult
+
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
+SAMPLE_FILE = "sample_responses.csv"
+DEMO_SEED = 20261123
+DEMO_BOOTSTRAP = 5000
 
 
 def _add_questionnaire(p: argparse.ArgumentParser) -> None:
@@ -37,6 +47,20 @@ def _add_screen(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sheet", default=None, metavar="NAME", help="sheet of an Excel workbook")
 
 
+def _add_analysis_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--bootstrap", type=int, default=5000, metavar="N",
+                   help="bootstrap resamples for the intervals (default 5000; 0 for none)")
+    p.add_argument("--seed", type=int, default=None, metavar="S",
+                   help="random seed (default: drawn at random and written to the report)")
+    p.add_argument("--jobs", type=int, default=1, metavar="J",
+                   help="worker processes for the bootstrap (-1: all cores)")
+    p.add_argument("--lang", choices=["en", "zh"], default="en", help="report language")
+    p.add_argument("--missing", choices=["listwise", "fiml"], default="listwise")
+    p.add_argument("--estimator", choices=["ML", "MLR", "MLM", "WLSMV"], default="ML")
+    p.add_argument("--group", default=None, metavar="COLUMN",
+                   help="multi-group analysis by this column")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``sem-kit`` with all its subcommands."""
     from sem_kit import __version__
@@ -47,6 +71,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"sem-kit {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("analyze", help="the whole analysis: report.html, results.json, tables")
+    p.add_argument("data", metavar="DATA", help="responses file (.csv, .xlsx, .sav)")
+    _add_questionnaire(p)
+    p.add_argument("-o", "--outdir", default=None, metavar="OUTDIR",
+                   help="output folder (default: reports/<name of DATA>)")
+    _add_analysis_options(p)
+    _add_screen(p)
+    p.set_defaults(func=cmd_analyze)
+
+    p = sub.add_parser("demo", help="analyse the bundled sample data into reports/demo/")
+    p.add_argument("-o", "--outdir", default="reports/demo", metavar="OUTDIR")
+    p.add_argument("--bootstrap", type=int, default=DEMO_BOOTSTRAP, metavar="N")
+    p.add_argument("--jobs", type=int, default=-1, metavar="J")
+    p.add_argument("--lang", choices=["en", "zh"], default="en")
+    p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("validate", help="read and screen a responses file; list excluded rows")
     p.add_argument("data", metavar="DATA", help="responses file (.csv, .xlsx, .sav)")
@@ -96,6 +136,68 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _progress_bar(label: str) -> Callable[[int, int], None] | None:
+    """A one-line progress bar on stderr when it is a terminal, else ``None`` (quiet)."""
+    if not sys.stderr.isatty():
+        return None
+    width = 30
+
+    def show(done: int, total: int) -> None:
+        filled = int(width * done / max(total, 1))
+        end = "\n" if done >= total else ""
+        print(f"\r{label} [{'#' * filled}{' ' * (width - filled)}] {done}/{total}", end=end,
+              file=sys.stderr, flush=True)
+
+    return show
+
+
+def _say(text: str) -> None:
+    if sys.stderr.isatty():
+        print(text, file=sys.stderr, flush=True)
+
+
+def run_analysis(
+    data: str | Path, questionnaire: str | None, outdir: Path, options: Options
+) -> int:
+    """Analyse ``data`` and write OUTDIR; prints where the report is."""
+    from sem_kit.pipeline import analyze
+
+    _say(f"Analysing {data} ...")
+    result = analyze(data, questionnaire, options=options,
+                     progress=_progress_bar("Bootstrap"))
+    written = result.save(outdir)
+    print(f"Analysed {result.n_analyzed} of {result.screening.n_input} rows "
+          f"({len(result.excluded)} excluded, each listed in the report).")
+    if result.structural is not None:
+        supported = int(result.structural.paths["supported"].sum())
+        print(f"Hypotheses supported: {supported} of {len(result.structural.paths)}.")
+    if result.warnings:
+        print(f"{len(result.warnings)} warning(s): see the report's Warnings section.")
+    print(f"Report: {written / 'report.html'}")
+    return EXIT_OK
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    from sem_kit.pipeline import Options
+
+    options = Options(bootstrap=args.bootstrap, seed=args.seed, jobs=args.jobs, lang=args.lang,
+                      missing=args.missing, estimator=args.estimator, group=args.group,
+                      screen=args.screen, sheet=args.sheet)
+    outdir = Path(args.outdir) if args.outdir else Path("reports") / Path(args.data).stem
+    return run_analysis(args.data, args.questionnaire, outdir, options)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from importlib import resources
+
+    from sem_kit.pipeline import Options
+
+    sample = resources.files("sem_kit.sample_data").joinpath(SAMPLE_FILE)
+    options = Options(bootstrap=args.bootstrap, seed=DEMO_SEED, jobs=args.jobs, lang=args.lang)
+    with resources.as_file(sample) as path:
+        return run_analysis(path, None, Path(args.outdir), options)
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     from sem_kit import load_questionnaire
     from sem_kit.ingest import read_responses
@@ -108,7 +210,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def format_screening(data: str, q, responses, result) -> str:  # noqa: ANN001 - display only
+def format_screening(
+    data: str, q: Questionnaire, responses: Responses, result: ScreeningResult
+) -> str:
     """A plain-text screening summary: counts per reason, then every excluded row."""
     complete = int(result.items.notna().all(axis=1).sum())
     lines = [
