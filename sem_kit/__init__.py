@@ -5,8 +5,19 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 
 from sem_kit.errors import DataError, InputError, QuestionnaireError
-from sem_kit.pipeline import AnalysisResult, Options, analyze
 from sem_kit.questionnaire import Questionnaire, load_questionnaire
+
+_LAZY = {"AnalysisResult", "Options", "analyze"}
+
+
+def __getattr__(name: str) -> object:
+    """Import the analysis pipeline on first use, so ``sem-kit --help`` starts fast."""
+    if name in _LAZY:
+        from sem_kit import pipeline
+
+        return getattr(pipeline, name)
+    raise AttributeError(f"module 'sem_kit' has no attribute {name!r}")
+
 
 try:
     __version__ = version("sem_kit")
