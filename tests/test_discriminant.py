@@ -6,12 +6,11 @@ Reference numbers come from tests/reference/psych_reference.R.
 from __future__ import annotations
 
 import dataclasses
-import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from psych_ref import DATASETS, TIGHT, load, matrix
 
 from sem_kit.discriminant import discriminant_validity, fornell_larcker, htmt, htmt2
 from sem_kit.thresholds import (
@@ -21,20 +20,6 @@ from sem_kit.thresholds import (
     kaiser_label,
     verdict,
 )
-
-REF = Path(__file__).parent / "reference"
-DATASETS = sorted(p.stem.removeprefix("psych_") for p in REF.glob("psych_*.json"))
-TIGHT = 1e-9  # closed-form statistics agree to rounding error
-
-
-def load(name: str) -> tuple[dict, pd.DataFrame, dict[str, list[str]]]:
-    ref = json.loads((REF / f"psych_{name}.json").read_text())
-    data = pd.read_csv(REF / "data" / f"psych_{name}.csv")[ref["items"]]
-    return ref, data, ref["constructs"]
-
-
-def matrix(m: dict) -> pd.DataFrame:
-    return pd.DataFrame.from_dict(m, orient="index").astype(float)
 
 
 @pytest.fixture(params=DATASETS)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
+from psych_ref import DATASETS, TIGHT, load
 
 from sem_kit.item_stats import (
     ITEM_COLUMNS,
@@ -18,16 +16,6 @@ from sem_kit.item_stats import (
     n_missing,
     skewness,
 )
-
-REF = Path(__file__).parent / "reference"
-DATASETS = sorted(p.stem.removeprefix("psych_") for p in REF.glob("psych_*.json"))
-TIGHT = 1e-9  # closed-form statistics agree to rounding error
-
-
-def load(name: str) -> tuple[dict, pd.DataFrame, dict[str, list[str]]]:
-    ref = json.loads((REF / f"psych_{name}.json").read_text())
-    data = pd.read_csv(REF / "data" / f"psych_{name}.csv")[ref["items"]]
-    return ref, data, ref["constructs"]
 
 
 def max_dev(ours: pd.Series, theirs: dict) -> float:

@@ -7,13 +7,12 @@ estimates fed in here are lavaan's, stored by that script.
 from __future__ import annotations
 
 import dataclasses
-import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pingouin
 import pytest
+from psych_ref import DATASETS, TIGHT, load, matrix
 
 from sem_kit.reliability import (
     average_variance_extracted,
@@ -27,20 +26,7 @@ from sem_kit.reliability import (
 )
 from sem_kit.thresholds import DEFAULT_THRESHOLDS, Cutoff, verdict
 
-REF = Path(__file__).parent / "reference"
-DATASETS = sorted(p.stem.removeprefix("psych_") for p in REF.glob("psych_*.json"))
-TIGHT = 1e-9  # closed-form statistics agree to rounding error
 TOL = 1e-3  # the contract: lavaan/psych/semTools to the third decimal
-
-
-def load(name: str) -> tuple[dict, pd.DataFrame, dict[str, list[str]]]:
-    ref = json.loads((REF / f"psych_{name}.json").read_text())
-    data = pd.read_csv(REF / "data" / f"psych_{name}.csv")[ref["items"]]
-    return ref, data, ref["constructs"]
-
-
-def matrix(m: dict) -> pd.DataFrame:
-    return pd.DataFrame.from_dict(m, orient="index").astype(float)
 
 
 @pytest.fixture(params=DATASETS)
