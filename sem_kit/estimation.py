@@ -95,6 +95,13 @@ _CALL_RE = re.compile(r"^(start|label|equal)\((.*)\)$")
 #: Gradient norm (max |∂F/∂θ|, lavaan's F = ½ · discrepancy) below which a fit counts as converged.
 GRADIENT_TOLERANCE = 1e-5
 
+#: Smallest eigenvalue of the information matrix scaled to unit diagonal
+#: (``D^-1/2 I D^-1/2``) below which the model counts as empirically
+#: under-identified: some parameters are (nearly) linear combinations of others
+#: in this sample, so their estimates are arbitrary and their standard errors
+#: huge. Regular models (every lavaan reference fit of the tests) stay above 0.01.
+UNDER_IDENTIFIED_EIGENVALUE = 1e-4
+
 
 # --------------------------------------------------------------------------- parsing
 
@@ -880,8 +887,16 @@ class Fit:
         semopy's iterations plus Fisher-scoring steps.
     warnings:
         Numerical trouble: non-convergence, negative variances (Heywood
-        cases), standardised loadings above 1, non-positive-definite S, Σ or
-        latent covariance matrix.
+        cases), standardised loadings above 1, a non-positive-definite Σ or
+        latent covariance matrix, empirical under-identification (a nearly
+        singular information matrix); when any of these makes the solution
+        improper, a last warning says that its fit measures do not show good fit.
+    admissible:
+        True when the solution is a proper maximum-likelihood solution: it
+        converged, every variance is non-negative, no standardised loading
+        exceeds 1, Σ and the latent covariance matrix are positive definite and
+        the information matrix is not nearly singular. Fit measures of an
+        inadmissible solution must not be reported as good fit.
     """
 
     spec: ModelSpec
@@ -903,6 +918,7 @@ class Fit:
     message: str
     iterations: int
     warnings: tuple[str, ...] = field(default=())
+    admissible: bool = True
 
     @property
     def observed(self) -> tuple[str, ...]:
@@ -1082,9 +1098,11 @@ def fit_model(model: str | ModelSpec, data: pd.DataFrame, *,
     Raises
     ------
     InputError
-        Bad syntax, missing or non-numeric columns, missing values, negative
-        degrees of freedom, or a singular information matrix (the model is not
-        identified).
+        Bad syntax, missing or non-numeric columns, missing values, a sample
+        covariance matrix that is not positive definite (a constant column,
+        linearly dependent columns or too few rows: lavaan stops there too),
+        negative degrees of freedom, or a singular information matrix (the
+        model is not identified).
 
     Notes
     -----
@@ -1095,6 +1113,9 @@ def fit_model(model: str | ModelSpec, data: pd.DataFrame, *,
     spec = model if isinstance(model, ModelSpec) else specify(model)
     s = _sample_cov(spec, data)
     n = int(len(data))
+    s_trouble = _sample_cov_trouble(s, spec.observed, n)
+    if s_trouble:
+        raise InputError(f"{s_trouble}; maximum likelihood cannot be computed")
     comp = _compile(spec)
     messages = []
     iterations = 0
@@ -1165,7 +1186,8 @@ def _sample_cov_trouble(s: np.ndarray, names: tuple[str, ...], n: int) -> str:
     weights = np.abs(vec[:, 0])
     dependent = [names[i] for i in np.argsort(-weights) if weights[i] > 0.1][:8]
     reason = (f"only {n} rows for {len(names)} variables" if n <= len(names)
-              else "columns " + ", ".join(dependent) + " are linearly dependent")
+              else "columns " + ", ".join(dependent) + " are linearly dependent (one is a "
+              "copy, a multiple or a sum of the others)")
     return ("the sample covariance matrix is not positive definite "
             f"(smallest eigenvalue of the correlation matrix {eig[0]:.3g}): {reason}")
 
@@ -1180,23 +1202,21 @@ def _assemble(spec: ModelSpec, comp: _Compiled, s: np.ndarray, n: int, opt: _Opt
     p = comp.ram.p
     sigma = c[:p, :p]
     notes: list[str] = list(spec.notes)
+    improper: list[str] = []
     if not opt.converged:
-        notes.append(f"the optimiser did not converge ({opt.message}); "
-                     "estimates are not a maximum-likelihood solution")
-    s_trouble = _sample_cov_trouble(s, spec.observed, n)
-    if s_trouble:
-        notes.append(s_trouble)
+        improper.append(f"the optimiser did not converge ({opt.message}); "
+                        "estimates are not a maximum-likelihood solution")
     sig_eig = np.linalg.eigvalsh(sigma)
     sigma_pd = sig_eig.min() > 0
     if not sigma_pd:
-        notes.append("the model-implied covariance matrix is not positive definite "
-                     f"(smallest eigenvalue {sig_eig.min():.3g})")
+        improper.append("the model-implied covariance matrix is not positive definite "
+                        f"(smallest eigenvalue {sig_eig.min():.3g})")
     lv = list(spec.latent)
     if lv:
         lv_eig = np.linalg.eigvalsh(c[p:, p:])
         if lv_eig.min() < -1e-12:
-            notes.append("the covariance matrix of the latent variables is not positive "
-                         f"definite (smallest eigenvalue {lv_eig.min():.3g})")
+            improper.append("the covariance matrix of the latent variables is not positive "
+                            f"definite (smallest eigenvalue {lv_eig.min():.3g})")
 
     sigma_inv = np.linalg.inv(sigma) if sigma_pd else np.linalg.pinv(sigma)
     x_idx = np.array([spec.observed.index(v) for v in spec.x_vars], dtype=int)
@@ -1204,20 +1224,23 @@ def _assemble(spec: ModelSpec, comp: _Compiled, s: np.ndarray, n: int, opt: _Opt
     if spec.npar:
         eig = np.linalg.eigvalsh(info)
         if eig.min() <= eig.max() * 1e-12:
-            if s_trouble:
-                raise InputError(f"{s_trouble}; maximum likelihood cannot be computed")
-            vec = np.linalg.eigh(info)[1][:, 0]
-            worst = np.argsort(-np.abs(vec))[:4]
-            names = []
-            for k in worst:
-                r = pt[free == k + 1].iloc[0]
-                names.append(f"{r.lhs} {r.op} {r.rhs}")
+            names, hint = _weak_parameters(spec, info)
             raise InputError(
                 "the model is not identified: the information matrix is singular "
                 f"(smallest eigenvalue {eig.min():.3g}); parameters involved: "
                 + "; ".join(names)
-                + ". Check that every latent variable has a fixed loading or variance "
-                "and at least two (better three) indicators"
+                + (f". {hint}" if hint else ". Check that every latent variable has a fixed "
+                   "loading or variance and at least two (better three) indicators")
+            )
+        scale = 1.0 / np.sqrt(np.clip(np.diag(info), 1e-300, None))
+        scaled_min = float(np.linalg.eigvalsh(info * np.outer(scale, scale)).min())
+        if scaled_min < UNDER_IDENTIFIED_EIGENVALUE:
+            names, hint = _weak_parameters(spec, info * np.outer(scale, scale))
+            improper.append(
+                "the model is empirically under-identified: the information matrix is nearly "
+                f"singular (smallest eigenvalue {scaled_min:.3g} after scaling), so these "
+                "parameters are not determined by the data and their estimates and standard "
+                "errors are unreliable: " + "; ".join(names) + (f". {hint}" if hint else "")
             )
         vcov = np.linalg.inv(n * info)
         se_theta = np.sqrt(np.clip(np.diag(vcov), 0, None))
@@ -1246,10 +1269,16 @@ def _assemble(spec: ModelSpec, comp: _Compiled, s: np.ndarray, n: int, opt: _Opt
     var_rows = params[(params.op == "~~") & (params.lhs == params.rhs) & (params.exo == 0)]
     for r in var_rows[var_rows.est < 0].itertuples():
         kind = "latent variable" if r.lhs in spec.latent else "residual"
-        notes.append(f"negative {kind} variance (Heywood case): {r.lhs} ~~ {r.lhs} = {r.est:.4g}")
+        improper.append(
+            f"negative {kind} variance (Heywood case): {r.lhs} ~~ {r.lhs} = {r.est:.4g}")
     load = params[params.op == "=~"]
     for r in load[np.abs(load.std_all) > 1].itertuples():
-        notes.append(f"standardised loading above 1: {r.lhs} =~ {r.rhs} = {r.std_all:.4g}")
+        improper.append(f"standardised loading above 1: {r.lhs} =~ {r.rhs} = {r.std_all:.4g}")
+    notes += improper
+    if improper:
+        notes.append("the solution is improper (see the warnings above), so its fit measures "
+                     "(chi-square, CFI, TLI, RMSEA, SRMR) do not show good fit however good "
+                     "they look; fix the model or the data first")
 
     f_sigma = _discrepancy(sigma, s) if sigma_pd else math.inf
     sign_s, logdet_s = np.linalg.slogdet(s)
@@ -1287,7 +1316,40 @@ def _assemble(spec: ModelSpec, comp: _Compiled, s: np.ndarray, n: int, opt: _Opt
         message=message,
         iterations=int(iterations),
         warnings=tuple(notes),
+        admissible=not improper,
     )
+
+
+def _weak_parameters(spec: ModelSpec, info: np.ndarray) -> tuple[list[str], str]:
+    """The free parameters along the information matrix's weakest direction, and a hint.
+
+    Returns
+    -------
+    tuple of (list of str, str)
+        Up to four parameters as ``lhs op rhs``, largest weight first, and a
+        sentence naming the latent variables involved that have only two
+        indicators (empty when there are none): a two-indicator construct is
+        identified only through its covariances with other constructs, so it
+        is not when those are (nearly) zero.
+    """
+    pt = spec.partable
+    vec = np.linalg.eigh(info)[1][:, 0]
+    worst = np.argsort(-np.abs(vec))[:4]
+    names: list[str] = []
+    involved: set[str] = set()
+    for k in worst:
+        r = pt[pt["free"] == k + 1].iloc[0]
+        names.append(f"{r.lhs} {r.op} {r.rhs}")
+        involved.update((r.lhs, r.rhs))
+    indicators = pt[pt.op == "=~"].groupby("lhs")["rhs"].count()
+    two = [v for v in spec.latent if v in involved and indicators.get(v, 0) == 2]
+    hint = ""
+    if two:
+        hint = (", ".join(two) + (" has" if len(two) == 1 else " have") + " only two "
+                "indicators and (nearly) zero covariance with the other latent variables, so "
+                "the data cannot identify " + ("it" if len(two) == 1 else "them")
+                + ": add a third item, or check its items and answers")
+    return names, hint
 
 
 # --------------------------------------------------------------------------- model matrices

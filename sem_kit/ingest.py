@@ -217,7 +217,8 @@ def read_table(path: str | Path, sheet: str | None = None) -> pd.DataFrame:
 
 def _read_bytes(path: Path) -> bytes:
     if not path.exists():
-        raise DataError("no such file", file=path)
+        raise DataError("no such file; expected a responses file (.csv, .xlsx or .sav) at this "
+                        "path", file=path)
     if path.is_dir():
         raise DataError("is a directory, expected a data file (.csv, .xlsx or .sav)", file=path)
     try:
@@ -239,14 +240,49 @@ def _unknown_extension(ext: str, data: bytes) -> str:
     return f"unknown extension {shown}; expected one of {known}" + (f" ({hint})" if hint else "")
 
 
+_SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"%PDF", "a PDF document"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"Rar!", "a RAR archive"),
+    (b"7z\xbc\xaf", "a 7-Zip archive"),
+)
+"""Leading bytes of common files that are not tables, with what they are."""
+
+_ZIP_KINDS: tuple[tuple[str, str], ...] = (
+    ("xl/", "an Excel .xlsx workbook"),
+    ("word/", "a Word .docx document, not a table"),
+    ("ppt/", "a PowerPoint .pptx presentation, not a table"),
+)
+
+
 def _looks_like(data: bytes) -> str:
-    """A hint about what a file really is, from its first bytes."""
+    """A hint about what a file really is, from its first bytes (and a zip's contents)."""
     if data.startswith(b"PK\x03\x04"):
-        return "its content looks like an Excel .xlsx workbook"
+        kind = "a zip archive, not a table"
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                names = archive.namelist()
+        except (zipfile.BadZipFile, OSError, ValueError):
+            names = []
+        for prefix, what in _ZIP_KINDS:
+            if any(name.startswith(prefix) for name in names):
+                kind = what
+                break
+        else:
+            if not names:
+                kind = "an Excel .xlsx workbook or another zip archive"
+        return f"its content looks like {kind}"
     if data.startswith(b"\xd0\xcf\x11\xe0"):
-        return "its content looks like an old Excel .xls workbook; save it as .xlsx or CSV"
+        return ("its content looks like an old Excel .xls workbook (or another old Office "
+                "file); save it as .xlsx or CSV")
     if data.startswith(b"$FL2") or data.startswith(b"$FL3"):
         return "its content looks like an SPSS .sav file"
+    for magic, what in _SIGNATURES:
+        if data.startswith(magic):
+            return f"its content looks like {what}, not a table"
     return ""
 
 
@@ -336,9 +372,11 @@ def _decode(data: bytes, path: Path) -> tuple[str, str]:
             raise DataError("is not a table: invalid UTF-16 text", file=path) from None
     hint = _looks_like(data)
     if b"\x00" in data or hint:
+        if hint and "not a table" not in hint:
+            hint += "; give it the matching extension"
         raise DataError(
             "is not a table: it holds binary data, not delimited text"
-            + (f" ({hint}; give it the matching extension)" if hint else ""), file=path,
+            + (f" ({hint})" if hint else ""), file=path,
         )
     try:
         text = data.decode("utf-8-sig")
@@ -467,7 +505,8 @@ def _parse_xlsx(
             f"sheet {chosen!r}: row 1 (the header row) is empty; expected column names in the "
             "first row", file=path,
         )
-    attrs = {"format": "xlsx", "sheet": chosen, "encoding": None, "delimiter": None}
+    attrs = {"format": "xlsx", "sheet": chosen, "sheets": names, "encoding": None,
+             "delimiter": None}
     return records[0], records[1:], attrs
 
 
@@ -608,6 +647,8 @@ def _match_items(
         else:
             found[iid] = column
             taken.add(column)
+    if missing and len(missing) == len(q.items):
+        raise DataError(_nothing_matches(table, q), file=path)
     if missing:
         free = [h for h in headers if h not in taken]
         parts = []
@@ -630,6 +671,26 @@ def _match_items(
             f"questionnaire ({q.origin})", file=path,
         )
     return {iid: found[iid] for iid in q.items}
+
+
+def _nothing_matches(table: pd.DataFrame, q: Questionnaire) -> str:
+    """The message when no item of the questionnaire has a column in the file."""
+    expected = [q.column_for(i).strip() for i in q.items]
+    shown = ", ".join(repr(e) for e in expected[:8]) + (", ..." if len(expected) > 8 else "")
+    headers = [str(c) for c in table.columns]
+    found = ", ".join(repr(h) for h in headers[:12]) + (
+        f", ... ({len(headers)} columns)" if len(headers) > 12 else "")
+    msg = (f"none of the {len(expected)} item columns of questionnaire {q.name} ({q.origin}) "
+           f"is in the file: expected columns {shown}; the file's columns are {found}")
+    sheet, sheets = table.attrs.get("sheet"), table.attrs.get("sheets") or []
+    others = [s for s in sheets if s != sheet]
+    if sheet is not None:
+        msg += f" (sheet {sheet!r})"
+    if others:
+        msg += (f". The workbook has other sheets ({', '.join(repr(s) for s in others)}): "
+                "choose the one with the responses with --sheet")
+    return msg + (". Is this the questionnaire of this file (-q)? Otherwise name each item's "
+                  "column by its id or give its header under `columns:` in the questionnaire")
 
 
 def _label_maps(q: Questionnaire, scale: Scale | None) -> tuple[dict[str, float], dict[str, float]]:

@@ -238,11 +238,14 @@ def measurement_model(
         data, constructs, sqrt_ave=rel["sqrt_ave"], latent_correlations=latent_cor,
         thresholds=thresholds,
     )
-    high = [(a, b, latent_cor.loc[a, b]) for i, a in enumerate(first) for b in first[i + 1:]
-            if abs(latent_cor.loc[a, b]) >= 0.95]
-    for a, b, r in high:
-        warnings.append(f"latent correlation of {a} and {b} is {r:.3f} (>= .95): the two "
-                        "constructs are nearly collinear and may not be distinct")
+    pairs = [(a, b, latent_cor.loc[a, b]) for i, a in enumerate(first) for b in first[i + 1:]]
+    for a, b, r in pairs:
+        if not math.isfinite(r):
+            warnings.append(f"latent correlation of {a} and {b} is undefined: a latent variance "
+                            "is not positive (see the Heywood warnings)")
+        elif abs(r) >= 0.95:
+            warnings.append(f"latent correlation of {a} and {b} is {r:.3f} (|r| >= .95): the "
+                            "two constructs are nearly collinear and may not be distinct")
     for c in q.first_order:
         if len(constructs[c]) < 3:
             warnings.append(f"construct {c} has {len(constructs[c])} items; CR and AVE of "

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import secrets
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from sem_kit.errors import InputError
-from sem_kit.ingest import read_responses
+from sem_kit.ingest import Responses, read_responses
 from sem_kit.measurement import MeasurementResult, measurement_model
 from sem_kit.questionnaire import Questionnaire, load_questionnaire
 from sem_kit.screening import Exclusion, ScreeningResult, screen
@@ -171,16 +172,92 @@ class AnalysisResult:
         return write_outputs(self, Path(outdir))
 
 
-def listwise_deletion(items: pd.DataFrame) -> tuple[pd.DataFrame, tuple[Exclusion, ...]]:
-    """Drop rows with any unanswered item; log each with the items it missed."""
+def listwise_deletion(
+    items: pd.DataFrame, constructs: dict[str, list[str]] | None = None
+) -> tuple[pd.DataFrame, tuple[Exclusion, ...]]:
+    """Drop rows with any unanswered item; log each with the items it missed.
+
+    Parameters
+    ----------
+    items:
+        Respondents x items, NaN where unanswered, indexed by file row.
+    constructs:
+        Construct id -> its item ids; a construct whose every item a row left
+        unanswered is then named in that row's detail.
+
+    Returns
+    -------
+    tuple of (pandas.DataFrame, tuple of Exclusion)
+        The complete rows, and one ``listwise`` exclusion per dropped row.
+    """
     missing = items.isna()
     dropped = []
     for row in items.index[missing.any(axis=1)]:
         cols = list(items.columns[missing.loc[row]])
         shown = ", ".join(cols[:6]) + (f" and {len(cols) - 6} more" if len(cols) > 6 else "")
-        dropped.append(Exclusion(int(row), LISTWISE,
-                                 f"{len(cols)} unanswered item(s): {shown} (listwise deletion)"))
+        empty = [c for c, ids in (constructs or {}).items()
+                 if ids and all(i in cols for i in ids)]
+        whole = (f"; no item of construct {', '.join(empty)} answered" if empty else "")
+        dropped.append(Exclusion(int(row), LISTWISE, f"{len(cols)} unanswered item(s): "
+                                 f"{shown}{whole} (listwise deletion)"))
     return items.loc[~missing.any(axis=1)], tuple(dropped)
+
+
+def free_parameters(q: Questionnaire) -> tuple[int, str]:
+    """The number of free parameters of the larger of the questionnaire's two models.
+
+    Returns
+    -------
+    tuple of (int, str)
+        The count and which model has it (``"the measurement model (CFA)"`` or
+        ``"the structural model"``).
+
+    Raises
+    ------
+    InputError
+        A model has negative degrees of freedom (more free parameters than
+        sample moments); the message names the questionnaire file.
+    """
+    from sem_kit.estimation import specify
+
+    models = [("the measurement model (CFA)", q.measurement_syntax())]
+    if q.hypotheses:
+        models.append(("the structural model", q.model_syntax()))
+    counts = []
+    for what, syntax in models:
+        try:
+            counts.append((specify(syntax).npar, what))
+        except InputError as exc:
+            raise InputError(
+                f"{what} of this questionnaire: {exc.message}. Every construct needs at least "
+                "3 items (a 2-item construct is identified only through its correlations with "
+                "other constructs)", file=q.origin,
+            ) from None
+    return max(counts)
+
+
+def _check_constant_items(complete: pd.DataFrame, responses: Responses, label: str) -> None:
+    """Raise when an item has the same answer in every analysed row, naming its column."""
+    constant = [c for c in complete.columns if complete[c].nunique() <= 1]
+    if not constant:
+        return
+    shown = []
+    for iid in constant:
+        header = responses.item_columns.get(iid, iid)
+        column = f"column {header!r}" + ("" if header == iid else f" (item {iid})")
+        raw = responses.raw_items.loc[complete.index, iid]
+        shown.append(f"{column} is {raw.iloc[0]:g} in every one of the {len(complete)} "
+                     f"analysed rows ({_span(complete.index)})")
+    raise InputError(
+        "; ".join(shown) + ". A constant item has no variance and cannot measure a "
+        "construct: expected answers that vary between respondents; check the column or "
+        "drop the item from the questionnaire", file=label,
+    )
+
+
+def _span(index: pd.Index) -> str:
+    rows = [int(r) for r in index]
+    return f"row {rows[0]}" if len(rows) == 1 else f"rows {rows[0]} to {rows[-1]}"
 
 
 def _responses_from_frame(frame: pd.DataFrame, q: Questionnaire):
@@ -189,6 +266,21 @@ def _responses_from_frame(frame: pd.DataFrame, q: Questionnaire):
         path = Path(tmp) / "data.csv"
         frame.to_csv(path, index=False, encoding="utf-8")
         return read_responses(path, q)
+
+
+@contextmanager
+def _naming(label: str) -> Iterator[None]:
+    """Put the data file before the message of an :class:`InputError` that names no file.
+
+    The estimation stages know nothing of files; their errors (a singular
+    covariance matrix, an unidentified model) are about the data analysed.
+    """
+    try:
+        yield
+    except InputError as exc:
+        if exc.file is not None:
+            raise
+        raise type(exc)(exc.message, file=label) from None
 
 
 def analyze(
@@ -222,7 +314,10 @@ def analyze(
     ------
     InputError
         Bad data, questionnaire or options; the message names file, column,
-        row and value.
+        row and value. Among them: fewer complete rows than the model has free
+        parameters, an item constant across the analysed rows, a sample
+        covariance matrix that is not positive definite, or a model that is
+        not identified (from the questionnaire, or empirically from the data).
     """
     options = options or Options(**kwargs)
     if options.seed is None:
@@ -237,30 +332,37 @@ def analyze(
         responses = read_responses(data, q, sheet=options.sheet)
         label = str(data)
     screened = screen(responses, q, rules=options.screen)
-    complete, dropped = listwise_deletion(screened.items)
+    complete, dropped = listwise_deletion(screened.items, q.construct_items)
     n_items = complete.shape[1]
-    if len(complete) <= n_items:
+    npar, model = free_parameters(q)
+    needed = max(npar, n_items + 1)
+    if len(complete) < needed:
         raise InputError(
-            f"{len(complete)} complete respondent rows remain after screening and listwise "
-            f"deletion ({len(screened.excluded)} excluded by screening, {len(dropped)} with "
-            f"unanswered items), but the model has {n_items} items: at least {n_items + 1} "
-            "complete rows are needed, and several hundred for stable estimates",
+            f"{len(complete)} complete respondent rows remain of the file's "
+            f"{responses.n_rows} ({len(screened.excluded)} excluded by screening, "
+            f"{len(dropped)} with unanswered items), but {model} has {npar} free parameters "
+            f"for {n_items} items: expected at least {needed} complete rows, and 5 to 10 per "
+            f"free parameter ({5 * npar} or more) for stable estimates; `sem-kit validate` "
+            "lists every excluded row",
             file=label,
         )
+    _check_constant_items(complete, responses, label)
     warnings = list(q.warnings) + list(responses.warnings) + list(screened.warnings)
     if dropped:
         warnings.append(f"listwise deletion dropped {len(dropped)} of {screened.n_kept} "
                         "screened rows with unanswered items (each is listed with the "
                         "excluded rows)")
-    measurement = measurement_model(q, complete, missing=screened.items, seed=options.seed)
+    with _naming(label):
+        measurement = measurement_model(q, complete, missing=screened.items, seed=options.seed)
     warnings += measurement.warnings
     structural = None
     if q.hypotheses:
         from sem_kit.structural import structural_model
 
         bar = (lambda done: progress(done, options.bootstrap)) if progress else None
-        structural = structural_model(q, complete, bootstrap=options.bootstrap,
-                                      seed=options.seed, jobs=options.jobs, progress=bar)
+        with _naming(label):
+            structural = structural_model(q, complete, bootstrap=options.bootstrap,
+                                          seed=options.seed, jobs=options.jobs, progress=bar)
         warnings += structural.warnings
     return AnalysisResult(
         questionnaire=q, options=options, screening=screened, listwise=dropped, data=complete,
