@@ -47,7 +47,7 @@ import contextlib
 import math
 
 import numpy as np
-from scipy.linalg import lapack
+from scipy.linalg import blas, lapack
 
 from sem_kit.bootstrap import RefitFailed
 from sem_kit.estimation import Fit
@@ -56,6 +56,9 @@ __all__ = ["Refitter"]
 
 _EPS = float(np.finfo(float).eps)
 _CONTROLLER: list = []
+_symv = blas.dsymv  # y = α H x from the upper triangle of H
+_syr2 = blas.dsyr2  # H ← H + α (x yᵀ + y xᵀ) on the upper triangle
+_symm = blas.dsymm  # C = α A B from one triangle of the symmetric A
 
 
 def _one_blas_thread() -> contextlib.AbstractContextManager:
@@ -76,6 +79,28 @@ def _one_blas_thread() -> contextlib.AbstractContextManager:
     if _CONTROLLER[0] is None:  # pragma: no cover
         return contextlib.nullcontext()
     return _CONTROLLER[0].limit(limits=1, user_api="blas")
+
+
+def _causal_order(names: tuple[str, ...],
+                  paths: list[tuple[str, str]]) -> list[str] | None:
+    """Variables ordered so that every cause comes before its effects (None if cyclic).
+
+    In that order ``A`` is strictly lower triangular, so ``I − A`` is unit lower
+    triangular and ``B = (I − A)⁻¹`` a cheap triangular inverse. Ties keep the
+    RAM order (observed first), so a model without paths keeps it.
+    """
+    causes: dict[str, set[str]] = {v: set() for v in names}
+    for effect, cause in paths:
+        causes[effect].add(cause)
+    order: list[str] = []
+    placed: set[str] = set()
+    while len(order) < len(names):
+        ready = [v for v in names if v not in placed and causes[v] <= placed]
+        if not ready:
+            return None
+        order += ready
+        placed.update(ready)
+    return order
 
 
 class Refitter:
@@ -119,7 +144,6 @@ class Refitter:
         self.max_iter = int(max_iter)
         self.theta0 = np.asarray(fit.theta, dtype=float).copy()
         names = spec.variables
-        pos = {v: i for i, v in enumerate(names)}
         m, p = len(names), len(self.observed)
         self.m, self.p = m, p
 
@@ -129,6 +153,13 @@ class Refitter:
         ustart = np.nan_to_num(pt["ustart"].to_numpy(dtype=float))
         n_rows = len(pt)
         is_a = op != "~~"
+        # (effect, cause) of every path: =~ is lhs -> rhs, ~ is rhs -> lhs
+        paths = [(rhs[r], lhs[r]) if op[r] == "=~" else (lhs[r], rhs[r])
+                 for r in range(n_rows) if is_a[r]]
+        order = _causal_order(names, paths)
+        self._triangular = order is not None
+        pos = {v: k for k, v in enumerate(order if order is not None else names)}
+        self._obs_idx = np.array([pos[v] for v in self.observed], dtype=int)
         row = np.empty(n_rows, dtype=int)
         col = np.empty(n_rows, dtype=int)
         for r in range(n_rows):
@@ -158,7 +189,9 @@ class Refitter:
         fa = (free > 0) & is_a
         self._a_flat = row[fa] * m + col[fa]
         self._a_par = free[fa] - 1
-        self._a_row, self._a_col = row[fa], col[fa]
+        self._a_row = row[fa]
+        # the gradient needs the rows of B P at the causes of the free paths only
+        self._a_cols, self._a_col_at = np.unique(col[fa], return_inverse=True)
         fp = (free > 0) & ~is_a
         self._p_row, self._p_col, p_par = row[fp], col[fp], free[fp] - 1
         self._p_flat = np.concatenate([self._p_row * m + self._p_col,
@@ -169,61 +202,80 @@ class Refitter:
         self._grad_par = np.concatenate([self._a_par, p_par])
 
         # fixed.x: (co)variances of observed covariates taken from the resample's S
-        self._x_row, self._x_col = row[exo], col[exo]
-        self._x_flat = np.concatenate([self._x_row * m + self._x_col,
-                                       self._x_col * m + self._x_row])
+        x_row, x_col = row[exo], col[exo]
+        self._x_flat = np.concatenate([x_row * m + x_col, x_col * m + x_row])
+        obs_pos = {v: i for i, v in enumerate(self.observed)}
+        self._x_s_row = np.array([obs_pos[v] for v in lhs[exo]], dtype=int)
+        self._x_s_col = np.array([obs_pos[v] for v in rhs[exo]], dtype=int)
         s_full = np.asarray(fit.sample_cov.to_numpy(), dtype=float)
-        self._x_vals = s_full[self._x_row, self._x_col].copy()
+        self._x_vals = s_full[self._x_s_row, self._x_s_col].copy()
 
         info = np.asarray(fit.information, dtype=float)
-        self.h_inv0 = np.linalg.inv(info) if self.npar else np.zeros((0, 0))
-        self.h_inv0 = (self.h_inv0 + self.h_inv0.T) / 2.0
+        h_inv0 = np.linalg.inv(info) if self.npar else np.zeros((0, 0))
+        self.h_inv0 = np.asfortranarray((h_inv0 + h_inv0.T) / 2.0)
         self._std_plan(lhs, op, rhs, pos, spec.latent)
 
     # ------------------------------------------------------------------ model algebra
 
     def _set_x(self, s: np.ndarray) -> None:
         """Remember the fixed.x (co)variances of the current sample covariance ``s``."""
-        if self._x_row.size:
-            self._x_vals = s[self._x_row, self._x_col].copy()
+        if self._x_s_row.size:
+            self._x_vals = s[self._x_s_row, self._x_s_col]
 
-    def _matrices(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``(I − A, P)`` at ``theta`` with the current fixed.x values."""
+    def _matrices(self, theta: np.ndarray,
+                  x_vals: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """``(I − A, P)`` at ``theta``; fixed.x cells from ``x_vals`` (default: current)."""
         ima = self._ima0.copy()
         ima.flat[self._a_flat] -= theta[self._a_par]
         pm = self._p0.copy()
         pm.flat[self._p_flat] = theta[self._p_par2]
-        if self._x_row.size:
-            pm.flat[self._x_flat] = np.concatenate([self._x_vals, self._x_vals])
+        if self._x_s_row.size:
+            xv = self._x_vals if x_vals is None else x_vals
+            pm.flat[self._x_flat] = np.concatenate([xv, xv])
         return ima, pm
 
-    def _value_and_gradient(self, theta: np.ndarray,
-                            s: np.ndarray) -> tuple[float, np.ndarray | None]:
-        """``½ (log|Σ| + tr(SΣ⁻¹))`` and its gradient; ``(inf, None)`` if Σ is not PD."""
+    def _total_effects(self, ima: np.ndarray) -> np.ndarray:
+        """``B = (I − A)⁻¹``; a triangular inverse when the variables are in causal order."""
+        if self._triangular:
+            # I − A is unit lower triangular; its transpose is an upper-triangular
+            # Fortran-ordered array, so LAPACK inverts it in place of a copy
+            bt, info = lapack.dtrtri(ima.T, lower=0, unitdiag=1)
+            if info == 0:
+                return bt.T
+        return np.linalg.inv(ima)
+
+    def _value_and_gradient(self, theta: np.ndarray, s: np.ndarray,
+                            s2: np.ndarray | None = None) -> tuple[float, np.ndarray | None]:
+        """``½ (log|Σ| + tr(SΣ⁻¹))`` and its gradient; ``(inf, None)`` if Σ is not PD.
+
+        With ``W = Σ⁻¹ G``, ``K = Gᵀ Ω G = Gᵀ W − Wᵀ S W``. Only the lower
+        triangle of Σ⁻¹ is formed (LAPACK ``dpotri``), so
+        ``tr(SΣ⁻¹) = Σ_{i≥j} (S2 ∘ Σ⁻¹)_ij`` with ``S2 = 2S − diag(S)`` (``s2``,
+        computed here if not given) and ``W`` comes from BLAS ``dsymm``.
+        """
+        if s2 is None:
+            s2 = 2.0 * s - np.diag(np.diag(s))
         ima, pm = self._matrices(theta)
-        b = np.linalg.inv(ima)
-        g = b[: self.p]
-        gp = g @ pm
-        sigma = gp @ g.T
+        b = self._total_effects(ima)
+        g = b[self._obs_idx]
+        sigma = (g @ pm) @ g.T
         chol, info = lapack.dpotrf(sigma, lower=1)
         if info != 0:
             return math.inf, None
-        sigma_inv, info = lapack.dpotri(chol, lower=1)
+        sigma_inv, info = lapack.dpotri(chol, lower=1)  # lower triangle; upper stays 0
         if info != 0:
             return math.inf, None
-        sigma_inv = np.tril(sigma_inv)
-        sigma_inv += np.tril(sigma_inv, -1).T
         logdet = 2.0 * np.log(np.diagonal(chol)).sum()
-        ss = sigma_inv @ s
-        f = 0.5 * (logdet + np.trace(ss))
-        omega = sigma_inv - ss @ sigma_inv
-        k = g.T @ (omega @ g)
-        bp = b @ pm
-        grad_a = np.einsum("ij,ij->i", k[self._a_row], bp[self._a_col])
+        f = 0.5 * (logdet + float(np.vdot(s2, sigma_inv)))
+        w = _symm(1.0, sigma_inv, g, lower=1)
+        k = g.T @ w
+        k -= w.T @ (s @ w)
+        bp = b[self._a_cols] @ pm
+        grad_a = np.einsum("ij,ij->i", k[self._a_row], bp[self._a_col_at])
         grad_p = k[self._p_row, self._p_col] * self._p_weight
         grad = np.bincount(self._grad_par, weights=np.concatenate([grad_a, grad_p]),
                            minlength=self.npar)
-        return float(f), grad
+        return f, grad
 
     # ------------------------------------------------------------------ refits
 
@@ -273,28 +325,35 @@ class Refitter:
         return theta
 
     def _bfgs(self, s: np.ndarray) -> tuple[np.ndarray, int, float]:
-        """BFGS from θ̂ with first inverse Hessian I(θ̂)⁻¹; returns (θ, iterations, max |g|)."""
+        """BFGS from θ̂ with first inverse Hessian I(θ̂)⁻¹; returns (θ, iterations, max |g|).
+
+        The inverse Hessian ``H`` is kept as the upper triangle of a Fortran
+        array and updated in place by the symmetric rank-2 BFGS formula
+        ``H ← H + s zᵀ + z sᵀ``, ``z = ½ (1 + ρ yᵀHy) ρ s − ρ H y``,
+        ``ρ = 1 / sᵀy`` (Nocedal & Wright 2006, eq. 6.17).
+        """
         x = self.theta0.copy()
         if self.npar == 0:
             return x, 0, 0.0
-        h_inv = self.h_inv0.copy()
-        f, g = self._value_and_gradient(x, s)
+        h_inv = np.array(self.h_inv0, order="F")
+        s2 = 2.0 * s - np.diag(np.diag(s))
+        f, g = self._value_and_gradient(x, s, s2)
         if g is None:
             raise RefitFailed("the full-sample estimates give a non-positive-definite Σ")
         gmax = float(np.abs(g).max())
         for it in range(1, self.max_iter + 1):
             if gmax < self.gtol:
                 return x, it - 1, gmax
-            d = -(h_inv @ g)
+            d = _symv(-1.0, h_inv, g)
             slope = float(g @ d)
             if slope >= 0.0:  # lost positive definiteness: restart from I(θ̂)⁻¹
-                h_inv = self.h_inv0.copy()
-                d = -(h_inv @ g)
+                h_inv = np.array(self.h_inv0, order="F")
+                d = _symv(-1.0, h_inv, g)
                 slope = float(g @ d)
             step = 1.0
             while True:
                 x_new = x + step * d
-                f_new, g_new = self._value_and_gradient(x_new, s)
+                f_new, g_new = self._value_and_gradient(x_new, s, s2)
                 if g_new is not None and f_new <= f + 1e-4 * step * slope:
                     break
                 step *= 0.5
@@ -305,29 +364,36 @@ class Refitter:
             sy = float(sx @ y)
             if sy > 1e-16:
                 rho = 1.0 / sy
-                hy = h_inv @ y
-                h_inv += (((sy + float(y @ hy)) * rho * rho) * np.outer(sx, sx)
-                          - rho * (np.outer(hy, sx) + np.outer(sx, hy)))
+                hy = _symv(1.0, h_inv, y)
+                z = (0.5 * (1.0 + rho * float(y @ hy)) * rho) * sx - rho * hy
+                _syr2(1.0, sx, z, a=h_inv, overwrite_a=1)
             x, f, g = x_new, f_new, g_new
             gmax = float(np.abs(g).max())
         return x, self.max_iter, gmax
 
     # ------------------------------------------------------------------ parameter-table rows
 
-    def est_all(self, theta: np.ndarray) -> np.ndarray:
+    def est_all(self, theta: np.ndarray, sample_cov: np.ndarray | None = None) -> np.ndarray:
         """``est`` for every row of ``fit.params`` at θ.
 
-        Free rows from θ, fixed rows their fixed values, fixed.x rows the
-        (co)variances of the last resample given to :meth:`estimates` (the
-        full sample's before any), as lavaan's bootstrap does.
+        Free rows from θ, fixed rows their fixed values, fixed.x rows (observed
+        covariates' (co)variances) from ``sample_cov`` if given, else from the
+        last resample passed to :meth:`estimates` in this process (the full
+        sample's before any), as lavaan's bootstrap does.
         """
         theta = np.asarray(theta, dtype=float)
         vals = self._fixed_vals.copy()
         sel = self._free > 0
         vals[sel] = theta[self._free[sel] - 1]
         if self._exo_rows.size:
-            vals[self._exo_rows] = self._x_vals
+            vals[self._exo_rows] = self._x_values(sample_cov)
         return vals
+
+    def _x_values(self, sample_cov: np.ndarray | None) -> np.ndarray:
+        if sample_cov is None:
+            return self._x_vals
+        s = np.asarray(sample_cov, dtype=float)
+        return s[self._x_s_row, self._x_s_col]
 
     def _std_plan(self, lhs, op, rhs, pos: dict[str, int], latent) -> None:
         """Index plan for :meth:`std_all`: each row is ``est · V[n] / (V[d1] V[d2])``.
@@ -362,24 +428,26 @@ class Refitter:
                 den1[r], den2[r] = rv + pos[a], rv + pos[b]
         self._std_num, self._std_den1, self._std_den2 = num, den1, den2
         self._var_row = var_row
-        self._is_latent = np.array([i >= self.p for i in range(m)])
+        self._is_latent = np.zeros(m, dtype=bool)
+        self._is_latent[[pos[v] for v in latent]] = True
 
-    def std_all(self, theta: np.ndarray) -> np.ndarray:
+    def std_all(self, theta: np.ndarray, sample_cov: np.ndarray | None = None) -> np.ndarray:
         """lavaan's ``std.all`` for every row of ``fit.params`` at θ.
 
         With total variances ``diag(B P Bᵀ)``, ``sd`` their square roots and
         ``r_v = √|ψ_v|`` from a variable's own (residual) variance estimate:
         ``f =~ x``: λ·sd_f/sd_x; ``y ~ x``: β·sd_x/sd_y; ``v ~~ v``: ψ/total
         variance; ``a ~~ b``: ψ/(r_a r_b). Identical to
-        :func:`sem_kit.estimation.standardize` (fixed.x rows at the last
-        resample's values, see :meth:`est_all`).
+        :func:`sem_kit.estimation.standardize`; fixed.x rows as in :meth:`est_all`.
 
         In R: ``standardizedSolution(fit, type = "std.all")$est.std``.
         """
-        vals = self.est_all(theta)
-        ima, pm = self._matrices(np.asarray(theta, dtype=float))
-        b = np.linalg.inv(ima)
-        total = np.einsum("ij,ij->i", b @ pm, b)
+        theta = np.asarray(theta, dtype=float)
+        vals = self.est_all(theta, sample_cov)
+        ima, pm = self._matrices(theta, self._x_values(sample_cov))
+        with _one_blas_thread():
+            b = self._total_effects(ima)
+            total = np.einsum("ij,ij->i", b @ pm, b)
         with np.errstate(invalid="ignore"):
             tv = np.where(np.abs(total) >= _EPS, total, np.nan)
             tv[self._is_latent] = total[self._is_latent]

@@ -113,6 +113,11 @@ def test_fixed_x_rows_take_the_resample_values():
     np.testing.assert_allclose(est[exo], [s[pos[a], pos[b]] for a, b in zip(rows.lhs, rows.rhs,
                                                                            strict=True)])
     np.testing.assert_array_equal(est[exo], plain.params.est[exo])
+    # an explicit S overrides the last resample's
+    full_s = fit.sample_cov.to_numpy()
+    np.testing.assert_array_equal(refitter.est_all(fit.theta, full_s), fit.params.est)
+    np.testing.assert_allclose(refitter.std_all(fit.theta, full_s), fit.params.std_all,
+                               rtol=0, atol=1e-12)
 
 
 def semopy_theta(fit: Fit, data: pd.DataFrame) -> np.ndarray:
