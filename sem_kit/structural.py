@@ -1,0 +1,626 @@
+"""The structural model: hypothesis tests, R², effects, mediation and model comparison.
+
+:func:`structural_model` is the stage. It fits the questionnaire's full model
+(measurement part, second-order constructs, hypothesised regressions and
+residual covariances: :meth:`~sem_kit.questionnaire.Questionnaire.model_syntax`)
+by ML as ``lavaan::sem()`` does, and reports
+
+- one row per hypothesis: the regression coefficient (``est``), its std.all
+  value (``std``), SE, z, p, a confidence interval and the verdict
+  (:func:`sem_kit.effects.verdict`: supported when p < .05 and the estimate
+  has the hypothesised sign);
+- R² of every endogenous construct (``lavInspect(fit, "r2")``);
+- direct, indirect and total effects between constructs, unstandardised and
+  standardised (:func:`sem_kit.effects.effects_table`);
+- every indirect effect X -> M (-> M2 ...) -> Y of the hypothesis graph
+  (:meth:`~sem_kit.questionnaire.Questionnaire.indirect_paths`) as the product
+  of its paths' coefficients, and of their std.all values: what lavaan gives
+  for ``ind := a*b`` in ``parameterEstimates()`` and ``standardizedSolution()``;
+- the nested-model comparison of :mod:`sem_kit.comparison`;
+- modification indices (:func:`sem_kit.modification.modification_indices`).
+
+Intervals
+---------
+With ``bootstrap = B > 0`` the model is refitted on B nonparametric resamples
+of the rows (:func:`sem_kit.bootstrap.run_bootstrap`: resample ``b`` comes from
+the ``b``-th child of ``SeedSequence(seed)``, so the intervals do not depend on
+``jobs``) with :class:`sem_kit.fastfit.Refitter`, starting from the full-sample
+estimates as lavaan does. Each resample gives the statistic vector: the
+unstandardised and std.all coefficient of every hypothesised path, every
+chain's product of both, and every pair's indirect and total effect. The
+intervals are lavaan's ``boot.ci.type = "perc"`` (``ci_lower, ci_upper``) and
+``"bca.simple"`` (``bc_lower, bc_upper``): in R, ``sem(model, data, se =
+"bootstrap", bootstrap = B)`` then ``parameterEstimates(fit, boot.ci.type =
+"perc")``. Like lavaan, non-admissible resample solutions (negative variances)
+are kept and counted, and resamples whose refit fails are left out, counted
+with their reasons and named in the warnings.
+
+With ``bootstrap = 0`` the intervals are normal-theory: Wald intervals
+``est ± z SE`` for the paths (``parameterEstimates(fit)``) and delta-method
+intervals for the products and the standardised values
+(``parameterEstimates()`` / ``standardizedSolution()`` rows of ``:=``
+parameters). The delta-method SEs (``std_se``, and ``se`` of the indirect
+effects) are reported in both cases.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import secrets
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+
+from sem_kit.bootstrap import RefitFailed, bias_corrected_ci, percentile_ci, run_bootstrap
+from sem_kit.comparison import compare_alternatives
+from sem_kit.effects import SUPPORTED, effects_table, verdict
+from sem_kit.errors import InputError
+from sem_kit.estimation import Fit, fit_model, refit, specify
+from sem_kit.fastfit import Refitter
+from sem_kit.fit_indices import fit_measures
+from sem_kit.modification import modification_indices
+from sem_kit.questionnaire import Questionnaire
+
+__all__ = [
+    "FIT_KEYS",
+    "BootstrapInfo",
+    "EffectLayout",
+    "StructuralResult",
+    "delta_method",
+    "structural_model",
+]
+
+#: The FIT block of results.json, in DESIGN.md order.
+FIT_KEYS = ("n", "chisq", "df", "pvalue", "chisq_df", "cfi", "tli", "nfi", "ifi", "rmsea",
+            "rmsea_ci_lower", "rmsea_ci_upper", "rmsea_pvalue", "srmr", "gfi", "agfi", "aic",
+            "bic")
+
+PERCENTILE = "percentile bootstrap"
+WALD = "Wald (normal theory)"
+DELTA = "delta method"
+
+PATH_COLUMNS = ["hypothesis", "from", "to", "sign", "est", "std", "se", "z", "pvalue",
+                "ci_lower", "ci_upper", "ci_method", "bc_lower", "bc_upper", "boot_se",
+                "std_se", "std_ci_lower", "std_ci_upper", "verdict", "supported"]
+INDIRECT_COLUMNS = ["path", "from", "to", "mediators", "est", "std", "se", "std_se", "boot_se",
+                    "ci_lower", "ci_upper", "bc_lower", "bc_upper", "std_ci_lower",
+                    "std_ci_upper", "method"]
+EFFECT_COLUMNS = ["from", "to", "direct", "indirect", "total", "direct_std", "indirect_std",
+                  "total_std", "indirect_ci_lower", "indirect_ci_upper", "total_ci_lower",
+                  "total_ci_upper", "ci_method"]
+
+
+# --------------------------------------------------------------------------- statistic vector
+
+
+@dataclass(frozen=True, eq=False)
+class EffectLayout:
+    """Where the structural statistics sit in ``fit.params`` and in the statistic vector.
+
+    The vector (:meth:`values`) is, in order: the ``est`` of every hypothesised
+    path (``H`` entries), their std.all values (``H``), every chain's product of
+    ``est`` (``C``) and of std.all (``C``), then for every effect pair the
+    indirect effect (``P``), its standardised value (``P``), the total effect
+    (``P``) and its standardised value (``P``); length ``2H + 2C + 4P``.
+
+    Attributes
+    ----------
+    path_rows:
+        Row of ``fit.params`` (``target ~ source``) of each hypothesised path.
+    chains:
+        For each indirect chain, the rows of its links.
+    pair_direct:
+        For each effect pair (``from``, ``to``), the position of its direct path
+        among the hypotheses, -1 if there is none.
+    pair_chains:
+        For each effect pair, the positions of its chains in ``chains``.
+    variance_rows:
+        Rows of (residual) variances: a negative one makes a solution non-admissible.
+    """
+
+    path_rows: np.ndarray
+    chains: tuple[np.ndarray, ...]
+    pair_direct: np.ndarray
+    pair_chains: tuple[np.ndarray, ...]
+    variance_rows: np.ndarray
+
+    @property
+    def size(self) -> int:
+        """Length of the statistic vector."""
+        return 2 * len(self.path_rows) + 2 * len(self.chains) + 4 * len(self.pair_direct)
+
+    def slices(self) -> dict[str, slice]:
+        """Named parts of the vector: ``path, path_std, chain, chain_std, indirect,
+        indirect_std, total, total_std``."""
+        h, c, p = len(self.path_rows), len(self.chains), len(self.pair_direct)
+        sizes = [("path", h), ("path_std", h), ("chain", c), ("chain_std", c),
+                 ("indirect", p), ("indirect_std", p), ("total", p), ("total_std", p)]
+        out, start = {}, 0
+        for name, k in sizes:
+            out[name] = slice(start, start + k)
+            start += k
+        return out
+
+    def _pairs(self, direct: np.ndarray, chain: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        ind = np.array([chain[idx].sum() for idx in self.pair_chains])
+        d = np.where(self.pair_direct >= 0, direct[np.maximum(self.pair_direct, 0)], 0.0)
+        return ind, d + ind
+
+    def values(self, est: np.ndarray, std: np.ndarray) -> np.ndarray:
+        """The statistic vector from ``est`` and ``std_all`` of every row of ``fit.params``.
+
+        A chain's effect is the product of its links; a pair's indirect effect
+        the sum over its chains, its total effect direct plus indirect (in a
+        recursive model the same as ``(I − B)⁻¹ − I``, Bollen 1989, ch. 8).
+        """
+        est = np.asarray(est, dtype=float)
+        std = np.asarray(std, dtype=float)
+        h_est, h_std = est[self.path_rows], std[self.path_rows]
+        c_est = np.array([np.prod(est[c]) for c in self.chains])
+        c_std = np.array([np.prod(std[c]) for c in self.chains])
+        ind, tot = self._pairs(h_est, c_est)
+        ind_s, tot_s = self._pairs(h_std, c_std)
+        return np.concatenate([h_est, h_std, c_est, c_std, ind, ind_s, tot, tot_s])
+
+
+class _Statistic:
+    """Bootstrap statistic: refit a resample, return the layout's vector plus a
+    non-admissibility flag (1 when a variance estimate is negative). Picklable.
+
+    The refit is :class:`sem_kit.fastfit.Refitter` (BFGS from the full-sample
+    estimates); when it stops short of its gradient tolerance (it can stall at
+    rounding level, max |∂F/∂θ| ≈ 1e-7), Fisher scoring from the full-sample
+    estimates (:func:`sem_kit.estimation.refit`) gets a second try. Only a
+    resample both fail on counts as failed.
+    """
+
+    def __init__(self, refitter: Any, layout: EffectLayout, fit: Fit | None = None) -> None:
+        self.refitter = refitter
+        self.layout = layout
+        self.fit = fit
+
+    def theta(self, sample: np.ndarray) -> np.ndarray:
+        try:
+            return self.refitter.estimates(sample)
+        except RefitFailed as fast:
+            if self.fit is None:
+                raise
+            frame = pd.DataFrame(sample, columns=list(self.refitter.observed))
+            try:
+                again = refit(self.fit, frame)
+            except InputError as exc:
+                raise RefitFailed(f"{fast}; Fisher scoring: {exc}") from exc
+            if not again.converged:
+                raise RefitFailed(f"{fast}; Fisher scoring did not converge either") from None
+            return np.asarray(again.theta, dtype=float)
+
+    def __call__(self, sample: np.ndarray) -> np.ndarray:
+        theta = self.theta(sample)
+        # fixed.x (co)variances of observed covariates come from the resample, as in lavaan
+        s = self.refitter.sample_cov(sample)
+        est = self.refitter.est_all(theta, s)
+        std = self.refitter.std_all(theta, s)
+        flag = float((est[self.layout.variance_rows] < 0).any())
+        return np.append(self.layout.values(est, std), flag)
+
+
+def _layout(q: Questionnaire, fit: Fit, chains: Sequence[Sequence[str]],
+            pairs: Sequence[tuple[str, str]]) -> EffectLayout:
+    params = fit.params
+    key = {(r.lhs, r.rhs): i for i, r in enumerate(params.itertuples()) if r.op == "~"}
+    hyps = [(h.source, h.target) for h in q.hypotheses.values()]
+    missing = [f"{t} ~ {s}" for s, t in hyps if (t, s) not in key]
+    if missing:
+        raise InputError("the fitted model has no regression row for hypothesis path(s) "
+                         + ", ".join(missing))
+    path_rows = np.array([key[(t, s)] for s, t in hyps], dtype=int)
+    chain_rows = tuple(
+        np.array([key[(b, a)] for a, b in zip(c[:-1], c[1:], strict=True)], dtype=int)
+        for c in chains
+    )
+    pair_direct = np.array([hyps.index(p) if p in hyps else -1 for p in pairs], dtype=int)
+    pair_chains = tuple(
+        np.array([j for j, c in enumerate(chains) if (c[0], c[-1]) == p], dtype=int)
+        for p in pairs
+    )
+    var_rows = np.flatnonzero(((params.op == "~~") & (params.lhs == params.rhs)
+                               & (params.exo == 0)).to_numpy())
+    return EffectLayout(path_rows, chain_rows, pair_direct, pair_chains, var_rows)
+
+
+def delta_method(func: Callable[[np.ndarray], np.ndarray], theta: np.ndarray,
+                 vcov: np.ndarray) -> np.ndarray:
+    """Standard errors of ``func(θ̂)`` by the delta method, ``sqrt(diag(J V Jᵀ))``.
+
+    ``J`` is the Jacobian of ``func`` at ``θ̂`` by central differences (step
+    ``1e-6·max(1, |θ_k|)``), ``V`` the covariance matrix of θ̂.
+
+    Notes
+    -----
+    lavaan's SEs of ``:=`` parameters (``parameterEstimates()``) and of the
+    standardised solution (``standardizedSolution()``) are this quantity, with
+    ``V = vcov(fit)``.
+    """
+    theta = np.asarray(theta, dtype=float)
+    base = np.asarray(func(theta), dtype=float)
+    jac = np.empty((base.size, theta.size))
+    for k in range(theta.size):
+        h = 1e-6 * max(1.0, abs(theta[k]))
+        up, down = theta.copy(), theta.copy()
+        up[k] += h
+        down[k] -= h
+        jac[:, k] = (np.asarray(func(up)) - np.asarray(func(down))) / (2 * h)
+    var = np.einsum("ij,jk,ik->i", jac, vcov, jac)
+    return np.sqrt(np.clip(var, 0, None))
+
+
+# --------------------------------------------------------------------------- result
+
+
+@dataclass(frozen=True)
+class BootstrapInfo:
+    """What the bootstrap did.
+
+    Attributes
+    ----------
+    requested:
+        Resamples asked for (0: no bootstrap, normal-theory intervals).
+    succeeded, failed:
+        Resamples whose refit converged / failed (failed ones are left out of
+        the intervals, never replaced).
+    reasons:
+        ``(reason, count)`` for the failed resamples.
+    nonadmissible:
+        Succeeded resamples with a negative variance estimate (kept, as lavaan
+        keeps them).
+    seed:
+        The seed the resamples were drawn from (drawn at random and recorded
+        here when none was given).
+    level:
+        Confidence level of every interval.
+    """
+
+    requested: int
+    succeeded: int
+    failed: int
+    reasons: tuple[tuple[str, int], ...]
+    nonadmissible: int
+    seed: int | None
+    level: float
+
+    def to_dict(self) -> dict[str, object]:
+        return {"requested": self.requested, "succeeded": self.succeeded,
+                "failed": self.failed, "reasons": [{"reason": r, "count": c}
+                                                   for r, c in self.reasons],
+                "nonadmissible": self.nonadmissible, "seed": self.seed, "level": self.level}
+
+
+def _num(x: object) -> object:
+    """A plain JSON number: None for NaN/inf, int for integers, float otherwise."""
+    if x is None:
+        return None
+    if isinstance(x, (bool, np.bool_)):
+        return bool(x)
+    if isinstance(x, (int, np.integer)):
+        return int(x)
+    value = float(x)  # type: ignore[arg-type]
+    return value if math.isfinite(value) else None
+
+
+@dataclass(frozen=True, eq=False)
+class StructuralResult:
+    """The structural model's numbers.
+
+    Attributes
+    ----------
+    fit:
+        The full model's :class:`~sem_kit.estimation.Fit`.
+    fit_measures:
+        The DESIGN.md FIT keys (:func:`sem_kit.fit_indices.fit_measures`).
+    paths:
+        One row per hypothesis, columns :data:`PATH_COLUMNS`: ``est`` (lavaan
+        ``est``), ``std`` (std.all), ``se, z, pvalue`` (ML, expected
+        information), ``ci_lower, ci_upper`` (percentile bootstrap of ``est``,
+        or Wald when ``bootstrap = 0``; ``ci_method`` says which),
+        ``bc_lower, bc_upper`` (bias-corrected bootstrap), ``boot_se``
+        (bootstrap SD), ``std_se`` (delta method, ``standardizedSolution()``),
+        ``std_ci_lower, std_ci_upper`` (percentile bootstrap of ``std``, or
+        delta-method Wald), ``verdict`` and ``supported``.
+    r2:
+        R² of every endogenous construct.
+    effects:
+        Direct, indirect and total effects of every pair with a path between
+        them, unstandardised and standardised, with intervals of the
+        indirect and total effects (:data:`EFFECT_COLUMNS`).
+    indirect:
+        One row per chain (:data:`INDIRECT_COLUMNS`): ``path`` ("X -> M -> Y"),
+        ``est`` (product of the coefficients), ``std`` (product of the std.all
+        values), ``se``/``std_se`` (delta method), ``boot_se``, percentile
+        (``ci_*``, ``std_ci_*``) and bias-corrected (``bc_*``) intervals;
+        ``method`` names the interval.
+    bootstrap:
+        :class:`BootstrapInfo`.
+    comparison:
+        :func:`sem_kit.comparison.compare_models` table.
+    modification_indices:
+        :func:`sem_kit.modification.modification_indices` of the full model.
+    warnings:
+        Estimation trouble, failed resamples, alternatives that failed.
+    """
+
+    fit: Fit
+    fit_measures: dict[str, float]
+    paths: pd.DataFrame
+    r2: pd.Series
+    effects: pd.DataFrame
+    indirect: pd.DataFrame
+    bootstrap: BootstrapInfo
+    comparison: pd.DataFrame
+    modification_indices: pd.DataFrame
+    warnings: tuple[str, ...] = field(default=())
+
+    def to_dict(self) -> dict[str, object]:
+        """The ``sem`` block of results.json (DESIGN.md), plain JSON values."""
+        paths = [
+            {"hypothesis": r["hypothesis"], "from": r["from"], "to": r["to"], "sign": r["sign"],
+             **{k: _num(r[k]) for k in ("est", "std", "se", "z", "pvalue", "ci_lower",
+                                        "ci_upper")},
+             "supported": bool(r["supported"])}
+            for r in self.paths.to_dict("records")
+        ]
+        indirect = [
+            {"path": r["path"], **{k: _num(r[k]) for k in ("est", "std", "ci_lower", "ci_upper")},
+             "method": r["method"]}
+            for r in self.indirect.to_dict("records")
+        ]
+        return {
+            "fit": {k: _num(self.fit_measures[k]) for k in FIT_KEYS},
+            "paths": paths,
+            "r2": {str(k): _num(v) for k, v in self.r2.items()},
+            "indirect": indirect,
+        }
+
+
+# --------------------------------------------------------------------------- the stage
+
+
+def _make_refitter(fit: Fit) -> Refitter:
+    return Refitter(fit)
+
+
+def _intervals(point: np.ndarray, se: np.ndarray, boot: np.ndarray | None,
+               level: float) -> dict[str, np.ndarray]:
+    """Percentile and bias-corrected intervals from replicates, else Wald from ``se``."""
+    if boot is not None:
+        ok = boot[np.isfinite(boot).all(axis=1)]
+        if ok.shape[0] == 0:
+            nan = np.full(point.size, np.nan)
+            return {"lower": nan, "upper": nan, "bc_lower": nan, "bc_upper": nan,
+                    "boot_se": nan}
+        perc = percentile_ci(ok, level)
+        bc = bias_corrected_ci(ok, point, level)
+        boot_se = ok.std(axis=0, ddof=1) if ok.shape[0] > 1 else np.full(point.size, np.nan)
+        return {"lower": perc[:, 0], "upper": perc[:, 1], "bc_lower": bc[:, 0],
+                "bc_upper": bc[:, 1], "boot_se": boot_se}
+    z = norm.ppf((1 + level) / 2)
+    nan = np.full(point.size, np.nan)
+    return {"lower": point - z * se, "upper": point + z * se, "bc_lower": nan,
+            "bc_upper": nan, "boot_se": nan}
+
+
+def _bootstrap(fit: Fit, refitter: Any, data: np.ndarray, layout: EffectLayout, n_boot: int,
+               seed: int | None, jobs: int, progress: Callable[[int], None] | None,
+               level: float) -> tuple[np.ndarray | None, BootstrapInfo, list[str]]:
+    if n_boot <= 0:
+        return None, BootstrapInfo(0, 0, 0, (), 0, seed, level), []
+    if seed is None:
+        seed = secrets.randbits(32)
+    res = run_bootstrap(_Statistic(refitter, layout, fit), data, n_boot, seed, layout.size + 1,
+                        jobs=jobs, progress=progress)
+    reps = res.estimates
+    nonadmissible = int(np.nansum(reps[:, -1]))
+    reasons = tuple(sorted(Counter(res.reasons).items(), key=lambda kv: (-kv[1], kv[0])))
+    info = BootstrapInfo(n_boot, res.n_ok, res.n_failed, reasons, nonadmissible, seed, level)
+    notes = []
+    if res.n_failed:
+        detail = "; ".join(f"{r} ({c}x)" for r, c in reasons)
+        notes.append(f"bootstrap: {res.n_failed} of {n_boot} resamples failed and are left "
+                     f"out of the intervals, which use the {res.n_ok} that succeeded: {detail}")
+    if nonadmissible:
+        notes.append(f"bootstrap: {nonadmissible} of {res.n_ok} resamples have a negative "
+                     "variance estimate (non-admissible); they are kept, as lavaan keeps them")
+    return reps[:, :-1], info, notes
+
+
+def _one_blas_thread() -> contextlib.AbstractContextManager:
+    """BLAS limited to one thread while the stage runs.
+
+    Its matrices are at most a few hundred wide; on a busy machine a second
+    BLAS thread per product costs far more than it saves (the nine-factor fit
+    took 17 times longer with two threads on two loaded cores). Parallelism
+    comes from the bootstrap's worker processes (``jobs``) instead.
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+def structural_model(q: Questionnaire, data: pd.DataFrame, *, bootstrap: int = 5000,
+                     seed: int | None = None, jobs: int = 1, level: float = 0.95,
+                     progress: Callable[[int], None] | None = None) -> StructuralResult:
+    """Fit the hypothesised structural model and test its hypotheses and mediations.
+
+    Parameters
+    ----------
+    q:
+        The questionnaire; it must have at least one hypothesis.
+    data:
+        Complete observations (listwise deletion or imputation done), item
+        columns named by item id, reverse-keyed items already recoded.
+    bootstrap:
+        Number of bootstrap resamples; 0 for normal-theory (Wald / delta
+        method) intervals only.
+    seed:
+        Seed of the resamples; ``None`` draws one (recorded in
+        ``result.bootstrap.seed``).
+    jobs:
+        Worker processes for the bootstrap (``-1``: all cores); the results do
+        not depend on it.
+    level:
+        Confidence level of every interval.
+    progress:
+        Called with the number of finished resamples.
+
+    Returns
+    -------
+    StructuralResult
+        Fit, fit measures, hypothesis table, R², effects, indirect effects,
+        bootstrap summary, model comparison, modification indices, warnings.
+
+    Raises
+    ------
+    InputError
+        No hypotheses, missing item columns, or a model that cannot be estimated.
+
+    Notes
+    -----
+    In R (lavaan 0.6)::
+
+        fit <- sem(model, data, se = "bootstrap", bootstrap = B)
+        parameterEstimates(fit, boot.ci.type = "perc", standardized = TRUE)
+        standardizedSolution(sem(model, data))      # std, std_se, delta intervals
+        lavInspect(fit, "r2"); fitMeasures(fit); modindices(fit)
+        anova(fit, alternative)
+
+    with ``ind := a*b`` lines for the indirect effects.
+    """
+    if not q.hypotheses:
+        raise InputError(f"{q.origin}: hypotheses: the questionnaire has no hypotheses, so "
+                         "there is no structural model to estimate")
+    if not 0 < level < 1:
+        raise ValueError(f"level must be between 0 and 1, got {level}")
+    if bootstrap < 0:
+        raise ValueError(f"bootstrap must be 0 (no bootstrap) or a number of resamples, "
+                         f"got {bootstrap}")
+    with _one_blas_thread():
+        return _structural_model(q, data, bootstrap, seed, jobs, level, progress)
+
+
+def _structural_model(q: Questionnaire, data: pd.DataFrame, bootstrap: int, seed: int | None,
+                      jobs: int, level: float,
+                      progress: Callable[[int], None] | None) -> StructuralResult:
+    spec = specify(q.model_syntax())
+    fit = fit_model(spec, data)
+    notes: list[str] = list(fit.warnings)
+    chains = [tuple(c) for c in q.indirect_paths()]
+    constructs = list(q.structural_constructs)
+    params = fit.params
+    coef = {(h.source, h.target): float(params.est[(params.op == "~") & (params.lhs == h.target)
+                                                   & (params.rhs == h.source)].iloc[0])
+            for h in q.hypotheses.values()}
+    coef_std = {(h.source, h.target): float(params.std_all[(params.op == "~")
+                                                           & (params.lhs == h.target)
+                                                           & (params.rhs == h.source)].iloc[0])
+                for h in q.hypotheses.values()}
+    eff = effects_table(constructs, coef, chains)
+    eff_std = effects_table(constructs, coef_std, chains)
+    pairs = list(zip(eff["from"], eff["to"], strict=True))
+    layout = _layout(q, fit, chains, pairs)
+    point = layout.values(params.est.to_numpy(), params.std_all.to_numpy())
+
+    refitter = _make_refitter(fit)
+    theta = np.asarray(fit.theta, dtype=float)
+    vcov = fit.vcov.to_numpy(dtype=float)
+
+    s_full = fit.sample_cov.loc[list(refitter.observed), list(refitter.observed)].to_numpy()
+
+    def vector(th: np.ndarray) -> np.ndarray:
+        return layout.values(refitter.est_all(th, s_full), refitter.std_all(th, s_full))
+
+    delta_se = delta_method(vector, theta, vcov) if spec.npar else np.zeros(layout.size)
+    sl = layout.slices()
+    # the paths' own SEs are lavaan's (the delta method reproduces them to rounding)
+    delta_se[sl["path"]] = params.se.to_numpy()[layout.path_rows]
+
+    reps, info, boot_notes = _bootstrap(
+        fit, refitter, data[list(refitter.observed)].to_numpy(dtype=float), layout, bootstrap, seed,
+        jobs, progress, level)
+    notes += boot_notes
+    ci = _intervals(point, delta_se, reps, level)
+
+    def part(name: str, key: str) -> np.ndarray:
+        return ci[key][sl[name]]
+
+    method = PERCENTILE if reps is not None else None
+    rows = []
+    path_params = params.iloc[layout.path_rows]
+    for i, (hid, h) in enumerate(q.hypotheses.items()):
+        r = path_params.iloc[i]
+        v = verdict(float(r.est), float(r.pvalue), h.sign)
+        rows.append({
+            "hypothesis": hid, "from": h.source, "to": h.target, "sign": h.sign,
+            "est": float(r.est), "std": float(r.std_all), "se": float(r.se), "z": float(r.z),
+            "pvalue": float(r.pvalue),
+            "ci_lower": part("path", "lower")[i], "ci_upper": part("path", "upper")[i],
+            "ci_method": method or WALD,
+            "bc_lower": part("path", "bc_lower")[i], "bc_upper": part("path", "bc_upper")[i],
+            "boot_se": part("path", "boot_se")[i],
+            "std_se": delta_se[sl["path_std"]][i],
+            "std_ci_lower": part("path_std", "lower")[i],
+            "std_ci_upper": part("path_std", "upper")[i],
+            "verdict": v, "supported": v == SUPPORTED,
+        })
+    paths = pd.DataFrame(rows, columns=PATH_COLUMNS)
+
+    ind_rows = []
+    for j, chain in enumerate(chains):
+        ind_rows.append({
+            "path": " -> ".join(chain), "from": chain[0], "to": chain[-1],
+            "mediators": " -> ".join(chain[1:-1]),
+            "est": point[sl["chain"]][j], "std": point[sl["chain_std"]][j],
+            "se": delta_se[sl["chain"]][j], "std_se": delta_se[sl["chain_std"]][j],
+            "boot_se": part("chain", "boot_se")[j],
+            "ci_lower": part("chain", "lower")[j], "ci_upper": part("chain", "upper")[j],
+            "bc_lower": part("chain", "bc_lower")[j], "bc_upper": part("chain", "bc_upper")[j],
+            "std_ci_lower": part("chain_std", "lower")[j],
+            "std_ci_upper": part("chain_std", "upper")[j],
+            "method": method or DELTA,
+        })
+    indirect = pd.DataFrame(ind_rows, columns=INDIRECT_COLUMNS)
+
+    effects = pd.DataFrame({
+        "from": eff["from"], "to": eff["to"],
+        "direct": eff["direct"], "indirect": point[sl["indirect"]], "total": point[sl["total"]],
+        "direct_std": eff_std["direct"], "indirect_std": point[sl["indirect_std"]],
+        "total_std": point[sl["total_std"]],
+        "indirect_ci_lower": part("indirect", "lower"),
+        "indirect_ci_upper": part("indirect", "upper"),
+        "total_ci_lower": part("total", "lower"), "total_ci_upper": part("total", "upper"),
+        "ci_method": method or DELTA,
+    }, columns=EFFECT_COLUMNS)
+    no_chain = np.array([idx.size == 0 for idx in layout.pair_chains], dtype=bool)
+    effects.loc[no_chain, ["indirect_ci_lower", "indirect_ci_upper"]] = np.nan
+
+    comparison, comp_notes = compare_alternatives(q, fit, data)
+    notes += comp_notes
+    r2 = fit.r2.reindex(q.endogenous).rename("r2")
+    return StructuralResult(
+        fit=fit,
+        fit_measures=fit_measures(fit),
+        paths=paths,
+        r2=r2,
+        effects=effects,
+        indirect=indirect,
+        bootstrap=info,
+        comparison=comparison,
+        modification_indices=modification_indices(fit),
+        warnings=tuple(notes),
+    )
