@@ -66,7 +66,8 @@ def _one_blas_thread() -> contextlib.AbstractContextManager:
 
     The matrices here are about 50 × 50: waking a second OpenBLAS thread for
     each product costs more than it saves (a refit of the nine-factor model
-    takes about five times longer with two threads on two cores). Parallelism
+    takes about five times longer with two threads on two cores, and far
+    longer when another process keeps the second core busy). Parallelism
     comes from the bootstrap's worker processes instead.
     """
     if not _CONTROLLER:
@@ -211,7 +212,10 @@ class Refitter:
         self._x_vals = s_full[self._x_s_row, self._x_s_col].copy()
 
         info = np.asarray(fit.information, dtype=float)
-        h_inv0 = np.linalg.inv(info) if self.npar else np.zeros((0, 0))
+        try:
+            h_inv0 = np.linalg.inv(info) if self.npar else np.zeros((0, 0))
+        except np.linalg.LinAlgError:  # a singular information: refits then mostly fail
+            h_inv0 = np.linalg.pinv(info)
         self.h_inv0 = np.asfortranarray((h_inv0 + h_inv0.T) / 2.0)
         self._std_plan(lhs, op, rhs, pos, spec.latent)
 
@@ -309,16 +313,19 @@ class Refitter:
         if x.ndim != 2 or x.shape[1] != self.p:
             raise ValueError(f"data must be (n, {self.p}) in the order {self.observed}, "
                              f"got shape {x.shape}")
-        return self.estimates_from_cov(self.sample_cov(x))
+        with _one_blas_thread():
+            return self._refit(self.sample_cov(x))
 
     def estimates_from_cov(self, s: np.ndarray) -> np.ndarray:
         """As :meth:`estimates`, from a sample covariance matrix (N divisor) instead of data."""
-        s = np.asarray(s, dtype=float)
+        with _one_blas_thread():
+            return self._refit(np.asarray(s, dtype=float))
+
+    def _refit(self, s: np.ndarray) -> np.ndarray:
         if lapack.dpotrf(s, lower=1)[1] != 0:
             raise RefitFailed("the resample's covariance matrix is not positive definite")
         self._set_x(s)
-        with _one_blas_thread():
-            theta, iterations, gmax = self._bfgs(s)
+        theta, iterations, gmax = self._bfgs(s)
         if gmax >= self.gtol:
             raise RefitFailed(f"no convergence after {iterations} BFGS iterations "
                               f"(max |gradient| {gmax:.1e})")

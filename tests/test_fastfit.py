@@ -179,3 +179,21 @@ def test_wrong_shape_is_a_clear_error():
     _, refitter, x = case("hs_cfa")
     with pytest.raises(ValueError, match="x1"):
         refitter.estimates(x[:, :3])
+
+
+def test_causal_order_and_the_general_inverse_agree():
+    """Variables in causal order make I − A triangular; a feedback loop has no such order
+    and falls back to a general inverse, which gives the same refit."""
+    from sem_kit.fastfit import _causal_order
+
+    assert _causal_order(("x", "y", "f"), [("x", "f"), ("y", "f")]) == ["f", "x", "y"]
+    assert _causal_order(("a", "b"), [("a", "b"), ("b", "a")]) is None
+    fit, refitter, _ = case("pd_sem")
+    xb, _ = resample("pd_sem", 0)
+    general = pickle.loads(pickle.dumps(refitter))
+    general._triangular = False
+    np.testing.assert_allclose(general.estimates(xb), refitter.estimates(xb), rtol=0,
+                               atol=1e-12)
+    theta = fit.theta
+    np.testing.assert_allclose(general.std_all(theta), refitter.std_all(theta), rtol=0,
+                               atol=1e-13)
