@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from sem_kit.errors import InputError
 from sem_kit.ingest import Responses, read_responses
@@ -320,6 +321,18 @@ def analyze(
         not identified (from the questionnaire, or empirically from the data).
     """
     options = options or Options(**kwargs)
+    # The matrices here are small (tens of variables): one BLAS thread is faster than
+    # several, and far faster on a loaded machine (measured 17x on the nine-factor fit).
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _analyze(data, questionnaire, options, progress)
+
+
+def _analyze(
+    data: str | Path | pd.DataFrame,
+    questionnaire: Questionnaire | str | Path | None,
+    options: Options,
+    progress: Callable[[int, int], None] | None,
+) -> AnalysisResult:
     if options.seed is None:
         options = Options(**{**options.__dict__, "seed": secrets.randbelow(2**31 - 1) + 1})
     options.check()
