@@ -166,6 +166,12 @@ class AnalysisResult:
             out["sem"] = self.structural.to_dict()
         return out
 
+    def _repr_html_(self) -> str:
+        """A compact HTML summary for Jupyter (sem_kit.report.notebook_html)."""
+        from sem_kit.report import notebook_html
+
+        return notebook_html(self)
+
     def save(self, outdir: str | Path) -> Path:
         """Write report.html, results.json, tables.xlsx, tables.docx, tables/*.csv, figures/."""
         from sem_kit.report import write_outputs

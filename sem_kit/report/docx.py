@@ -1,0 +1,155 @@
+"""tables.docx: publication tables in three-line (APA) style, ready to paste into a paper.
+
+Each table has a caption above it (``Table 1`` and an italic title in
+English; ``表1 标题`` centred in Chinese, as Chinese journals print it), a
+rule above the header, a rule under it and a rule under the last row, no
+vertical lines, and its note underneath (``Note.`` in italics). Wide tables
+sit in landscape sections.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from docx import Document
+from docx.enum.section import WD_ORIENT, WD_SECTION
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Cm, Pt
+
+from sem_kit.atomic import write_with
+from sem_kit.report.i18n import Lang
+from sem_kit.report.tables import TEXT_KINDS, Table, Tables, cells
+
+#: Tables with more printed columns than this go on landscape pages.
+LANDSCAPE_COLUMNS = 9
+_MARK = {"poor": "†", "acceptable": "†"}
+
+
+def _border(element, edges: dict[str, tuple[str, int]]) -> None:
+    """Set ``w:tblBorders`` / ``w:tcBorders`` edges: name -> (style, size in 1/8 pt)."""
+    tag = "w:tblBorders" if element.tag == qn("w:tblPr") else "w:tcBorders"
+    borders = element.find(qn(tag))
+    if borders is None:
+        borders = OxmlElement(tag)
+        element.append(borders)
+    for edge, (style, size) in edges.items():
+        node = borders.find(qn(f"w:{edge}"))
+        if node is None:
+            node = OxmlElement(f"w:{edge}")
+            borders.append(node)
+        node.set(qn("w:val"), style)
+        node.set(qn("w:sz"), str(size))
+        node.set(qn("w:space"), "0")
+        node.set(qn("w:color"), "000000")
+
+
+def _fonts(doc, zh: bool) -> None:
+    style = doc.styles["Normal"]
+    style.font.name = "Times New Roman"
+    style.font.size = Pt(10)
+    rpr = style.element.get_or_add_rPr()
+    fonts = rpr.find(qn("w:rFonts"))
+    if fonts is None:
+        fonts = OxmlElement("w:rFonts")
+        rpr.append(fonts)
+    fonts.set(qn("w:eastAsia"), "SimSun" if zh else "Times New Roman")
+    fonts.set(qn("w:ascii"), "Times New Roman")
+    fonts.set(qn("w:hAnsi"), "Times New Roman")
+
+
+def _orient(section, landscape: bool) -> None:
+    w, h = section.page_width, section.page_height
+    if landscape != (w > h):
+        section.page_width, section.page_height = h, w
+    section.orientation = WD_ORIENT.LANDSCAPE if landscape else WD_ORIENT.PORTRAIT
+    section.left_margin = section.right_margin = Cm(2.0)
+    section.top_margin = section.bottom_margin = Cm(2.2)
+
+
+def _caption(doc, table: Table, number: int, lang: Lang) -> None:
+    if lang.zh:
+        p = doc.add_paragraph()
+        p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        run = p.add_run(f"{lang.t('doc.table', n=number)}  {table.title}")
+        run.bold = True
+    else:
+        p = doc.add_paragraph()
+        p.add_run(lang.t("doc.table", n=number)).bold = True
+        p.paragraph_format.space_after = Pt(0)
+        doc.add_paragraph().add_run(table.title).italic = True
+    p.paragraph_format.keep_with_next = True
+
+
+def _table(doc, table: Table, lang: Lang) -> None:
+    cols = table.shown
+    rows = cells(table, lang)
+    t = doc.add_table(rows=len(rows) + 1, cols=len(cols))
+    t.alignment = WD_TABLE_ALIGNMENT.CENTER
+    t.autofit = True
+    _border(t._tbl.tblPr, {"top": ("single", 12), "bottom": ("single", 12),
+                           "left": ("nil", 0), "right": ("nil", 0),
+                           "insideH": ("nil", 0), "insideV": ("nil", 0)})
+    grid = [row.cells for row in t.rows]
+    for j, col in enumerate(cols):
+        cell = grid[0][j]
+        text = col.label + (f"\n({col.threshold})" if col.threshold else "")
+        p = cell.paragraphs[0]
+        run = p.add_run(text)
+        run.bold = False
+        run.font.size = Pt(9)
+        p.alignment = WD_ALIGN_PARAGRAPH.LEFT if col.kind in TEXT_KINDS \
+            else WD_ALIGN_PARAGRAPH.CENTER
+        _border(cell._tc.get_or_add_tcPr(), {"bottom": ("single", 6)})
+    header = t.rows[0]._tr
+    trpr = header.get_or_add_trPr()
+    rep = OxmlElement("w:tblHeader")
+    rep.set(qn("w:val"), "true")
+    trpr.append(rep)
+    for i, row in enumerate(rows, start=1):
+        for j, (col, c) in enumerate(zip(cols, row, strict=True)):
+            cell = grid[i][j]
+            text = "" if c.flag == "repeat" else c.text + _MARK.get(c.flag or "", "")
+            p = cell.paragraphs[0]
+            run = p.add_run(text)
+            run.font.size = Pt(9)
+            if c.flag in ("diag", "bold"):
+                run.bold = True
+            p.alignment = WD_ALIGN_PARAGRAPH.LEFT if col.kind in TEXT_KINDS \
+                else WD_ALIGN_PARAGRAPH.CENTER
+            if col.kind == "longtext":
+                cell.width = Cm(7)
+    if table.note or table.display_rows is not None:
+        p = doc.add_paragraph()
+        p.paragraph_format.space_before = Pt(3)
+        run = p.add_run(lang.t("doc.note") + " ")
+        run.italic = True
+        run.font.size = Pt(9)
+        note = p.add_run(table.note)
+        note.font.size = Pt(9)
+
+
+def write_docx(tables: Tables, path: Path, lang: Lang, title: str = "") -> None:
+    """Write every exported table of ``tables`` to ``path`` atomically, numbered from 1."""
+    doc = Document()
+    _fonts(doc, lang.zh)
+    _orient(doc.sections[0], landscape=False)
+    heading = doc.add_paragraph()
+    run = heading.add_run(title or lang.t("doc.title"))
+    run.bold = True
+    run.font.size = Pt(14)
+    landscape = False
+    for number, table in enumerate(tables.exported(), start=1):
+        wide = len(table.shown) > LANDSCAPE_COLUMNS or any(c.kind == "longtext" and
+                                                           len(table.shown) > 4
+                                                           for c in table.shown)
+        if wide != landscape:
+            section = doc.add_section(WD_SECTION.NEW_PAGE)
+            _orient(section, wide)
+            landscape = wide
+        _caption(doc, table, number, lang)
+        _table(doc, table, lang)
+        doc.add_paragraph()
+    write_with(path, doc.save)

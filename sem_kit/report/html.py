@@ -1,0 +1,304 @@
+"""report.html and the notebook summary, rendered from Jinja2 templates in this package.
+
+The report is one self-contained file: the stylesheet is inlined, the
+figures are inline SVG, and nothing refers to another file or address, so it
+opens offline, prints, and can be mailed as it is.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import platform
+from dataclasses import dataclass, field
+from importlib import metadata, resources
+from typing import TYPE_CHECKING, Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
+
+from sem_kit.report import fmt
+from sem_kit.report.diagram import path_diagram_svg
+from sem_kit.report.i18n import Lang
+from sem_kit.report.plots import scree_svg
+from sem_kit.report.tables import (
+    HEADLINE_FIT,
+    TEXT_KINDS,
+    Table,
+    Tables,
+    boot_info,
+    build_tables,
+    cells,
+    ci_method_label,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sem_kit.pipeline import AnalysisResult
+
+#: Packages whose versions the methods paragraph names.
+SOFTWARE = ("sem_kit", "semopy", "numpy", "pandas", "scipy", "factor_analyzer", "pingouin")
+
+SECTIONS = ("summary", "sample", "items", "reliability", "efa", "cmv", "cfa", "discriminant",
+            "sem_fit", "hypotheses", "r2", "mediation", "comparison", "mi", "warnings", "methods")
+
+
+@dataclass
+class Block:
+    """One piece of a section: a paragraph, a table, a figure, a list or raw markup."""
+
+    kind: str
+    payload: Any
+
+
+@dataclass
+class Section:
+    """A numbered section of the report."""
+
+    id: str
+    title: str
+    blocks: list[Block] = field(default_factory=list)
+
+
+def _env() -> Environment:
+    return Environment(loader=PackageLoader("sem_kit.report", "templates"),
+                       autoescape=select_autoescape(["html", "j2"]), trim_blocks=True,
+                       lstrip_blocks=True)
+
+
+def stylesheet() -> str:
+    """The report's CSS (package data ``templates/report.css``)."""
+    return resources.files("sem_kit.report").joinpath("templates/report.css").read_text(
+        encoding="utf-8")
+
+
+def software_versions() -> dict[str, str]:
+    """Installed versions of :data:`SOFTWARE` and of Python."""
+    out = {}
+    for name in SOFTWARE:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "?"
+    out["Python"] = platform.python_version()
+    return out
+
+
+def table_view(table: Table, lang: Lang, number: int | None = None) -> dict[str, Any]:
+    """What the templates need to print one table."""
+    cols = []
+    for c in table.shown:
+        cls = c.kind if c.kind in ("verdict", "wrap") else (
+            "text" if c.kind in TEXT_KINDS else "num")
+        cols.append({"label": c.label, "threshold": c.threshold, "cls": cls})
+    return {"id": table.id, "title": table.title, "columns": cols, "rows": cells(table, lang),
+            "note": table.note,
+            "number": lang.t("doc.table", n=number) if number is not None else ""}
+
+
+def _p(text: str) -> Block:
+    return Block("p", text)
+
+
+def summary_blocks(result: AnalysisResult, tables: Tables, lang: Lang) -> list[Block]:
+    """The summary: sample counts, each hypothesis' verdict, the headline fit."""
+    n_screen = len(result.screening.excluded)
+    n_list = len(result.listwise)
+    sample = [
+        (fmt.integer(result.screening.n_input), lang.t("sum.rows")),
+        (fmt.integer(n_screen + n_list),
+         lang.t("sum.excluded", screen=n_screen, listwise=n_list)),
+        (fmt.integer(result.n_analyzed), lang.t("sum.analysed")),
+    ]
+    hyps: list[dict[str, Any]] = []
+    headline = ""
+    s = result.structural
+    if s is not None:
+        paths = s.paths
+        for _, r in paths.iterrows():
+            code = r.get("verdict") if isinstance(r.get("verdict"), str) else (
+                "supported" if r.get("supported") else "not supported")
+            hyps.append({
+                "id": r["hypothesis"], "path": f"{r['from']} → {r['to']}",
+                "sign": str(r["sign"]).replace("-", "−"),
+                "beta": fmt.number(r.get("std"), 3) + fmt.stars(r.get("pvalue")),
+                "p": fmt.pvalue(r.get("pvalue")), "verdict": lang.verdict(code),
+                "badge": {"supported": "good", "significant, opposite sign": "poor"}.get(
+                    code, "neutral")})
+        k = int(paths["supported"].fillna(False).astype(bool).sum())
+        headline = lang.t("sum.supported_count", k=k, n=len(paths))
+    blocks = [Block("summary", {"sample": sample, "hypotheses": hyps, "headline": headline,
+                                "no_hypotheses": lang.t("sum.no_hypotheses") if s is None
+                                else ""})]
+    blocks.append(Block("table", tables["summary_fit"]))
+    if result.warnings:
+        blocks.append(_p(lang.t("sum.warnings", n=len(result.warnings))))
+    return blocks
+
+
+def methods_text(result: AnalysisResult, lang: Lang) -> str:
+    """The methods paragraph: data, screening, estimator, bootstrap, seed, software versions."""
+    summary = result.screening.summary()
+    sep = "，" if lang.zh else ", "
+    reasons = sep.join(
+        lang.t("methods.reason", reason=lang.t("reason." + code) if lang.has("reason." + code)
+               else code, n=count)
+        for code, count in summary.items() if count) or lang.t("methods.none")
+    s = result.structural
+    if s is None:
+        boot = lang.t("methods.no_sem")
+    else:
+        info = boot_info(s)
+        if info["requested"]:
+            boot = lang.t("methods.boot", requested=info["requested"],
+                          ok=info["succeeded"] if info["succeeded"] is not None else "?",
+                          failed=info["failed"] if info["failed"] is not None else "?",
+                          method=ci_method_label(lang, info["method"]))
+        else:
+            boot = lang.t("methods.no_boot")
+    if not lang.zh:
+        boot += " "
+    software = sep.join(f"{k} {v}" for k, v in software_versions().items())
+    return lang.t("methods.text", path=result.input_label, rows=result.screening.n_input,
+                  screen=len(result.screening.excluded), reasons=reasons,
+                  listwise=len(result.listwise), n=result.n_analyzed,
+                  estimator=result.options.estimator, boot=boot,
+                  seed=result.options.seed if result.options.seed is not None else "—",
+                  software=software)
+
+
+def sections(result: AnalysisResult, tables: Tables, lang: Lang,
+             figures: dict[str, str]) -> list[Section]:
+    """The report's sections in order, each with its blocks."""
+    out: list[Section] = []
+    for key in SECTIONS:
+        sec = Section(key, lang.t(f"sec.{key}"))
+        if key == "summary":
+            sec.blocks = summary_blocks(result, tables, lang)
+        elif key == "methods":
+            sec.blocks = [_p(methods_text(result, lang))]
+        else:
+            if key == "hypotheses" and "path_diagram" in figures:
+                sec.blocks.append(Block("figure", {"svg": figures["path_diagram"],
+                                                   "title": lang.t("title.path_diagram"),
+                                                   "note": _diagram_note(lang)}))
+            for t in tables.in_section(key):
+                sec.blocks.append(Block("table", t))
+                if t.id == "parallel" and "scree" in figures:
+                    pa = result.measurement.parallel
+                    sec.blocks.append(Block("figure", {
+                        "svg": figures["scree"], "title": lang.t("title.scree"),
+                        "note": lang.t("note.scree", q=pa.quantile * 100, k=pa.n_components)}))
+        if sec.blocks:
+            out.append(sec)
+    return out
+
+
+def _diagram_note(lang: Lang) -> str:
+    return lang.t("note.path_diagram", stars=lang.t("note.stars"))
+
+
+def figures_of(result: AnalysisResult, lang: Lang) -> dict[str, str]:
+    """Every figure as SVG text: ``scree`` always, ``path_diagram`` with hypotheses."""
+    figs = {"scree": scree_svg(result, lang)}
+    diagram = path_diagram_svg(result, lang)
+    if diagram is not None:
+        figs["path_diagram"] = diagram
+    return figs
+
+
+def _inline(svg: str) -> Markup:
+    """An SVG document as inline markup (the XML declaration dropped)."""
+    return Markup(svg.split("?>", 1)[-1] if svg.startswith("<?xml") else svg)
+
+
+def render_report(result: AnalysisResult, tables: Tables | None = None,
+                  figures: dict[str, str] | None = None, lang: Lang | None = None) -> str:
+    """report.html as one string.
+
+    Parameters
+    ----------
+    result:
+        The analysis.
+    tables, figures, lang:
+        Built from ``result`` when not given (pass them to share them with other writers).
+
+    Returns
+    -------
+    str
+        A complete, self-contained HTML document.
+    """
+    lang = lang or Lang(result.options.lang, result.questionnaire)
+    tables = tables or build_tables(result, lang)
+    figures = figures if figures is not None else figures_of(result, lang)
+    secs = sections(result, tables, lang, figures)
+    n_table = n_fig = 0
+    views = []
+    for sec in secs:
+        blocks = []
+        for b in sec.blocks:
+            if b.kind == "table":
+                n_table += 1
+                blocks.append({"kind": "table", "table": table_view(b.payload, lang, n_table)})
+            elif b.kind == "figure":
+                n_fig += 1
+                blocks.append({"kind": "figure", "svg": _inline(b.payload["svg"]),
+                               "number": lang.t("doc.figure", n=n_fig),
+                               "title": b.payload["title"], "note": b.payload["note"]})
+            else:
+                blocks.append({"kind": b.kind, "payload": b.payload})
+        views.append({"id": sec.id, "title": sec.title, "blocks": blocks})
+    responses = result.screening.responses
+    title = result.questionnaire.model.title
+    from sem_kit import __version__
+
+    context = {
+        "lang": "zh-CN" if lang.zh else "en",
+        "doc_title": lang.t("doc.title"),
+        "study_title": title.get(lang.code) if title is not None else result.questionnaire.name,
+        "generated": lang.t("doc.generated", version=__version__,
+                            date=_dt.date.today().isoformat()),
+        "data_line": lang.t("doc.data", path=result.input_label, rows=responses.n_rows,
+                            sha=(responses.sha256 or "")[:12]),
+        "questionnaire_line": lang.t("doc.questionnaire", name=result.questionnaire.name),
+        "contents": lang.t("doc.contents"),
+        "note_label": lang.t("doc.note"),
+        "sections": views,
+        "css": Markup(stylesheet()),
+    }
+    return _env().get_template("report.html.j2").render(**context)
+
+
+def notebook_html(result: AnalysisResult) -> str:
+    """A compact HTML summary of ``result`` for Jupyter (``AnalysisResult._repr_html_``).
+
+    Shows the sample, the headline fit, reliability and, with hypotheses,
+    each hypothesis' verdict; the full report is ``result.save(outdir)``.
+    """
+    lang = Lang(result.options.lang, result.questionnaire)
+    from sem_kit.report import tables as tb
+
+    fit = table_view(tb.summary_fit(result, lang), lang)
+    rel_table = tb.reliability(result, lang)
+    keep = {"construct", "alpha", "alpha_verdict", "cr", "cr_verdict", "ave", "ave_verdict"}
+    rel_table = Table(rel_table.id, rel_table.section, rel_table.title,
+                      tuple(c for c in rel_table.columns if c.key in keep), rel_table.data)
+    views = [fit, table_view(rel_table, lang)]
+    if result.structural is not None:
+        hyp = tb.hypotheses(result, lang)
+        keep_h = {"hypothesis", "path", "sign", "std", "pvalue", "verdict"}
+        views.append(table_view(Table(hyp.id, hyp.section, hyp.title,
+                                      tuple(c for c in hyp.columns if c.key in keep_h),
+                                      hyp.data), lang))
+    excluded = lang.t("sum.excluded", screen=len(result.screening.excluded),
+                      listwise=len(result.listwise))
+    context = {
+        "title": lang.t("nb.title"),
+        "line": (f"N = {result.n_analyzed} {lang.t('sum.analysed')} · "
+                 f"{len(result.excluded)} {excluded}"),
+        "tables": views,
+        "hint": lang.t("nb.tables"),
+        "warnings": lang.t("sum.warnings", n=len(result.warnings)) if result.warnings else "",
+    }
+    return _env().get_template("notebook.html.j2").render(**context)
+
+
+__all__ = ["HEADLINE_FIT", "notebook_html", "render_report", "figures_of", "stylesheet"]

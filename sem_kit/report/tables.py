@@ -1,0 +1,965 @@
+"""Every table of the report, built once and written by each writer (HTML, XLSX, DOCX, CSV).
+
+:func:`build_tables` lays the numbers of an
+:class:`~sem_kit.pipeline.AnalysisResult` out as :class:`Table` objects, in
+the order a paper reports them. A table holds the raw numbers (``data``,
+written as they are to CSV and XLSX) and, per column, how to print them
+(:class:`Column`). Nothing here computes a statistic: the builders pick rows
+and columns, translate labels, apply the cut-offs of
+:mod:`sem_kit.thresholds` to give verdicts, and count the demographic
+categories of the analysed rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from sem_kit.report import fmt
+from sem_kit.report.i18n import Lang
+from sem_kit.thresholds import DEFAULT_THRESHOLDS, kaiser_label, verdict
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sem_kit.pipeline import AnalysisResult
+
+#: Fit measures in the order lavaan's ``fitMeasures`` and a paper report them.
+FIT_ROWS: tuple[str, ...] = (
+    "chisq", "df", "pvalue", "chisq_df", "cfi", "tli", "nfi", "ifi", "gfi", "agfi", "rmsea",
+    "rmsea_ci_lower", "rmsea_ci_upper", "rmsea_pvalue", "srmr", "aic", "bic",
+)
+#: The headline indices of the summary and the common-method comparison.
+HEADLINE_FIT: tuple[str, ...] = ("chisq", "df", "chisq_df", "cfi", "tli", "rmsea", "srmr")
+#: Fit measures with a cut-off in :mod:`sem_kit.thresholds`.
+FIT_CUTOFFS: tuple[str, ...] = ("chisq_df", "cfi", "tli", "rmsea", "srmr")
+#: EFA loadings below this absolute value are left blank in printed tables.
+EFA_BLANK = 0.30
+#: How many modification indices a table shows.
+MI_ROWS = 15
+#: How many parallel-analysis components the printed table shows.
+PARALLEL_ROWS = 15
+
+#: Column kinds printed left-aligned (the others are numbers or verdicts).
+TEXT_KINDS = ("text", "longtext", "wrap", "item", "sign")
+_INT_FIT = {"df", "n"}
+_P_FIT = {"pvalue", "rmsea_pvalue"}
+_BADGE = {"good": "good", "acceptable": "acceptable", "poor": "poor", "supported": "good",
+          "not supported": "neutral", "significant, opposite sign": "poor", "yes": "good",
+          "no": "neutral"}
+
+
+@dataclass(frozen=True)
+class Column:
+    """How one column of a :class:`Table` is labelled and printed.
+
+    Attributes
+    ----------
+    key:
+        Its name in ``Table.data`` and in the CSV header.
+    label:
+        Its header in the report's language.
+    kind:
+        ``num`` (``decimals`` decimals), ``int``, ``p`` (p-value), ``pct``,
+        ``text``, ``longtext`` (wrapping prose), ``wrap`` (short wrapping text),
+        ``ci`` (an interval, see ``pair``), ``sign`` (``+``/``-``),
+        ``item`` (an item id, marked
+        ``(R)`` when reverse-coded), ``verdict`` (a verdict code printed as a
+        word and a badge) or ``mixed`` (each row says its format in the
+        ``format`` column: ``num``, ``int``, ``p`` or ``text``).
+    decimals:
+        Decimals of a ``num`` column.
+    threshold:
+        A short cut-off printed under the header (``≥ 0.70``).
+    stars:
+        Key of the p-value column whose significance stars follow the number.
+    hide_below:
+        Printed tables leave ``|value| <`` this blank (EFA loadings).
+    show:
+        ``False`` for columns that only CSV and XLSX carry.
+    missing:
+        What an undefined value prints as (``—``; empty in matrices).
+    pair:
+        For ``kind="ci"``: the key of the upper bound (``key`` is the lower);
+        printed as ``[lower, upper]``, written to CSV and XLSX as two columns.
+    """
+
+    key: str
+    label: str
+    kind: str = "num"
+    decimals: int = 3
+    threshold: str = ""
+    stars: str | None = None
+    hide_below: float | None = None
+    show: bool = True
+    missing: str = fmt.DASH
+    pair: str | None = None
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """The data columns this column prints (two for an interval)."""
+        return (self.key,) if self.pair is None else (self.key, self.pair)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One printed cell: its text, its alignment class and an optional badge or flag."""
+
+    text: str
+    cls: str = "num"
+    badge: str | None = None
+    flag: str | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class Table:
+    """One table of the report.
+
+    Attributes
+    ----------
+    id:
+        File stem of its CSV and name of its XLSX sheet (ASCII, at most 31 characters).
+    section:
+        Key of the report section it belongs to.
+    title:
+        Its caption in the report's language.
+    columns:
+        Every column of ``data``, in order.
+    data:
+        The raw values (numbers as numbers, verdicts as codes).
+    note:
+        The note printed under it.
+    flags:
+        Optional, same shape as ``data``: a per-cell mark (``diag``, ``bold``,
+        ``good``, ``acceptable``, ``poor``) for matrices.
+    display_rows:
+        Printed tables (HTML, DOCX) show only the first rows; CSV and XLSX hold all.
+    export:
+        ``False`` for summary tables that repeat numbers of other tables
+        (not written to CSV, XLSX or DOCX).
+    """
+
+    id: str
+    section: str
+    title: str
+    columns: tuple[Column, ...]
+    data: pd.DataFrame
+    note: str = ""
+    flags: pd.DataFrame | None = None
+    display_rows: int | None = None
+    export: bool = True
+
+    @property
+    def shown(self) -> list[Column]:
+        """The columns printed in HTML, DOCX and XLSX."""
+        return [c for c in self.columns if c.show]
+
+    def printed_data(self) -> pd.DataFrame:
+        """The rows printed in HTML and DOCX."""
+        return self.data if self.display_rows is None else self.data.head(self.display_rows)
+
+    def csv_frame(self) -> pd.DataFrame:
+        """``data`` with every column, keys as headers, missing values empty."""
+        keys = [k for c in self.columns for k in c.keys]
+        return self.data[keys]
+
+
+@dataclass
+class Tables:
+    """The tables of one report, in report order, and a lookup by id."""
+
+    items: list[Table] = field(default_factory=list)
+
+    def add(self, table: Table | None) -> None:
+        if table is not None:
+            self.items.append(table)
+
+    def __iter__(self):
+        return iter(self.items)
+
+    def __getitem__(self, table_id: str) -> Table:
+        for t in self.items:
+            if t.id == table_id:
+                return t
+        raise KeyError(f"no table {table_id!r}; tables: {', '.join(t.id for t in self.items)}")
+
+    def __contains__(self, table_id: object) -> bool:
+        return any(t.id == table_id for t in self.items)
+
+    def in_section(self, section: str) -> list[Table]:
+        return [t for t in self.items if t.section == section]
+
+    def exported(self) -> list[Table]:
+        return [t for t in self.items if t.export]
+
+
+# --------------------------------------------------------------------------- printing cells
+
+
+def cells(table: Table, lang: Lang) -> list[list[Cell]]:
+    """The printed cells of ``table`` (shown columns, ``display_rows`` rows)."""
+    data = table.printed_data()
+    out: list[list[Cell]] = []
+    for pos, (_, row) in enumerate(data.iterrows()):
+        line = []
+        for col in table.shown:
+            cell = format_cell(col, row, lang)
+            if table.flags is not None and col.key in table.flags.columns:
+                flag = table.flags.iloc[pos][col.key]
+                if isinstance(flag, str) and flag:
+                    cell = Cell(cell.text, cell.cls, cell.badge, flag)
+            line.append(cell)
+        out.append(line)
+    return out
+
+
+def format_cell(col: Column, row: pd.Series, lang: Lang) -> Cell:
+    """One value printed as its column says."""
+    value = row.get(col.key)
+    kind = col.kind
+    if kind == "mixed":
+        kind = str(row.get("format", "num"))
+    if kind in ("text", "longtext", "wrap"):
+        text = "" if fmt.is_missing(value) and not isinstance(value, str) else str(value)
+        if kind == "wrap":
+            text = text.replace(" → ", "\u00a0→\u00a0")
+        return Cell(text, kind)
+    if kind == "item":
+        text = str(value)
+        item = lang.questionnaire.items.get(text)
+        if item is not None and item.reverse:
+            text += " " + lang.t("misc.reverse")
+        return Cell(text, "text")
+    if kind == "ci":
+        lo, hi = value, row.get(col.pair)
+        if fmt.is_missing(lo) and fmt.is_missing(hi):
+            return Cell(col.missing)
+        return Cell(f"[{fmt.number(lo, col.decimals)}, {fmt.number(hi, col.decimals)}]")
+    if kind == "sign":
+        return Cell(str(value).replace("-", "−"), "text")
+    if kind == "verdict":
+        if fmt.is_missing(value) and not isinstance(value, (str, bool)):
+            return Cell("", "verdict")
+        code = ("yes" if value else "no") if isinstance(value, (bool, np.bool_)) else str(value)
+        return Cell(lang.verdict(code), "verdict", _BADGE.get(code, "neutral"))
+    if col.hide_below is not None and not fmt.is_missing(value) and abs(float(value)) < \
+            col.hide_below:
+        return Cell("", "num")
+    if fmt.is_missing(value):
+        return Cell(col.missing)
+    if kind == "int":
+        return Cell(fmt.integer(value))
+    if kind == "p":
+        return Cell(fmt.pvalue(value))
+    if kind == "pct":
+        return Cell(fmt.percent(value))
+    text = fmt.number(value, col.decimals)
+    if col.stars and text != fmt.DASH:
+        text += fmt.stars(row.get(col.stars))
+    return Cell(text)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _c(lang: Lang, key: str, label_key: str | None = None, kind: str = "num", **kw: Any) -> Column:
+    return Column(key, lang.t(label_key or f"col.{key}"), kind, **kw)
+
+
+def _ci(lang: Lang, prefix: str, **kw: Any) -> Column:
+    """The interval ``<prefix>_lower``/``<prefix>_upper`` as one printed column."""
+    return Column(f"{prefix}_lower", lang.t(f"col.{prefix}"), "ci", pair=f"{prefix}_upper", **kw)
+
+
+def _fit_label(lang: Lang, key: str) -> str:
+    return lang.t(f"fit.{key}") if lang.has(f"fit.{key}") else key
+
+
+def _fit_format(key: str) -> str:
+    return "int" if key in _INT_FIT else "p" if key in _P_FIT else "num"
+
+
+def _fit_verdict(key: str, value: object) -> str | None:
+    if key not in FIT_CUTOFFS or fmt.is_missing(value):
+        return None
+    return verdict(key, float(value))  # type: ignore[arg-type]
+
+
+def _fit_threshold(lang: Lang, key: str) -> str:
+    return lang.cutoff(DEFAULT_THRESHOLDS.get(key)) if key in FIT_CUTOFFS else ""
+
+
+def _cut_sources(keys: tuple[str, ...] | list[str], lang: Lang) -> str:
+    parts = []
+    for key in keys:
+        cut = DEFAULT_THRESHOLDS.get(key)
+        label = _fit_label(lang, key) if lang.has(f"fit.{key}") else lang.t(f"col.{key}")
+        parts.append(f"{label} {lang.cutoff(cut)} ({cut.source})")
+    return ("；" if lang.zh else "; ").join(parts)
+
+
+def _ordered(frame: pd.DataFrame, order: list[str]) -> pd.DataFrame:
+    """Rows of ``frame`` (indexed by id) in questionnaire ``order``, others after."""
+    first = [i for i in order if i in frame.index]
+    rest = [i for i in frame.index if i not in set(first)]
+    return frame.loc[first + rest]
+
+
+def arrow(path: str) -> str:
+    """``A -> B -> C`` printed with arrows: ``A → B → C``."""
+    return " → ".join(p.strip() for p in str(path).split("->"))
+
+
+def boot_info(structural: Any) -> dict[str, Any]:
+    """Bootstrap resamples requested, succeeded and failed, and the CI method, of a run.
+
+    Reads ``structural.bootstrap`` (a mapping or an object with
+    ``requested/succeeded/failed`` or ``n_requested/n_ok/n_failed``) and the
+    ``ci_method`` column of ``structural.paths``; missing parts are ``None``.
+    """
+    info: dict[str, Any] = {"requested": None, "succeeded": None, "failed": None, "method": None}
+    boot = getattr(structural, "bootstrap", None) if structural is not None else None
+    if isinstance(boot, dict):
+        src: Any = boot
+        get = src.get
+    elif boot is not None:
+        def get(name: str, default: Any = None) -> Any:
+            return getattr(boot, name, default)
+    else:
+        def get(name: str, default: Any = None) -> Any:
+            return default
+    for key, alts in (("requested", ("requested", "n_requested", "b")),
+                      ("succeeded", ("succeeded", "n_ok", "ok", "n_succeeded")),
+                      ("failed", ("failed", "n_failed"))):
+        for alt in alts:
+            value = get(alt, None)
+            if value is not None and not isinstance(value, (tuple, list)):
+                info[key] = int(value)
+                break
+            if isinstance(value, (tuple, list)) and key == "failed":
+                info[key] = len(value)
+                break
+    if info["succeeded"] is None and info["requested"] is not None and info["failed"] is not None:
+        info["succeeded"] = info["requested"] - info["failed"]
+    method = get("method", None) or get("ci_method", None)
+    if method is None and structural is not None:
+        paths = getattr(structural, "paths", None)
+        if paths is not None and "ci_method" in paths.columns and len(paths):
+            method = paths["ci_method"].dropna().iloc[0] if paths["ci_method"].notna().any() \
+                else None
+    info["method"] = method
+    return info
+
+
+def ci_method_label(lang: Lang, method: object) -> str:
+    """A CI method code (``percentile``, ``bc`` ...) in words."""
+    if method is None or (isinstance(method, float) and method != method):
+        return lang.t("misc.none")
+    key = f"ci.{method}"
+    return lang.t(key) if lang.has(key) else str(method)
+
+
+def ci_note(lang: Lang, structural: Any, column: str = "ci_method",
+            table: str = "paths") -> str:
+    """How the 95% intervals of a structural table were made, e.g. ``percentile bootstrap,
+    100 of 100 resamples`` or ``Wald (normal theory)``."""
+    frame = getattr(structural, table, None)
+    method = None
+    if frame is not None and column in frame.columns and frame[column].notna().any():
+        method = frame[column].dropna().iloc[0]
+    info = boot_info(structural)
+    text = ci_method_label(lang, method if method is not None else info["method"])
+    if info["requested"]:
+        text += ("，" if lang.zh else ", ") + lang.t(
+            "note.bootstrap", ok=info["succeeded"] if info["succeeded"] is not None else "?",
+            requested=info["requested"])
+    return text
+
+
+# --------------------------------------------------------------------------- builders
+
+
+def build_tables(result: AnalysisResult, lang: Lang | None = None) -> Tables:
+    """Every table of the report for ``result``, in report order.
+
+    Parameters
+    ----------
+    result:
+        The analysis.
+    lang:
+        Language of labels and notes (default: ``result.options.lang``).
+
+    Returns
+    -------
+    Tables
+    """
+    lang = lang or Lang(result.options.lang, result.questionnaire)
+    out = Tables()
+    out.add(summary_fit(result, lang))
+    out.add(sample_flow(result, lang))
+    out.add(demographics(result, lang))
+    out.add(items(result, lang))
+    out.add(reliability(result, lang))
+    out.add(reliability_l2(result, lang))
+    out.add(efa_adequacy(result, lang))
+    out.add(efa_loadings(result, lang))
+    out.add(efa_variance(result, lang))
+    out.add(parallel(result, lang))
+    out.add(cmv_harman(result, lang))
+    out.add(cmv_single_factor(result, lang))
+    out.add(fit_table("cfa_fit", "cfa", lang.t("title.cfa_fit"), result.measurement.cfa_fit,
+                      lang))
+    out.add(cfa_loadings(result, lang))
+    out.add(fornell_larcker(result, lang))
+    out.add(htmt(result, lang))
+    s = result.structural
+    if s is not None:
+        out.add(fit_table("sem_fit", "sem_fit", lang.t("title.sem_fit"), s.fit_measures, lang))
+        out.add(hypotheses(result, lang))
+        out.add(r2(result, lang))
+        out.add(indirect(result, lang))
+        out.add(effects(result, lang))
+        out.add(comparison(result, lang))
+    out.add(modification(result.measurement.modification_indices, "mi_cfa", lang))
+    if s is not None and getattr(s, "modification_indices", None) is not None:
+        out.add(modification(s.modification_indices, "mi_sem", lang))
+    out.add(warnings_table(result, lang))
+    out.add(excluded(result, lang))
+    return out
+
+
+def summary_fit(result: AnalysisResult, lang: Lang) -> Table:
+    """Headline fit of the CFA (and the structural model) with cut-offs and verdicts."""
+    fits = [("cfa", lang.t("col.measurement"), result.measurement.cfa_fit)]
+    if result.structural is not None:
+        fits.append(("sem", lang.t("col.structural"), result.structural.fit_measures))
+    rows = []
+    for key in HEADLINE_FIT:
+        row: dict[str, Any] = {"index": key, "label": _fit_label(lang, key),
+                               "format": _fit_format(key),
+                               "threshold": _fit_threshold(lang, key)}
+        for model, _, fit in fits:
+            row[model] = fit.get(key)
+            row[f"{model}_verdict"] = _fit_verdict(key, fit.get(key))
+        rows.append(row)
+    cols = [Column("index", lang.t("col.index"), "text", show=False),
+            _c(lang, "label", "col.index", "text")]
+    for model, label, _ in fits:
+        cols += [Column(model, label, "mixed"),
+                 Column(f"{model}_verdict", lang.t("col.verdict"), "verdict")]
+    cols += [Column("format", "format", "text", show=False),
+             _c(lang, "threshold", kind="text")]
+    return Table("summary_fit", "summary", lang.t("title.summary_fit"), tuple(cols),
+                 pd.DataFrame(rows), note=_cut_sources(FIT_CUTOFFS, lang), export=False)
+
+
+def sample_flow(result: AnalysisResult, lang: Lang) -> Table:
+    """Rows in the file, excluded per screening reason, dropped listwise, analysed."""
+    summary = result.screening.summary()
+    rows = [{"step": "rows_in_file", "label": lang.t("stat.rows_in_file"),
+             "rows": result.screening.n_input}]
+    for code, count in summary.items():
+        if count:
+            label = lang.t(f"reason.{code}") if lang.has(f"reason.{code}") else code
+            rows.append({"step": code, "label": f"− {label}", "rows": count})
+    if result.listwise:
+        rows.append({"step": "listwise", "label": f"− {lang.t('stat.listwise')}",
+                     "rows": len(result.listwise)})
+    rows.append({"step": "analysed", "label": lang.t("stat.analysed"), "rows": result.n_analyzed})
+    cols = (Column("step", "step", "text", show=False), _c(lang, "label", "col.stage", "text"),
+            _c(lang, "rows", "col.count", "int"))
+    return Table("sample_flow", "sample", lang.t("title.sample_flow"), cols, pd.DataFrame(rows),
+                 note=lang.t("note.sample_flow"))
+
+
+def demographics(result: AnalysisResult, lang: Lang) -> Table | None:
+    """Frequencies of each demographic among the analysed rows, labelled from the questionnaire."""
+    spec = result.questionnaire.model.demographics
+    demo = result.screening.demographics
+    if not spec or demo is None or demo.empty:
+        return None
+    demo = demo.reindex(result.data.index)
+    n = len(demo)
+    rows = []
+    for var, d in spec.items():
+        if var not in demo.columns:
+            continue
+        values = demo[var]
+        counts = values.value_counts(dropna=True)
+        known = set()
+        for code, text in d.values.items():
+            k = int(counts[[c for c in counts.index if _same_code(c, code)]].sum()) \
+                if len(counts) else 0
+            known.update(c for c in counts.index if _same_code(c, code))
+            rows.append({"variable": var, "variable_name": d.name.get(lang.code), "code": str(code),
+                         "category": text.get(lang.code), "n": k, "percent": 100 * k / n})
+        for code in counts.index:
+            if code not in known:
+                k = int(counts[code])
+                label = fmt.integer(code) if _is_whole(code) else str(code)
+                rows.append({"variable": var, "variable_name": d.name.get(lang.code),
+                             "code": label, "category": label, "n": k, "percent": 100 * k / n})
+        k_missing = int(values.isna().sum())
+        if k_missing:
+            rows.append({"variable": var, "variable_name": d.name.get(lang.code), "code": "",
+                         "category": lang.verdict("missing"), "n": k_missing,
+                         "percent": 100 * k_missing / n})
+    if not rows:
+        return None
+    cols = (Column("variable", "variable", "text", show=False),
+            _c(lang, "variable_name", "col.variable", "text"),
+            Column("code", "code", "text", show=False),
+            _c(lang, "category", kind="text"), _c(lang, "n", kind="int"),
+            _c(lang, "percent", kind="pct"))
+    table = pd.DataFrame(rows)
+    flags = pd.DataFrame("", index=table.index, columns=["variable_name"])
+    first = ~table["variable"].duplicated()
+    flags.loc[~first, "variable_name"] = "repeat"
+    return Table("demographics", "sample", lang.t("title.demographics"), cols, table,
+                 note=lang.t("note.demographics", n=n), flags=flags)
+
+
+def _same_code(value: object, code: int) -> bool:
+    try:
+        return float(value) == float(code)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return str(value) == str(code)
+
+
+def _is_whole(value: object) -> bool:
+    try:
+        return float(value) == int(float(value))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+
+
+def items(result: AnalysisResult, lang: Lang) -> Table:
+    """Item statistics in questionnaire order, with the standardised loading and its verdict."""
+    q = result.questionnaire
+    order = [i for c in q.first_order for i in q.construct_items[c]]
+    t = _ordered(result.measurement.items.table, order).copy()
+    t.insert(0, "item", t.index.astype(str))
+    t["text"] = [lang.item_text(i) for i in t["item"]]
+    t = t.reset_index(drop=True)
+    cut = DEFAULT_THRESHOLDS.get("loading")
+    cols = (_c(lang, "item", kind="item"), _c(lang, "construct", kind="text"),
+            _c(lang, "text", kind="longtext"), _c(lang, "mean"), _c(lang, "sd"),
+            _c(lang, "skew"), _c(lang, "kurtosis"), _c(lang, "n_missing", kind="int"),
+            _c(lang, "citc"), _c(lang, "alpha_if_deleted"),
+            _c(lang, "loading_std", threshold=lang.cutoff(cut, short=True)),
+            _c(lang, "loading_verdict", "col.verdict", "verdict"))
+    note = lang.t("note.items", n=result.n_analyzed,
+                  cut=f"{lang.cutoff(cut)} ({cut.source})")
+    return Table("items", "items", lang.t("title.items"), cols, t, note=note)
+
+
+def reliability(result: AnalysisResult, lang: Lang) -> Table:
+    """α with its interval, CR, AVE and ω per first-order construct, each with its verdict."""
+    q = result.questionnaire
+    t = _ordered(result.measurement.reliability, q.first_order).copy()
+    t.insert(0, "construct", t.index.astype(str))
+    t.insert(1, "name", [lang.construct(c) for c in t["construct"]])
+    t.insert(2, "n_items", [len(q.construct_items.get(c, [])) for c in t["construct"]])
+    t = t.reset_index(drop=True)
+    th = DEFAULT_THRESHOLDS
+    cols = (_c(lang, "construct", kind="text"), _c(lang, "name", kind="text"),
+            _c(lang, "n_items", kind="int"),
+            _c(lang, "alpha", threshold=lang.cutoff(th.alpha, short=True)),
+            _c(lang, "alpha_ci_lower"), _c(lang, "alpha_ci_upper"),
+            _c(lang, "alpha_verdict", "col.verdict", "verdict"),
+            _c(lang, "cr", threshold=lang.cutoff(th.cr, short=True)),
+            _c(lang, "cr_verdict", "col.verdict", "verdict"),
+            _c(lang, "ave", threshold=lang.cutoff(th.ave, short=True)),
+            _c(lang, "ave_verdict", "col.verdict", "verdict"),
+            _c(lang, "omega"), Column("sqrt_ave", "√AVE", show=False))
+    note = lang.t("note.reliability", cuts=_cut_sources(["alpha", "cr", "ave"], lang))
+    return Table("reliability", "reliability", lang.t("title.reliability"), cols, t, note=note)
+
+
+def reliability_l2(result: AnalysisResult, lang: Lang) -> Table | None:
+    """semTools' reliabilityL2 for each second-order construct."""
+    t = result.measurement.reliability_l2
+    if t is None or t.empty:
+        return None
+    t = t.copy()
+    t.insert(0, "construct", t.index.astype(str))
+    t.insert(1, "name", [lang.construct(c) for c in t["construct"]])
+    t = t.reset_index(drop=True)
+    cols = (_c(lang, "construct", kind="text"), _c(lang, "name", kind="text"),
+            _c(lang, "omega_l1"), _c(lang, "omega_l2"), _c(lang, "partial_omega_l1"))
+    return Table("reliability_l2", "reliability", lang.t("title.reliability_l2"), cols, t,
+                 note=lang.t("note.reliability_l2"))
+
+
+def efa_adequacy(result: AnalysisResult, lang: Lang) -> Table:
+    """KMO, Bartlett's test and parallel analysis' count, with cut-offs and verdicts."""
+    s = result.measurement.efa_summary
+    cut = DEFAULT_THRESHOLDS.get("kmo")
+    kmo_verdict = verdict("kmo", s.kmo.overall)
+    p = s.bartlett.pvalue
+    rows = [
+        {"statistic": "kmo", "label": lang.t("stat.kmo"), "value": s.kmo.overall, "format": "num",
+         "threshold": f"{lang.cutoff(cut)} ({lang.t('kaiser.' + kaiser_label(s.kmo.overall))})",
+         "verdict": kmo_verdict},
+        {"statistic": "bartlett_chi2", "label": lang.t("stat.bartlett_chi2"),
+         "value": s.bartlett.chi2, "format": "num", "threshold": "", "verdict": None},
+        {"statistic": "bartlett_df", "label": lang.t("stat.bartlett_df"), "value": s.bartlett.df,
+         "format": "int", "threshold": "", "verdict": None},
+        {"statistic": "bartlett_pvalue", "label": lang.t("stat.bartlett_p"), "value": p,
+         "format": "p", "threshold": lang.t("threshold.bartlett"),
+         "verdict": None if fmt.is_missing(p) else ("good" if p < 0.05 else "poor")},
+        {"statistic": "parallel_n_components", "label": lang.t("stat.n_factors_parallel"),
+         "value": result.measurement.parallel.n_components, "format": "int", "threshold": "",
+         "verdict": None},
+    ]
+    cols = (Column("statistic", "statistic", "text", show=False),
+            _c(lang, "label", "col.statistic", "text"), _c(lang, "value", kind="mixed"),
+            Column("format", "format", "text", show=False),
+            _c(lang, "threshold", kind="text"), _c(lang, "verdict", kind="verdict"))
+    note = lang.t("note.efa_adequacy", kmo=f"{lang.cutoff(cut)} ({cut.source})")
+    return Table("efa_adequacy", "efa", lang.t("title.efa_adequacy"), cols, pd.DataFrame(rows),
+                 note=note)
+
+
+def efa_loadings(result: AnalysisResult, lang: Lang) -> Table:
+    """Rotated pattern loadings, items in questionnaire order, with communalities."""
+    e = result.measurement.efa
+    q = result.questionnaire
+    order = [i for c in q.first_order for i in q.construct_items[c]]
+    load = _ordered(e.loadings, order)
+    t = load.copy()
+    t.insert(0, "item", t.index.astype(str))
+    t.insert(1, "construct", [q.item_construct.get(i, "") for i in t["item"]])
+    t["communality"] = e.communalities.reindex(load.index).to_numpy()
+    t = t.reset_index(drop=True)
+    factors = [str(f) for f in load.columns]
+    flags = pd.DataFrame("", index=t.index, columns=factors)
+    absval = load.abs().to_numpy()
+    for r, j in enumerate(np.argmax(absval, axis=1)):
+        flags.iloc[r, j] = "bold"
+    cols = (_c(lang, "item", kind="item"), _c(lang, "construct", kind="text"),
+            *(Column(f, f, "num", hide_below=EFA_BLANK) for f in factors),
+            _c(lang, "communality"))
+    rotation = e.rotation or "none"
+    rot_key = f"misc.rotation.{rotation}"
+    note = lang.t("note.efa_loadings", rotation=lang.t(rot_key) if lang.has(rot_key) else rotation,
+                  k=e.n_factors, blank=f"{EFA_BLANK:.2f}")
+    return Table("efa_loadings", "efa", lang.t("title.efa_loadings"), cols, t, note=note,
+                 flags=flags)
+
+
+def efa_variance(result: AnalysisResult, lang: Lang) -> Table:
+    """Variance accounted for by each rotated factor."""
+    v = result.measurement.efa.variance.copy()
+    v.insert(0, "factor", v.index.astype(str))
+    v = v.reset_index(drop=True)
+    cols = (_c(lang, "factor", kind="text"), _c(lang, "ss_loadings"), _c(lang, "proportion_var"),
+            _c(lang, "cumulative_var"))
+    extra = tuple(Column(k, k, show=False) for k in v.columns
+                  if k not in {"factor", "ss_loadings", "proportion_var", "cumulative_var"})
+    return Table("efa_variance", "efa", lang.t("title.efa_variance"), cols + extra, v,
+                 note=lang.t("note.efa_variance", p=result.measurement.efa.loadings.shape[0]))
+
+
+def parallel(result: AnalysisResult, lang: Lang) -> Table:
+    """Observed eigenvalues against the random-data percentile, and whether each is retained."""
+    pa = result.measurement.parallel
+    t = pd.DataFrame({"component": pa.observed.index.astype(int),
+                      "observed": pa.observed.to_numpy(),
+                      "random": pa.threshold.to_numpy()})
+    t["retain"] = ["yes" if i < pa.n_components else "no" for i in range(len(t))]
+    q = pa.quantile * 100
+    cols = (_c(lang, "component", kind="int"), _c(lang, "observed"),
+            Column("random", lang.t("col.random", q=q)),
+            _c(lang, "retain", kind="verdict", threshold=lang.t("threshold.retain")))
+    note = lang.t("note.parallel", iter=pa.n_iter, k=pa.n_components, q=q)
+    shown = min(len(t), max(PARALLEL_ROWS, pa.n_components + 3))
+    if shown < len(t):
+        note += " " + lang.t("doc.full_table", shown=shown, total=len(t), file="parallel")
+    return Table("parallel", "efa", lang.t("title.parallel"), cols, t, note=note,
+                 display_rows=shown if shown < len(t) else None)
+
+
+def cmv_harman(result: AnalysisResult, lang: Lang) -> Table:
+    """Harman's first-factor share with its cut-off and verdict."""
+    share = result.measurement.efa_summary.harman_first_factor_share
+    cut = DEFAULT_THRESHOLDS.get("harman")
+    rows = [{"statistic": "harman_first_factor_share", "label": lang.t("stat.harman"),
+             "value": share, "threshold": lang.cutoff(cut), "verdict": verdict("harman", share)}]
+    cols = (Column("statistic", "statistic", "text", show=False),
+            _c(lang, "label", "col.statistic", "text"), _c(lang, "value"),
+            _c(lang, "threshold", kind="text"), _c(lang, "verdict", kind="verdict"))
+    return Table("cmv_harman", "cmv", lang.t("title.cmv_harman"), cols, pd.DataFrame(rows),
+                 note=lang.t("note.cmv_harman", cut=f"{lang.cutoff(cut)} ({cut.source})"))
+
+
+def cmv_single_factor(result: AnalysisResult, lang: Lang) -> Table | None:
+    """Fit of the one-factor CFA beside that of the measurement model."""
+    single = result.measurement.single_factor_fit
+    if single is None:
+        return None
+    cfa = result.measurement.cfa_fit
+    rows = []
+    for key in (*HEADLINE_FIT, "aic", "bic"):
+        rows.append({"index": key, "label": _fit_label(lang, key), "format": _fit_format(key),
+                     "single_factor": single.get(key),
+                     "single_factor_verdict": _fit_verdict(key, single.get(key)),
+                     "measurement": cfa.get(key),
+                     "measurement_verdict": _fit_verdict(key, cfa.get(key)),
+                     "threshold": _fit_threshold(lang, key)})
+    cols = (Column("index", "index", "text", show=False), _c(lang, "label", "col.index", "text"),
+            _c(lang, "single_factor", kind="mixed"),
+            _c(lang, "single_factor_verdict", "col.verdict", "verdict"),
+            _c(lang, "measurement", kind="mixed"),
+            _c(lang, "measurement_verdict", "col.verdict", "verdict"),
+            Column("format", "format", "text", show=False), _c(lang, "threshold", kind="text"))
+    return Table("cmv_single_factor", "cmv", lang.t("title.cmv_single_factor"), cols,
+                 pd.DataFrame(rows), note=lang.t("note.cmv_single_factor"))
+
+
+def fit_table(table_id: str, section: str, title: str, fit: dict[str, Any],
+              lang: Lang) -> Table:
+    """Every fit measure of one model (lavaan's order) with its cut-off and verdict."""
+    keys = [k for k in FIT_ROWS if k in fit] + [k for k in fit if k not in FIT_ROWS and k != "n"]
+    rows = [{"index": k, "label": _fit_label(lang, k), "value": fit.get(k),
+             "format": _fit_format(k), "threshold": _fit_threshold(lang, k),
+             "verdict": _fit_verdict(k, fit.get(k))} for k in keys]
+    cols = (Column("index", "index", "text", show=False), _c(lang, "label", "col.index", "text"),
+            _c(lang, "value", kind="mixed"), Column("format", "format", "text", show=False),
+            _c(lang, "threshold", kind="text"), _c(lang, "verdict", kind="verdict"))
+    note = lang.t("note.fit", n=fmt.integer(fit.get("n")), cuts=_cut_sources(FIT_CUTOFFS, lang))
+    return Table(table_id, section, title, cols, pd.DataFrame(rows), note=note)
+
+
+def cfa_loadings(result: AnalysisResult, lang: Lang) -> Table:
+    """lavaan's loadings: estimate, SE, z, p, std.all side by side, with the loading verdict."""
+    t = result.measurement.loadings.copy().reset_index(drop=True)
+    t["verdict"] = [verdict("loading", v) if not fmt.is_missing(v) else None for v in t["std"]]
+    cut = DEFAULT_THRESHOLDS.get("loading")
+    second = bool((t["level"] == 2).any())
+    cols = (_c(lang, "construct", kind="text"), _c(lang, "item", "col.indicator", "item"),
+            _c(lang, "level", kind="int", show=second), _c(lang, "est"), _c(lang, "se"),
+            _c(lang, "z", decimals=2), _c(lang, "pvalue", kind="p"),
+            _c(lang, "std", threshold=lang.cutoff(cut, short=True)),
+            _c(lang, "verdict", kind="verdict"))
+    note = lang.t("note.cfa_loadings", cut=f"{lang.cutoff(cut)} ({cut.source})")
+    if second:
+        note += " " + lang.t("note.second_order")
+    return Table("cfa_loadings", "cfa", lang.t("title.cfa_loadings"), cols, t, note=note)
+
+
+def fornell_larcker(result: AnalysisResult, lang: Lang) -> Table | None:
+    """√AVE on the diagonal, latent correlations below it, and whether the criterion holds."""
+    fl = result.measurement.discriminant.fornell_larcker
+    if fl is None:
+        return None
+    names = list(fl.table.index)
+    t = pd.DataFrame(np.nan, index=range(len(names)), columns=names, dtype=float)
+    flags = pd.DataFrame("", index=t.index, columns=names)
+    diag = {c: float(fl.table.loc[c, c]) for c in names}
+    for i, a in enumerate(names):
+        for j, b in enumerate(names[: i + 1]):
+            value = float(fl.table.loc[a, b])
+            t.iloc[i, j] = value
+            if i == j:
+                flags.iloc[i, j] = "diag"
+            elif abs(value) >= min(diag[a], diag[b]):
+                flags.iloc[i, j] = "poor"
+    t.insert(0, "construct", names)
+    t["passes"] = [bool(fl.passes.get(c, False)) for c in names]
+    cols = (_c(lang, "construct", kind="text"), *(Column(c, c, missing="") for c in names),
+            _c(lang, "passes", kind="verdict"))
+    return Table("fornell_larcker", "discriminant", lang.t("title.fornell_larcker"), cols, t,
+                 note=lang.t("note.fornell_larcker"), flags=flags)
+
+
+def htmt(result: AnalysisResult, lang: Lang) -> Table:
+    """HTMT below the diagonal, values that are not good flagged with their verdict."""
+    d = result.measurement.discriminant
+    names = list(d.htmt.index)
+    t = pd.DataFrame(np.nan, index=range(len(names)), columns=names, dtype=float)
+    flags = pd.DataFrame("", index=t.index, columns=names)
+    for i, a in enumerate(names):
+        for j, b in enumerate(names[:i]):
+            t.iloc[i, j] = float(d.htmt.loc[a, b])
+            v = d.htmt_verdicts.loc[a, b]
+            if isinstance(v, str) and v != "good":
+                flags.iloc[i, j] = v
+    t.insert(0, "construct", names)
+    cut = DEFAULT_THRESHOLDS.get("htmt")
+    cols = (_c(lang, "construct", kind="text"), *(Column(c, c, missing="") for c in names))
+    return Table("htmt", "discriminant", lang.t("title.htmt"), cols, t,
+                 note=lang.t("note.htmt", cut=f"{lang.cutoff(cut)} ({cut.source})"), flags=flags)
+
+
+def _with_hidden(shown: list[Column], frame: pd.DataFrame, lang: Lang) -> tuple[Column, ...]:
+    """``shown`` (those present in ``frame``) then every other column of ``frame``, hidden."""
+    cols = [c for c in shown if all(k in frame.columns for k in c.keys)]
+    keys = {k for c in cols for k in c.keys}
+    cols += [_generic_column(lang, k, frame[k], show=False) for k in frame.columns
+             if k not in keys]
+    return tuple(cols)
+
+
+def hypotheses(result: AnalysisResult, lang: Lang) -> Table:
+    """One row per hypothesis: path, estimates side by side, CI, verdict (lavaan's columns)."""
+    s = result.structural
+    t = s.paths.copy().reset_index(drop=True)
+    t.insert(1, "path", [f"{a} → {b}" for a, b in zip(t["from"], t["to"], strict=True)])
+    if "verdict" not in t.columns:
+        t["verdict"] = ["supported" if ok else "not supported" for ok in t["supported"]]
+    shown = [_c(lang, "hypothesis", kind="text"), _c(lang, "path", kind="text"),
+             _c(lang, "sign", kind="sign"), _c(lang, "est"), _c(lang, "se"),
+             _c(lang, "z", decimals=2), _c(lang, "pvalue", kind="p"),
+             _c(lang, "std", stars="pvalue"), _ci(lang, "ci"),
+             _c(lang, "verdict", kind="verdict")]
+    note = lang.t("note.hypotheses", ci=ci_note(lang, s)) + " " + lang.t("note.stars")
+    return Table("hypotheses", "hypotheses", lang.t("title.hypotheses"),
+                 _with_hidden(shown, t, lang), t, note=note)
+
+
+def r2_map(structural: Any) -> dict[str, float]:
+    """``{construct: R²}`` from ``structural.r2`` (a Series, mapping or two-column frame)."""
+    r2v = getattr(structural, "r2", None)
+    if r2v is None:
+        return {}
+    if isinstance(r2v, pd.DataFrame):
+        if {"construct", "r2"} <= set(r2v.columns):
+            return dict(zip(r2v["construct"].astype(str), r2v["r2"], strict=True))
+        return {str(k): v for k, v in r2v.iloc[:, 0].items()}
+    if isinstance(r2v, pd.Series):
+        return {str(k): v for k, v in r2v.items()}
+    return {str(k): v for k, v in dict(r2v).items()}
+
+
+def r2(result: AnalysisResult, lang: Lang) -> Table | None:
+    """R² of each endogenous construct."""
+    values = r2_map(result.structural)
+    if not values:
+        return None
+    order = [c for c in result.questionnaire.endogenous if c in values]
+    order += [c for c in values if c not in order]
+    t = pd.DataFrame({"construct": order, "name": [lang.construct(c) for c in order],
+                      "r2": [values[c] for c in order]})
+    cols = (_c(lang, "construct", kind="text"), _c(lang, "name", kind="text"), _c(lang, "r2"))
+    return Table("r2", "r2", lang.t("title.r2"), cols, t, note=lang.t("note.r2"))
+
+
+def indirect(result: AnalysisResult, lang: Lang) -> Table | None:
+    """Indirect effects with their intervals and whether the interval excludes 0."""
+    s = result.structural
+    t = getattr(s, "indirect", None)
+    if t is None or len(t) == 0:
+        return None
+    t = t.copy().reset_index(drop=True)
+    t.insert(0, "chain", [arrow(p) for p in t["path"]])
+    if "ci_lower" in t.columns and "ci_upper" in t.columns:
+        t["ci_excludes_zero"] = [
+            None if fmt.is_missing(a) or fmt.is_missing(b) else bool(a > 0 or b < 0)
+            for a, b in zip(t["ci_lower"], t["ci_upper"], strict=True)]
+    shown = [_c(lang, "chain", "col.path", "text"), _c(lang, "est"), _c(lang, "std"),
+             _ci(lang, "ci"), _ci(lang, "bc"), _c(lang, "ci_excludes_zero", kind="verdict")]
+    note = lang.t("note.indirect", ci=ci_note(lang, s, "method", "indirect"))
+    return Table("indirect", "mediation", lang.t("title.indirect"),
+                 _with_hidden(shown, t, lang), t, note=note)
+
+
+def effects(result: AnalysisResult, lang: Lang) -> Table | None:
+    """Direct, indirect and total effects of each pair, unstandardised and standardised."""
+    t = getattr(result.structural, "effects", None)
+    if t is None or len(t) == 0:
+        return None
+    t = t.copy().reset_index(drop=True)
+    shown = [_c(lang, "from", kind="text"), _c(lang, "to", kind="text"), _c(lang, "direct"),
+             _c(lang, "indirect"), _ci(lang, "indirect_ci", missing=""), _c(lang, "total"),
+             _ci(lang, "total_ci", missing=""), _c(lang, "direct_std"),
+             _c(lang, "indirect_std"), _c(lang, "total_std")]
+    note = lang.t("note.effects", ci=ci_note(lang, result.structural, "ci_method", "effects"))
+    return Table("effects", "mediation", lang.t("title.effects"), _with_hidden(shown, t, lang),
+                 t, note=note)
+
+
+def comparison(result: AnalysisResult, lang: Lang) -> Table | None:
+    """The hypothesised model against its nested alternatives (χ² difference tests)."""
+    t = getattr(result.structural, "comparison", None)
+    if t is None or len(t) == 0:
+        return None
+    t = t.copy()
+    if not isinstance(t.index, pd.RangeIndex):
+        t = t.reset_index()
+    if "model" in t.columns:
+        t.insert(1, "model_label", [lang.t(f"model.{m}") if lang.has(f"model.{m}") else str(m)
+                                    for m in t["model"]])
+    if "dropped" in t.columns:
+        t.insert(2, "dropped_paths", [arrow(d) if isinstance(d, str) and d else ""
+                                      for d in t["dropped"]])
+    shown = [_c(lang, "model_label", "col.model", "wrap"),
+             _c(lang, "dropped_paths", "col.dropped", "wrap"),
+             Column("chisq", lang.t("fit.chisq")), Column("df", lang.t("fit.df"), "int"),
+             Column("cfi", lang.t("fit.cfi")), Column("rmsea", lang.t("fit.rmsea")),
+             Column("aic", lang.t("fit.aic"), decimals=1),
+             Column("bic", lang.t("fit.bic"), decimals=1),
+             _c(lang, "delta_chisq", missing=""), _c(lang, "delta_df", kind="int", missing=""),
+             _c(lang, "delta_pvalue", kind="p", missing=""),
+             _c(lang, "delta_cfi", missing="")]
+    return Table("comparison", "comparison", lang.t("title.comparison"),
+                 _with_hidden(shown, t, lang), t, note=lang.t("note.comparison"))
+
+
+def _generic_column(lang: Lang, key: str, values: pd.Series, show: bool = True) -> Column:
+    key = str(key)
+    if lang.has(f"fit.{key}"):
+        label = lang.t(f"fit.{key}")
+    elif lang.has(f"col.{key}"):
+        label = lang.t(f"col.{key}")
+    else:
+        label = key
+    if key in _P_FIT or key.endswith("pvalue"):
+        kind = "p"
+    elif key in _INT_FIT or key.endswith("_df") or pd.api.types.is_integer_dtype(values):
+        kind = "int"
+    elif pd.api.types.is_bool_dtype(values) or key in ("supported", "holds"):
+        kind = "verdict"
+    elif pd.api.types.is_numeric_dtype(values):
+        kind = "num"
+    else:
+        kind = "text"
+    return Column(key, label, kind, show=show)
+
+
+def modification(mi: pd.DataFrame | None, table_id: str, lang: Lang) -> Table | None:
+    """The largest modification indices (as many as :data:`MI_ROWS`)."""
+    if mi is None or len(mi) == 0:
+        return None
+    t = mi.head(MI_ROWS).copy().reset_index(drop=True)
+    known = ["lhs", "op", "rhs", "mi", "epc", "sepc_all"]
+    cols = [_c(lang, "lhs", kind="text"), _c(lang, "op", kind="text"), _c(lang, "rhs", kind="text"),
+            _c(lang, "mi", decimals=2), _c(lang, "epc"), _c(lang, "sepc_all")]
+    cols = [c for c in cols if c.key in t.columns]
+    cols += [_generic_column(lang, k, t[k], show=False) for k in t.columns if k not in known]
+    return Table(table_id, "mi", lang.t(f"title.{table_id}"), tuple(cols), t,
+                 note=lang.t("note.mi", k=len(t)))
+
+
+def excluded(result: AnalysisResult, lang: Lang) -> Table:
+    """Every row not analysed, with its reason: the exclusion log in full."""
+    rows = []
+    for e in result.excluded:
+        key = f"reason.{e.reason}"
+        rows.append({"row": e.row, "reason": e.reason,
+                     "reason_label": lang.t(key) if lang.has(key) else e.reason,
+                     "detail": lang.detail(e.detail)})
+    t = pd.DataFrame(rows, columns=["row", "reason", "reason_label", "detail"])
+    cols = (_c(lang, "row", kind="int"), Column("reason", "reason", "text", show=False),
+            _c(lang, "reason_label", "col.reason", "text"), _c(lang, "detail", kind="longtext"))
+    note = lang.t("note.excluded") if rows else lang.t("note.excluded_none")
+    return Table("excluded", "warnings", lang.t("title.excluded"), cols, t, note=note)
+
+
+def warnings_table(result: AnalysisResult, lang: Lang) -> Table:
+    """Every warning of the run, in order."""
+    t = pd.DataFrame({"warning": list(result.warnings)}, columns=["warning"])
+    note = lang.t("note.warnings_none") if not len(t) else lang.t("note.warnings_lang")
+    return Table("warnings", "warnings", lang.t("title.warnings"),
+                 (_c(lang, "warning", kind="longtext"),), t, note=note)
