@@ -98,7 +98,8 @@ def nested_alternatives(q: Questionnaire) -> list[Alternative]:
     list of Alternative
         ``no_mediator_paths`` (paths into mediators fixed to 0) when there is a
         mediator; ``full_mediation`` (direct paths of mediated pairs fixed to
-        0) when some chain's end points are also joined directly.
+        0) when some chain's end points are also joined directly; then every
+        alternative the questionnaire declares under ``alternatives:``.
     """
     paths = [(h.source, h.target) for h in q.hypotheses.values()]
     meds = set(mediators(q))
@@ -119,6 +120,15 @@ def nested_alternatives(q: Questionnaire) -> list[Alternative]:
             "direct paths of the mediated pairs fixed to 0: "
             + ", ".join(f"{a} -> {b}" for a, b in direct),
             direct,
+        ))
+    for name, declared in q.model.alternatives.items():
+        dropped = tuple(tuple(p.strip() for p in path.split("->")) for path in declared.drop)
+        text = declared.description.get("en") if declared.description else ""
+        out.append(Alternative(
+            name,
+            (text + ": " if text else "declared in the questionnaire: ")
+            + ", ".join(f"{a} -> {b}" for a, b in dropped) + " fixed to 0",
+            dropped,  # type: ignore[arg-type]
         ))
     return out
 

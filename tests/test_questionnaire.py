@@ -265,3 +265,15 @@ def test_builtin_ships_in_a_non_editable_install(tmp_path: Path) -> None:
 )
 def test_population_and_alias_errors(block: str, expected: str) -> None:
     assert expected in _error(MINIMAL + block + "\n")
+
+
+def test_declared_alternatives() -> None:
+    q = _parse(MINIMAL + "alternatives:\n  no_ab: {description: without A on B, drop: [A -> B]}\n")
+    assert q.model.alternatives["no_ab"].drop == ["A -> B"]
+    from sem_kit.comparison import nested_alternatives
+
+    declared = [a for a in nested_alternatives(q) if a.name == "no_ab"]
+    assert declared and declared[0].dropped == (("A", "B"),)
+    msg = _error(MINIMAL + "alternatives:\n  bad: {drop: [A -> C]}\n")
+    assert "alternatives.bad.drop[0]: 'A -> C' is not a hypothesised path" in msg
+    assert "alternatives.empty.drop" in _error(MINIMAL + "alternatives:\n  empty: {drop: []}\n")

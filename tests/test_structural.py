@@ -590,5 +590,5 @@ def test_end_to_end_on_the_bundled_sample(nf_q):
     block = json.loads(json.dumps(result.to_dict(), allow_nan=False))
     assert len(block["paths"]) == 12 and len(block["indirect"]) == 3
     assert set(result.comparison.model) == {"hypothesised", "no_mediator_paths",
-                                            "full_mediation"}
+                                            "full_mediation", "subject_factors_only"}
     assert result.bootstrap.succeeded + result.bootstrap.failed == 200

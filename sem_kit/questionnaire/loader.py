@@ -266,6 +266,15 @@ def _check(m: QuestionnaireModel, origin: str) -> list[str]:
         for a, b in zip(parts, parts[1:], strict=False):
             if (a, b) not in seen_paths:
                 raise _fail(origin, f"indirect[{i}]", f"{a} -> {b} is not a hypothesised path")
+    for name, alt in m.alternatives.items():
+        if not ID_PATTERN.match(name):
+            raise _fail(origin, f"alternatives.{name}",
+                        "expected an id of letters, digits, _ or ., starting with a letter")
+        for i, path in enumerate(alt.drop):
+            ends = tuple(p.strip() for p in path.split("->"))
+            if ends not in seen_paths:
+                raise _fail(origin, f"alternatives.{name}.drop[{i}]",
+                            f"{path!r} is not a hypothesised path 'A -> B'")
     known = set(item_owner) | set(m.constructs)
     for i, (a, b) in enumerate(m.covariances):
         for end in (a, b):

@@ -180,6 +180,13 @@ class Population(_Strict):
     missing: float = Field(default=0.0, ge=0, lt=1)
 
 
+class AlternativeModel(_Strict):
+    """A nested alternative model for the model comparison: hypothesised paths fixed to 0."""
+
+    description: Text | None = None
+    drop: list[str] = Field(min_length=1)
+
+
 class QuestionnaireModel(_Strict):
     """The whole file, as parsed; :class:`sem_kit.questionnaire.Questionnaire` wraps it."""
 
@@ -190,6 +197,7 @@ class QuestionnaireModel(_Strict):
     constructs: dict[str, Construct]
     hypotheses: dict[str, Hypothesis] = Field(default_factory=dict)
     indirect: list[str] = Field(default_factory=list)
+    alternatives: dict[str, AlternativeModel] = Field(default_factory=dict)
     covariances: list[tuple[str, str]] = Field(default_factory=list)
     columns: dict[str, str] = Field(default_factory=dict)
     value_labels: dict[str, float] = Field(default_factory=dict)
