@@ -99,8 +99,10 @@ GRADIENT_TOLERANCE = 1e-5
 #: (``D^-1/2 I D^-1/2``) below which the model counts as empirically
 #: under-identified: some parameters are (nearly) linear combinations of others
 #: in this sample, so their estimates are arbitrary and their standard errors
-#: huge. Regular models (every lavaan reference fit of the tests) stay above 0.01.
-UNDER_IDENTIFIED_EIGENVALUE = 1e-4
+#: huge. Regular models (every lavaan reference fit of the tests, the built-in
+#: model on its sample data) stay above 0.03; a two-item construct whose
+#: latent correlations are all below about .05 falls under it.
+UNDER_IDENTIFIED_EIGENVALUE = 1e-3
 
 
 # --------------------------------------------------------------------------- parsing
@@ -1221,9 +1223,20 @@ def _assemble(spec: ModelSpec, comp: _Compiled, s: np.ndarray, n: int, opt: _Opt
     sigma_inv = np.linalg.inv(sigma) if sigma_pd else np.linalg.pinv(sigma)
     x_idx = np.array([spec.observed.index(v) for v in spec.x_vars], dtype=int)
     info, _ = _information_and_gradient(comp, b, c, sigma_inv)
-    if spec.npar:
-        eig = np.linalg.eigvalsh(info)
-        if eig.min() <= eig.max() * 1e-12:
+    eig = np.linalg.eigvalsh(info) if spec.npar and sigma_pd else np.zeros(0)
+    singular = bool(eig.size) and eig.min() <= eig.max() * 1e-12
+    if spec.npar and (not sigma_pd or (singular and not opt.converged)):
+        # Without a positive-definite Σ the information matrix means nothing; and a
+        # diverging optimiser (estimates running off to infinity) ends where it is
+        # singular, which is non-convergence (reported above), not a model that cannot
+        # be identified. Either way there are no standard errors, as in lavaan.
+        if sigma_pd:
+            improper.append("the information matrix is singular at the last iterate, so "
+                            "there are no standard errors")
+        vcov = np.full((spec.npar, spec.npar), np.nan)
+        se_theta = np.full(spec.npar, np.nan)
+    elif spec.npar:
+        if singular:
             names, hint = _weak_parameters(spec, info)
             raise InputError(
                 "the model is not identified: the information matrix is singular "

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from sem_kit.discriminant import DiscriminantValidity, discriminant_validity
+from sem_kit.discriminant import DiscriminantValidity, discriminant_validity, fornell_larcker
 from sem_kit.efa import EFAResult, EFASummary, ParallelAnalysis, efa, efa_summary, parallel_analysis
 from sem_kit.errors import InputError
 from sem_kit.estimation import Fit, fit_model, model_matrices
@@ -111,11 +111,20 @@ class MeasurementResult:
             "efa": {k: _num(v) for k, v in self.efa_summary.to_dict().items()},
             "cfa": {"fit": {k: _num(v) for k, v in self.cfa_fit.items()}, "loadings": loadings},
             "discriminant": {
-                "htmt": disc["htmt"],
-                "latent_correlations": disc.get("latent_correlations", {}),
-                "sqrt_ave": disc.get("sqrt_ave", {}),
+                "htmt": _nums(disc["htmt"]),
+                "latent_correlations": _nums(disc.get("latent_correlations", {})),
+                "sqrt_ave": _nums(disc.get("sqrt_ave", {})),
             },
         }
+
+
+def _nums(block: dict) -> dict:
+    """A one- or two-level mapping of numbers with NaN and infinities as ``None``.
+
+    An improper solution (a negative AVE or latent variance) leaves some
+    values undefined; results.json holds them as null, never as NaN.
+    """
+    return {k: _nums(v) if isinstance(v, dict) else _num(v) for k, v in block.items()}
 
 
 def _num(value: object) -> float | int | None:
@@ -234,10 +243,15 @@ def measurement_model(
 
     first = list(q.first_order)
     latent_cor = mats.cor_lv.loc[first, first]
-    disc = discriminant_validity(
-        data, constructs, sqrt_ave=rel["sqrt_ave"], latent_correlations=latent_cor,
-        thresholds=thresholds,
-    )
+    if len(first) >= 2:
+        disc = discriminant_validity(
+            data, constructs, sqrt_ave=rel["sqrt_ave"], latent_correlations=latent_cor,
+            thresholds=thresholds,
+        )
+    else:
+        disc = _one_construct_validity(first, rel["sqrt_ave"], latent_cor)
+        warnings.append(f"only one construct ({first[0]}): discriminant validity (HTMT, "
+                        "Fornell-Larcker) needs two or more and is not assessed")
     pairs = [(a, b, latent_cor.loc[a, b]) for i, a in enumerate(first) for b in first[i + 1:]]
     for a, b, r in pairs:
         if not math.isfinite(r):
@@ -257,6 +271,16 @@ def measurement_model(
         loadings=loadings, latent_correlations=latent_cor, single_factor_fit=single,
         discriminant=disc, modification_indices=mi, warnings=tuple(warnings),
     )
+
+
+def _one_construct_validity(first: list[str], sqrt_ave: pd.Series,
+                            latent_cor: pd.DataFrame) -> DiscriminantValidity:
+    """Discriminant validity of a single construct: nothing to compare, so 1 x 1 tables
+    with an undefined HTMT (results.json then holds empty ``htmt`` and correlation maps)."""
+    undefined = pd.DataFrame(np.nan, index=first, columns=first)
+    verdicts = pd.DataFrame(None, index=first, columns=first, dtype=object)
+    return DiscriminantValidity(htmt=undefined, htmt2=undefined.copy(), htmt_verdicts=verdicts,
+                                fornell_larcker=fornell_larcker(sqrt_ave, latent_cor))
 
 
 def _check_variation(data: pd.DataFrame) -> None:
