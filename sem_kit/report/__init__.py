@@ -110,7 +110,6 @@ def write_outputs(result: AnalysisResult, outdir: Path) -> Path:
     outdir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.", suffix=".part", dir=outdir.parent))
     try:
-        os.chmod(tmp, 0o755)
         write_csvs(tables, tmp / "tables")
         for key, svg in figures.items():
             write_text(tmp / "figures" / FIGURE_FILES[key], svg)
@@ -119,11 +118,24 @@ def write_outputs(result: AnalysisResult, outdir: Path) -> Path:
                    title=title.get(lang.code) if title is not None else "")
         write_text(tmp / "results.json", payload)
         write_text(tmp / "report.html", html)
+        _readable(tmp)
         _swap_in(tmp, outdir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return outdir
+
+
+def _readable(folder: Path) -> None:
+    """Give the report the usual permissions (files 666, folders 777, less the umask).
+
+    Temporary files and folders are created private; a report is meant to be shared.
+    """
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(folder, 0o777 & ~mask)
+    for path in folder.rglob("*"):
+        os.chmod(path, (0o777 if path.is_dir() else 0o666) & ~mask)
 
 
 def _swap_in(new: Path, outdir: Path) -> None:
