@@ -1,0 +1,98 @@
+"""Shared access to the stored lavaan references of the estimators (estimators_*.json).
+
+Written by tests/reference/estimators_reference.R. Tolerances (issue 8): estimates and
+standardised estimates ±0.001 absolute; standard errors, scaled statistics, scaling
+factors and degrees of freedom ±1% relative; p-values and fit indices ±0.001 absolute.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+REF = Path(__file__).parent / "reference"
+ABS = 1e-3
+REL = 0.01
+
+#: Our FIT / scaled keys whose lavaan name is not the key with "." for "_".
+LAVAAN_NAME = {"scaling_factor": "chisq.scaling.factor", "n": "ntotal"}
+
+
+@cache
+def reference(name: str) -> dict:
+    return json.loads((REF / f"estimators_{name}.json").read_text(encoding="utf-8"))
+
+
+@cache
+def data_of(name: str) -> pd.DataFrame:
+    return pd.read_csv(REF / "data" / reference(name)["data_file"])
+
+
+def syntax_of(name: str) -> str:
+    return (REF / "data" / reference(name)["model_file"]).read_text(encoding="utf-8")
+
+
+def lavaan_fit(name: str, key: str) -> float:
+    """``fitMeasures(fit)[key]`` under our key (NaN for NA)."""
+    if key == "chisq_df":
+        fm = reference(name)["fit"]
+        return fm["chisq"] / fm["df"]
+    value = reference(name)["fit"][LAVAAN_NAME.get(key, key.replace("_", "."))]
+    return np.nan if value is None else float(value)
+
+
+def row_key(lhs: str, op: str, rhs: str) -> tuple[str, str, str]:
+    return (*sorted((lhs, rhs)), op) if op == "~~" else (lhs, rhs, op)
+
+
+def merged(name: str, params: pd.DataFrame) -> pd.DataFrame:
+    """Our parameter table next to lavaan's parameterEstimates (suffixes _py and _r)."""
+    ref = pd.DataFrame(reference(name)["estimates"])
+    ref = ref[ref.op != ":="].copy()
+    ref["rhs"] = ref["rhs"].fillna("")
+    ours = params.copy()
+    for frame in (ref, ours):
+        frame["key"] = [row_key(a, o, b) for a, o, b in zip(frame.lhs, frame.op, frame.rhs,
+                                                            strict=True)]
+    return ref.merge(ours, on="key", suffixes=("_r", "_py"), how="outer", indicator=True)
+
+
+def worst_abs(ours, theirs) -> float:
+    ours = np.asarray(ours, dtype=float)
+    theirs = np.asarray(theirs, dtype=float)
+    assert np.array_equal(np.isnan(ours), np.isnan(theirs)), (ours, theirs)
+    return float(np.nanmax(np.abs(ours - theirs))) if ours.size else 0.0
+
+
+def worst_rel(ours, theirs) -> float:
+    ours = np.asarray(ours, dtype=float)
+    theirs = np.asarray(theirs, dtype=float)
+    assert np.array_equal(np.isnan(ours), np.isnan(theirs)), (ours, theirs)
+    return float(np.nanmax(np.abs(ours / theirs - 1.0))) if ours.size else 0.0
+
+
+def close(ours, theirs, tol: float = ABS) -> None:
+    worst = worst_abs(ours, theirs)
+    assert worst <= tol, f"max deviation {worst:.2e} > {tol}"
+
+
+def rel_close(ours, theirs, rel: float = REL) -> None:
+    worst = worst_rel(ours, theirs)
+    assert worst <= rel, f"max relative deviation {worst:.2e} > {rel}"
+
+
+def matrix(m: dict) -> pd.DataFrame:
+    """A stored ``{rownames, colnames, values}`` matrix as a DataFrame."""
+    values = np.array(m["values"], dtype=float)
+    return pd.DataFrame(values, index=m.get("rownames"), columns=m.get("colnames"))
+
+
+def vcov_of(name: str) -> np.ndarray:
+    """``vcov(fit)`` with one row per free parameter (a shared label appears once)."""
+    m = matrix(reference(name)["vcov"])
+    keep = ~pd.Index(m.index).duplicated()
+    return m.to_numpy()[np.ix_(keep, keep)]
