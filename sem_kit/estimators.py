@@ -208,7 +208,9 @@ def fit_estimator(model: str | ModelSpec, data: pd.DataFrame, *, estimator: str 
                 f"--missing fiml with --estimator {estimator}: full-information ML is available "
                 "with the ML estimator only (lavaan: missing = \"ml\" is not allowed for "
                 f"estimator {estimator}); use --missing listwise or --estimator ML")
-        raise InputError("--missing fiml: not available in this version of sem-kit yet")
+        from sem_kit.fiml import fit_fiml
+
+        return fit_fiml(model, data)
     if estimator == "ML":
         return fit_model(model, data)
     if estimator in ("MLM", "MLR"):

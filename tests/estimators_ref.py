@@ -88,7 +88,8 @@ def rel_close(ours, theirs, rel: float = REL) -> None:
 def matrix(m: dict) -> pd.DataFrame:
     """A stored ``{rownames, colnames, values}`` matrix as a DataFrame."""
     values = np.array(m["values"], dtype=float)
-    return pd.DataFrame(values, index=m.get("rownames"), columns=m.get("colnames"))
+    names = [m.get(k) if isinstance(m.get(k), list) else None for k in ("rownames", "colnames")]
+    return pd.DataFrame(values, index=names[0], columns=names[1])
 
 
 def vcov_of(name: str) -> np.ndarray:

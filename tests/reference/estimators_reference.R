@@ -125,3 +125,10 @@ dump_fit("hs_cfa_mlm", cfa, "hs_cfa.lav", "hs1939.csv", estimator = "MLM")
 dump_fit("hs_cfa_mlr", cfa, "hs_cfa.lav", "hs1939.csv", estimator = "MLR")
 dump_fit("hs_mimic_mlm", sem, "hs_mimic.lav", "hs1939.csv", estimator = "MLM")
 dump_fit("hs_mimic_mlr", sem, "hs_mimic.lav", "hs1939.csv", estimator = "MLR")
+
+# 2. Full-information ML with answers missing completely at random (meanstructure, observed
+#    information, chi-square against the EM saturated model).
+dump_fit("hs_cfa_fiml", cfa, "hs_cfa.lav", "estimators_hs_missing.csv", missing = "ml")
+dump_fit("pd_fiml", sem, "pd_sem.lav", "estimators_pd_missing.csv", missing = "ml")
+# Observed outcomes and an observed mediator: intercepts of dependent observed variables.
+dump_fit("hs_paths_fiml", sem, "hs_paths.lav", "estimators_hs_missing.csv", missing = "ml")

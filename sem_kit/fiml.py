@@ -1,0 +1,714 @@
+"""Full-information maximum likelihood for missing answers, as lavaan's ``missing = "ml"``.
+
+Every row with at least one answer contributes the likelihood of the answers it
+has (Arbuckle 1996; Finkbeiner 1979). The rows are grouped by missing-data
+pattern: pattern ``k`` has ``n_k`` rows observing the variables ``o_k``, with
+mean ``ȳ_k`` and covariance ``S_k`` (``n_k`` divisor) over those variables, and
+
+    log L(μ, Σ) = −½ Σ_k n_k (|o_k| log 2π + log|Σ_oo| + tr(Σ_oo⁻¹ (S_k + (ȳ_k − μ_o)(ȳ_k − μ_o)ᵀ)))
+
+(lavaan ``lav_mvnorm_missing_loglik_samplestats``). Missing data need a mean
+structure: as lavaan does with ``missing = "ml"``, every observed variable gets a
+free intercept (``x ~1``) and every latent variable a mean fixed at 0, so
+``μ = F (I − A)⁻¹ m`` with ``m`` the intercepts, next to ``Σ = F (I − A)⁻¹ P
+(I − A)⁻ᵀ Fᵀ`` (RAM form, :mod:`sem_kit.estimation`).
+
+Estimation
+    Start from the ML fit to the EM estimate of the saturated moments, then
+    Fisher scoring on ``F = −log L / N`` with the expected information of the
+    incomplete data, ``(1/N) Σ_k n_k [½ tr(Σ_oo⁻¹ ∂Σ_oo Σ_oo⁻¹ ∂Σ_oo) + ∂μ_oᵀ Σ_oo⁻¹ ∂μ_o]``
+    (lavaan ``lav_mvnorm_missing_information_expected``), until every
+    component of ∂F/∂θ is below 1e-9.
+Standard errors
+    lavaan's default for ``missing = "ml"``: ``information = "observed"``, the
+    Hessian of F by five-point central differences of the analytic gradient
+    (``lav_model_hessian``, h = 1e-6); ``vcov = H⁻¹ / N``.
+Saturated model (h1)
+    The EM algorithm of ``lav_mvnorm_missing_h1_estimate_moments`` (Dempster,
+    Laird & Rubin 1977): same start (available-case means and variances, no
+    covariances), same stopping rule (largest change of a mean or covariance
+    below 1e-5, at most 500 steps).
+Fit measures (``fitMeasures()`` under ``missing = "ml"``)
+    ``chisq = 2 (log L_h1 − log L)``, ``df = p + p(p+1)/2 − q`` (means count);
+    baseline = independence model with free means and variances fitted by
+    FIML, whose estimates are each variable's available-case mean and ML
+    variance; CFI, TLI, NFI, IFI, RMSEA (and its interval and close-fit test)
+    with N the rows analysed; ``srmr`` as lavaan's ``srmr_bentler`` with the mean
+    structure: ``sqrt((Σᵢ rᵢ² + Σ_{i≤j} r_ij²) / (p + p(p+1)/2))``, residuals of
+    the model-implied means and covariances from the EM moments divided by the
+    EM standard deviations; ``gfi = 1 − eᵀWe / sᵀWs`` with ``s`` sample moments
+    ``(μ, vech Σ)``, ``e = s − (μ̂, vech Σ̂)`` and ``W`` the expected
+    information above at the estimates (``lav_fit_gfi``), ``agfi`` with
+    ``p + p(p+1)/2`` moments; ``aic = −2 log L + 2q``, ``bic = −2 log L + q log N``.
+
+Rows without any answer are left out (lavaan drops them too, with a warning).
+Observed exogenous covariates (``fixed.x``) are not supported here.
+
+Examples
+--------
+>>> from sem_kit.fiml import fit_fiml                # doctest: +SKIP
+>>> res = fit_fiml(model, data_with_nans)           # doctest: +SKIP
+>>> res.measures["chisq"], res.params               # doctest: +SKIP
+
+In R: ``sem(model, data, missing = "ml")``; ``parameterEstimates(fit,
+standardized = TRUE)``; ``fitMeasures(fit)``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.stats import chi2
+
+from sem_kit.errors import InputError
+from sem_kit.estimation import (
+    ModelSpec,
+    _compile,
+    _Compiled,
+    _fisher_scoring,
+    _information_and_gradient,
+    _moments,
+    _r2,
+    _row_factors,
+    _simple_start,
+    _values,
+    specify,
+    standardize,
+)
+from sem_kit.estimators import (
+    EstimatorFit,
+    normal_weight,
+    sd_of,
+    vech_index,
+    with_standard_errors,
+)
+from sem_kit.fit_indices import (
+    aic,
+    bic,
+    cfi,
+    chisq_df,
+    chisq_pvalue,
+    ifi,
+    nfi,
+    rmsea,
+    rmsea_ci,
+    rmsea_pvalue,
+    tli,
+)
+from sem_kit.robust import HESSIAN_STEP, _numeric_hessian
+
+__all__ = [
+    "Patterns",
+    "agfi_means",
+    "em_saturated",
+    "fit_fiml",
+    "missing_loglik",
+    "missing_patterns",
+    "pairwise_moments",
+]
+
+_LOG2PI = math.log(2.0 * math.pi)
+#: Largest |∂F/∂θ| (F = −log L / N) at which Fisher scoring stops.
+GRADIENT_TOLERANCE = 1e-9
+
+
+# --------------------------------------------------------------------------- patterns
+
+
+@dataclass(frozen=True)
+class Patterns:
+    """Rows grouped by which variables they observe (lavaan's ``Mp`` / ``Yp``).
+
+    Attributes
+    ----------
+    observed:
+        Per pattern, the indices of the observed variables.
+    rows:
+        Per pattern, the data rows (0-based, among the rows analysed).
+    n:
+        Rows per pattern.
+    mean, cov:
+        Per pattern, mean and covariance (``n_k`` divisor) of the observed
+        variables.
+    y:
+        ``(N, p)`` data of the rows analysed, NaN where missing.
+    empty:
+        Rows of the input with no answer at all (left out).
+    """
+
+    observed: tuple[np.ndarray, ...]
+    rows: tuple[np.ndarray, ...]
+    n: np.ndarray
+    mean: tuple[np.ndarray, ...]
+    cov: tuple[np.ndarray, ...]
+    y: np.ndarray
+    empty: np.ndarray
+
+    @property
+    def total(self) -> int:
+        """N, the rows analysed."""
+        return int(self.n.sum())
+
+
+def missing_patterns(y: np.ndarray) -> Patterns:
+    """Group the rows of ``y`` (NaN = missing) by missing-data pattern.
+
+    Returns
+    -------
+    Patterns
+        Patterns in order of first appearance; rows without any answer in
+        ``empty``.
+
+    Notes
+    -----
+    lavaan ``lav_data_missing_patterns`` and ``lav_samplestats_missing_patterns``.
+    """
+    y = np.asarray(y, dtype=float)
+    seen = ~np.isnan(y)
+    empty = np.flatnonzero(~seen.any(axis=1))
+    keep = seen.any(axis=1)
+    y = y[keep]
+    seen = seen[keep]
+    keys, inverse = np.unique(seen, axis=0, return_inverse=True)
+    order = np.argsort([np.flatnonzero(inverse == k)[0] for k in range(len(keys))])
+    observed, rows, n, mean, cov = [], [], [], [], []
+    for k in order:
+        r = np.flatnonzero(inverse == k)
+        o = np.flatnonzero(keys[k])
+        block = y[np.ix_(r, o)]
+        m = block.mean(axis=0)
+        dev = block - m
+        observed.append(o)
+        rows.append(r)
+        n.append(r.size)
+        mean.append(m)
+        cov.append(dev.T @ dev / r.size)
+    return Patterns(tuple(observed), tuple(rows), np.array(n, dtype=float), tuple(mean),
+                    tuple(cov), y, empty)
+
+
+def missing_loglik(pat: Patterns, mu: np.ndarray, sigma: np.ndarray) -> float:
+    """The observed-data normal log-likelihood (with the 2π term).
+
+    Returns
+    -------
+    float
+        ``log L(μ, Σ)`` of the module docstring; ``-inf`` if some ``Σ_oo`` is
+        not positive definite.
+
+    Notes
+    -----
+    lavaan ``lav_mvnorm_missing_loglik_samplestats``. In R:
+    ``fitMeasures(fit, "logl")``.
+    """
+    total = 0.0
+    for o, n, m, s in zip(pat.observed, pat.n, pat.mean, pat.cov, strict=True):
+        try:
+            chol = np.linalg.cholesky(sigma[np.ix_(o, o)])
+        except np.linalg.LinAlgError:
+            return -math.inf
+        inv_chol = np.linalg.inv(chol)
+        d = m - mu[o]
+        t = s + np.outer(d, d)
+        dist = np.einsum("ij,ij->", inv_chol.T @ inv_chol, t)
+        total += -0.5 * n * (o.size * _LOG2PI + 2.0 * np.log(np.diag(chol)).sum() + dist)
+    return float(total)
+
+
+def em_saturated(pat: Patterns, max_iter: int = 500,
+                 tol: float = 1e-5) -> tuple[np.ndarray, np.ndarray, int]:
+    """ML estimates of the unrestricted mean and covariance matrix by EM.
+
+    E-step: for each row, the conditional expectation of its missing values
+    ``μ_m + Σ_mo Σ_oo⁻¹ (y_o − μ_o)`` and the conditional covariance
+    ``Σ_mm − Σ_mo Σ_oo⁻¹ Σ_om`` give ``T₁ = Σᵢ E[yᵢ]`` and ``T₂ = Σᵢ E[yᵢyᵢᵀ]``;
+    M-step: ``μ = T₁/N``, ``Σ = T₂/N − μμᵀ`` (Dempster, Laird & Rubin 1977).
+
+    Parameters
+    ----------
+    pat:
+        The data by pattern.
+    max_iter, tol:
+        lavaan's defaults: stop when no mean or covariance changes by more
+        than ``tol``, or after ``max_iter`` steps.
+
+    Returns
+    -------
+    tuple
+        ``(μ, Σ, iterations)``.
+
+    Notes
+    -----
+    lavaan ``lav_mvnorm_missing_h1_estimate_moments`` with
+    ``lav_mvnorm_missing_estep``, started from the available-case means and
+    variances. In R: ``lavInspect(fit, "sampstat.h1")``.
+    """
+    y = pat.y
+    n_total, p = y.shape
+    mu = np.nanmean(y, axis=0)
+    var = np.nanmean((y - mu) ** 2, axis=0)
+    var[~np.isfinite(var) | (var == 0)] = 1.0
+    sigma = np.diag(var)
+    rows, cols = vech_index(p)
+    steps = 0
+    while steps < max_iter:
+        steps += 1
+        t1 = np.zeros(p)
+        t2 = np.zeros((p, p))
+        for o, r in zip(pat.observed, pat.rows, strict=True):
+            obs = y[np.ix_(r, o)]
+            if o.size == p:
+                t1 += obs.sum(axis=0)
+                t2 += obs.T @ obs
+                continue
+            mis = np.setdiff1d(np.arange(p), o)
+            s_oo_inv = np.linalg.inv(sigma[np.ix_(o, o)])
+            reg = sigma[np.ix_(mis, o)] @ s_oo_inv
+            full = np.empty((r.size, p))
+            full[:, o] = obs
+            full[:, mis] = (obs - mu[o]) @ reg.T + mu[mis]
+            t1 += full.sum(axis=0)
+            t2 += full.T @ full
+            t2[np.ix_(mis, mis)] += r.size * (sigma[np.ix_(mis, mis)]
+                                              - reg @ sigma[np.ix_(o, mis)])
+        mu_new = t1 / n_total
+        sigma_new = t2 / n_total - np.outer(mu_new, mu_new)
+        if np.linalg.eigvalsh(sigma_new).min() < 1e-6:
+            sigma_new[np.diag_indices(p)] += np.diag(sigma_new).max() * 1e-8
+        change = max(np.abs(mu_new - mu).max(), np.abs((sigma_new - sigma)[rows, cols]).max())
+        mu, sigma = mu_new, sigma_new
+        if change < tol:
+            break
+    return mu, sigma, steps
+
+
+# --------------------------------------------------------------------------- the model
+
+
+@dataclass(frozen=True, eq=False)
+class _MeanModel:
+    """The covariance structure of a spec plus free observed intercepts, latent means 0."""
+
+    spec: ModelSpec
+    comp: _Compiled
+    p: int
+    q_cov: int
+
+    @property
+    def q(self) -> int:
+        return self.q_cov + self.p
+
+    def moments(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """``(C, B, μ_all, values)``: C = BPBᵀ over all variables, B = (I − A)⁻¹,
+        μ_all = B m (observed then latent), values per parameter-table row."""
+        values = _values(self.comp, theta[: self.q_cov], np.zeros((self.p, self.p)))
+        c, b = _moments(self.comp.ram, values)
+        m = np.zeros(self.comp.ram.m)
+        m[: self.p] = theta[self.q_cov:]
+        return c, b, b @ m, values
+
+    def mean_jacobian(self, b: np.ndarray, mu_all: np.ndarray) -> np.ndarray:
+        """``∂μ/∂θᵀ`` (``p × q``): A rows give ``B[:p, i] (Bm)_j``, intercepts ``B[:p, i]``."""
+        ram = self.comp.free_ram
+        p = self.p
+        is_a = ram.kind == 0
+        rows = np.where(is_a[None, :], b[:p, ram.row] * mu_all[ram.col][None, :], 0.0)
+        jac = np.zeros((p, self.q))
+        jac[:, : self.q_cov] = rows @ self.comp.aggregate.T
+        jac[:, self.q_cov:] = b[:p, :p]
+        return jac
+
+
+def _mean_model(spec: ModelSpec) -> _MeanModel:
+    if spec.x_vars:
+        raise InputError(
+            "full-information ML (--missing fiml) is not available for models with observed "
+            "exogenous covariates (" + ", ".join(spec.x_vars) + "); use --missing listwise, "
+            "or make them indicators of a latent variable")
+    return _MeanModel(spec, _compile(spec), len(spec.observed), spec.npar)
+
+
+def _pattern_terms(model: _MeanModel, pat: Patterns, theta: np.ndarray,
+                   with_info: bool) -> tuple[float, np.ndarray, np.ndarray | None]:
+    """``F = −log L / N``, ∂F/∂θ and (optionally) the unit expected information."""
+    c, b, mu_all, _ = model.moments(theta)
+    p = model.p
+    sigma = c[:p, :p]
+    mu = mu_all[:p]
+    n_total = pat.total
+    g_sigma = np.zeros((p, p))
+    g_mu = np.zeros(p)
+    pooled = np.zeros((p, p))
+    info = np.zeros((model.q, model.q)) if with_info else None
+    logl = 0.0
+    for o, n, m, s in zip(pat.observed, pat.n, pat.mean, pat.cov, strict=True):
+        try:
+            chol = np.linalg.cholesky(sigma[np.ix_(o, o)])
+        except np.linalg.LinAlgError:
+            return math.inf, np.full(model.q, np.nan), info
+        inv_chol = np.linalg.inv(chol)
+        inv = inv_chol.T @ inv_chol
+        d = m - mu[o]
+        t = s + np.outer(d, d)
+        logl += -0.5 * n * (o.size * _LOG2PI + 2.0 * np.log(np.diag(chol)).sum()
+                            + np.einsum("ij,ij->", inv, t))
+        g_sigma[np.ix_(o, o)] += 0.5 * n * (inv @ t @ inv - inv)
+        g_mu[o] += n * (inv @ d)
+        if with_info:
+            padded = np.zeros((p, p))
+            padded[np.ix_(o, o)] = inv
+            pooled += n * padded
+            info[: model.q_cov, : model.q_cov] += n * _information_and_gradient(
+                model.comp, b, c, padded)[0]
+    u, v, w = _row_factors(model.comp.free_ram, b, c)
+    d_cov = 2.0 * w * np.einsum("ri,ij,rj->r", u, g_sigma, v)
+    jac_mu = model.mean_jacobian(b, mu_all)
+    grad = jac_mu.T @ g_mu
+    grad[: model.q_cov] += model.comp.aggregate @ d_cov
+    if with_info:
+        info = (info + jac_mu.T @ pooled @ jac_mu) / n_total
+    return -logl / n_total, -grad / n_total, info
+
+
+def _start(model: _MeanModel, mu_em: np.ndarray, sigma_em: np.ndarray) -> np.ndarray:
+    """ML estimates for the EM covariance matrix; intercepts reproducing the EM means."""
+    cov_start = _simple_start(model.spec, sigma_em)
+    opt = _fisher_scoring(model.comp, sigma_em, cov_start)
+    theta_cov = opt.theta if np.all(np.isfinite(opt.theta)) else cov_start
+    theta = np.concatenate([theta_cov, np.zeros(model.p)])
+    _, b, _, _ = model.moments(theta)
+    theta[model.q_cov:] = np.linalg.solve(b[: model.p, : model.p], mu_em)
+    return theta
+
+
+@dataclass(frozen=True)
+class _Solution:
+    theta: np.ndarray
+    f: float
+    gradient: float
+    iterations: int
+    converged: bool
+    message: str
+
+
+def _fisher_fiml(model: _MeanModel, pat: Patterns, theta0: np.ndarray,
+                 max_iter: int = 500) -> _Solution:
+    theta = theta0.copy()
+    f, grad, info = _pattern_terms(model, pat, theta, True)
+    if not math.isfinite(f):
+        return _Solution(theta, f, math.inf, 0, False, "start values give a non-positive-"
+                         "definite covariance matrix for some pattern")
+    for it in range(1, max_iter + 1):
+        gmax = float(np.abs(grad).max())
+        if gmax < GRADIENT_TOLERANCE:
+            return _Solution(theta, f, gmax, it - 1, True, "converged")
+        try:
+            step = -np.linalg.solve(info, grad)
+        except np.linalg.LinAlgError:
+            step = -np.linalg.lstsq(info, grad, rcond=None)[0]
+        t = 1.0
+        while t > 1e-10:
+            cand = theta + t * step
+            f_new, grad_new, info_new = _pattern_terms(model, pat, cand, True)
+            if math.isfinite(f_new) and f_new <= f + 1e-13 * abs(f):
+                break
+            t *= 0.5
+        else:
+            converged = gmax < 1e-6
+            return _Solution(theta, f, gmax, it, converged,
+                             "converged" if converged else "line search failed")
+        theta, f, grad, info = cand, f_new, grad_new, info_new
+    gmax = float(np.abs(grad).max())
+    converged = gmax < 1e-6
+    return _Solution(theta, f, gmax, max_iter, converged,
+                     "converged" if converged else f"no convergence in {max_iter} iterations")
+
+
+# --------------------------------------------------------------------------- fit measures
+
+
+def _independence_loglik(pat: Patterns) -> float:
+    """FIML log-likelihood of the independence model: each variable's available-case
+    mean and ML variance (its maximum)."""
+    y = pat.y
+    total = 0.0
+    for j in range(y.shape[1]):
+        col = y[:, j][~np.isnan(y[:, j])]
+        var = col.var()
+        total += -0.5 * col.size * (_LOG2PI + math.log(var) + 1.0)
+    return float(total)
+
+
+def _srmr_with_means(mu_h1: np.ndarray, sigma_h1: np.ndarray, mu: np.ndarray,
+                     sigma: np.ndarray) -> float:
+    """lavaan's ``srmr_bentler`` with a mean structure (``lav_residuals(type = "cor.bentler")``)."""
+    sd = np.sqrt(np.diag(sigma_h1))
+    rows, cols = vech_index(sigma.shape[0])
+    cov_res = ((sigma_h1 - sigma) / np.outer(sd, sd))[rows, cols]
+    mean_res = (mu_h1 - mu) / sd
+    return float(math.sqrt((np.sum(cov_res**2) + np.sum(mean_res**2))
+                           / (cov_res.size + mean_res.size)))
+
+
+def pairwise_moments(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Available-case means and pairwise covariances rescaled by ``(N − 1)/N``.
+
+    Each covariance is R's ``cov(y, use = "pairwise")`` (the rows answering
+    both variables, their own means, divisor ``n_ij − 1``), multiplied by
+    ``(N − 1)/N`` with N the rows analysed; each mean is the mean of the
+    answers given.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(mean, cov)``.
+
+    Notes
+    -----
+    What lavaan stores as the "sample" statistics of a FIML fit
+    (``lav_samplestats_from_data`` with ``missing = "ml"``,
+    ``lavInspect(fit, "wls.obs")``); its GFI is computed from them.
+    """
+    y = np.asarray(y, dtype=float)
+    n, p = y.shape
+    mean = np.nanmean(y, axis=0)
+    cov = np.empty((p, p))
+    for i in range(p):
+        for j in range(i, p):
+            both = ~np.isnan(y[:, i]) & ~np.isnan(y[:, j])
+            a, b = y[both, i], y[both, j]
+            cov[i, j] = cov[j, i] = np.sum((a - a.mean()) * (b - b.mean())) / (both.sum() - 1)
+    return mean, cov * (n - 1) / n
+
+
+def _gfi_with_means(pat: Patterns, mu_obs: np.ndarray, sigma_obs: np.ndarray, mu: np.ndarray,
+                    sigma: np.ndarray) -> float:
+    """``1 − eᵀWe / sᵀWs`` with W the incomplete-data expected information at (μ̂, Σ̂)."""
+    p = sigma.shape[0]
+    rows, cols = vech_index(p)
+    w_mean = np.zeros((p, p))
+    w_cov = np.zeros((rows.size, rows.size))
+    for o, n in zip(pat.observed, pat.n, strict=True):
+        padded = np.zeros((p, p))
+        padded[np.ix_(o, o)] = np.linalg.inv(sigma[np.ix_(o, o)])
+        w_mean += n * padded
+        w_cov += n * normal_weight(padded, rows, cols)
+    w_mean /= pat.total
+    w_cov /= pat.total
+    s_mean, s_cov = mu_obs, sigma_obs[rows, cols]
+    e_mean, e_cov = mu_obs - mu, (sigma_obs - sigma)[rows, cols]
+    t1 = e_mean @ w_mean @ e_mean + e_cov @ w_cov @ e_cov
+    t2 = s_mean @ w_mean @ s_mean + s_cov @ w_cov @ s_cov
+    return float(1.0 - t1 / t2)
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def _data_matrix(spec: ModelSpec, data: pd.DataFrame) -> np.ndarray:
+    if not isinstance(data, pd.DataFrame):
+        raise InputError(f"data must be a pandas DataFrame, got {type(data).__name__}")
+    absent = [v for v in spec.observed if v not in data.columns]
+    if absent:
+        raise InputError("the data have no column for observed variable(s) "
+                         + ", ".join(absent))
+    frame = data[list(spec.observed)]
+    bad = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
+    if bad:
+        raise InputError("non-numeric data in column(s) " + ", ".join(bad)
+                         + "; expected numbers")
+    return frame.to_numpy(dtype=float)
+
+
+def _params_table(model: _MeanModel, theta: np.ndarray, values: np.ndarray, c: np.ndarray,
+                  se_theta: np.ndarray) -> pd.DataFrame:
+    """Fit.params' columns for the covariance rows, then the intercepts and latent means."""
+    spec = model.spec
+    pt = spec.partable
+    p = model.p
+    lat = list(spec.latent)
+    total_var = np.diag(c)
+    std_lv, std_all = standardize(pt.lhs, pt.op, pt.rhs, values, spec.latent, spec.observed,
+                                  total_var[p:], total_var[:p])
+    intercepts = theta[model.q_cov:]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        std_int = intercepts / np.sqrt(total_var[:p])
+    nan = np.full(len(pt) + p + len(lat), np.nan)
+    params = pd.DataFrame({
+        "lhs": list(pt.lhs) + list(spec.observed) + lat,
+        "op": list(pt.op) + ["~1"] * (p + len(lat)),
+        "rhs": list(pt.rhs) + [""] * (p + len(lat)),
+        "label": list(pt.label) + [""] * (p + len(lat)),
+        "free": list(pt["free"]) + list(range(model.q_cov + 1, model.q + 1)) + [0] * len(lat),
+        "exo": list(pt["exo"]) + [0] * (p + len(lat)),
+        "est": np.concatenate([values, intercepts, np.zeros(len(lat))]),
+        "se": nan, "z": nan, "pvalue": nan,
+        "std_lv": np.concatenate([std_lv, intercepts, np.zeros(len(lat))]),
+        "std_all": np.concatenate([std_all, std_int, np.zeros(len(lat))]),
+    })
+    params["free"] = params["free"].astype(int)
+    return with_standard_errors(params, se_theta)
+
+
+def fit_fiml(model: str | ModelSpec, data: pd.DataFrame) -> EstimatorFit:
+    """Fit a model by full-information ML on every row with at least one answer.
+
+    Parameters
+    ----------
+    model:
+        lavaan syntax or a :class:`~sem_kit.estimation.ModelSpec` (no
+        observed exogenous covariates).
+    data:
+        One column per observed variable, NaN for a missing answer.
+
+    Returns
+    -------
+    EstimatorFit
+        ``estimator = "ML"``, ``missing = "ml"``; ``params`` with the
+        intercepts (``op == "~1"``: observed free, latent fixed at 0);
+        ``measures`` with DESIGN.md's FIT keys as lavaan reports them under
+        FIML; ``sample_cov`` the EM estimate of the saturated covariance
+        matrix; ``extra`` with ``logl``, ``unrestricted_logl``,
+        ``baseline_chisq``, ``baseline_df``, ``npar``, ``em_iterations`` and
+        the EM means (``h1_mean``, a list); warnings for rows left out.
+
+    Raises
+    ------
+    InputError
+        Missing or non-numeric columns, observed exogenous covariates, fewer
+        than two rows, a variable that no row answers, or a model that is not
+        identified (singular information).
+
+    Notes
+    -----
+    Formulas in the module docstring. In R: ``sem(model, data, missing = "ml")``.
+    """
+    spec = model if isinstance(model, ModelSpec) else specify(model)
+    mm = _mean_model(spec)
+    y_all = _data_matrix(spec, data)
+    pat = missing_patterns(y_all)
+    obs = list(spec.observed)
+    warnings: list[str] = list(spec.notes)
+    if pat.empty.size:
+        warnings.append(f"{pat.empty.size} row(s) without any answer to the model's items are "
+                        "left out of the FIML fit (rows "
+                        + ", ".join(str(int(i) + 1) for i in pat.empty[:20])
+                        + (" ..." if pat.empty.size > 20 else "") + ")")
+    n = pat.total
+    never = [v for v, k in zip(obs, (~np.isnan(pat.y)).sum(axis=0), strict=True) if k < 2]
+    if never:
+        raise InputError("column(s) " + ", ".join(never) + " have fewer than two answers; "
+                         "FIML cannot estimate their variance")
+    if n < 2:
+        raise InputError(f"{n} rows with answers: at least 2 are needed")
+    mu_h1, sigma_h1, em_it = em_saturated(pat)
+    logl_h1 = missing_loglik(pat, mu_h1, sigma_h1)
+
+    sol = _fisher_fiml(mm, pat, _start(mm, mu_h1, sigma_h1))
+    if not sol.converged:
+        warnings.append(f"the FIML optimiser did not converge ({sol.message}); estimates are "
+                        "not a maximum-likelihood solution")
+    theta = sol.theta
+    c, b, mu_all, values = mm.moments(theta)
+    p = mm.p
+    sigma, mu = c[:p, :p], mu_all[:p]
+
+    def grad(th: np.ndarray) -> np.ndarray:
+        return _pattern_terms(mm, pat, th, False)[1]
+
+    hess = _numeric_hessian(grad, theta.copy(), HESSIAN_STEP)
+    try:
+        vcov = np.linalg.inv(hess) / n
+    except np.linalg.LinAlgError as exc:
+        raise InputError("the model is not identified with these data: the observed "
+                         f"information matrix is singular ({exc})") from exc
+    params = _params_table(mm, theta, values, c, sd_of(vcov))
+    improper = []
+    var_rows = params[(params.op == "~~") & (params.lhs == params.rhs)]
+    for r in var_rows[var_rows.est < 0].itertuples():
+        kind = "latent variable" if r.lhs in spec.latent else "residual"
+        improper.append(
+            f"negative {kind} variance (Heywood case): {r.lhs} ~~ {r.lhs} = {r.est:.4g}")
+    load = params[params.op == "=~"]
+    for r in load[np.abs(load.std_all) > 1].itertuples():
+        improper.append(f"standardised loading above 1: {r.lhs} =~ {r.rhs} = {r.std_all:.4g}")
+    if np.linalg.eigvalsh(sigma).min() <= 0:
+        improper.append("the model-implied covariance matrix is not positive definite")
+    warnings += improper
+
+    q = mm.q
+    logl = missing_loglik(pat, mu, sigma)
+    x2 = max(2.0 * (logl_h1 - logl), 0.0)
+    df = p + p * (p + 1) // 2 - q
+    logl_0 = _independence_loglik(pat)
+    x2_0 = 2.0 * (logl_h1 - logl_0)
+    df_0 = p * (p + 1) // 2 - p
+    lo, hi = rmsea_ci(x2, df, n)
+    g = _gfi_with_means(pat, *pairwise_moments(pat.y), mu, sigma)
+    measures = {
+        "n": n,
+        "chisq": x2,
+        "df": df,
+        "pvalue": chisq_pvalue(x2, df),
+        "chisq_df": chisq_df(x2, df),
+        "cfi": cfi(x2, df, x2_0, df_0),
+        "tli": tli(x2, df, x2_0, df_0),
+        "nfi": nfi(x2, df, x2_0, df_0),
+        "ifi": ifi(x2, df, x2_0, df_0),
+        "rmsea": rmsea(x2, df, n),
+        "rmsea_ci_lower": lo,
+        "rmsea_ci_upper": hi,
+        "rmsea_pvalue": rmsea_pvalue(x2, df, n),
+        "srmr": _srmr_with_means(mu_h1, sigma_h1, mu, sigma),
+        "gfi": g,
+        "agfi": agfi_means(g, p, df),
+        "aic": aic(logl, q),
+        "bic": bic(logl, q, n),
+    }
+    idx = pd.RangeIndex(1, q + 1, name="free")
+    test = {"standard": {"test": "standard", "stat": x2, "df": df,
+                         "pvalue": float(chi2.sf(x2, df)) if df > 0 else math.nan}}
+    return EstimatorFit(
+        estimator="ML",
+        missing="ml",
+        spec=spec,
+        params=params,
+        measures=measures,
+        vcov=pd.DataFrame(vcov, index=idx, columns=idx),
+        theta=theta.copy(),
+        n=n,
+        npar=q,
+        df=df,
+        r2=_r2(params[params.op != "~1"]),
+        sample_cov=pd.DataFrame(sigma_h1, index=obs, columns=obs),
+        implied_cov=pd.DataFrame(sigma, index=obs, columns=obs),
+        converged=sol.converged,
+        warnings=tuple(warnings),
+        admissible=sol.converged and not improper,
+        test=test,
+        ml_fit=None,
+        extra={"logl": logl, "unrestricted_logl": logl_h1, "baseline_chisq": x2_0,
+               "baseline_df": df_0, "npar": q, "em_iterations": em_it,
+               "h1_mean": mu_h1.tolist(), "implied_mean": mu.tolist(),
+               "iterations": sol.iterations},
+    )
+
+
+def agfi_means(gfi_value: float, p: int, df: int) -> float:
+    """AGFI with the mean structure: ``1 − ((p + p(p+1)/2) / df)(1 − GFI)``.
+
+    Notes
+    -----
+    lavaan ``lav_fit_agfi`` with ``nel`` the length of the sample statistics
+    (means and covariances). In R: ``fitMeasures(fit, "agfi")``.
+    """
+    if not math.isfinite(gfi_value):
+        return math.nan
+    if df > 0:
+        nel = p + p * (p + 1) / 2
+        return float(1.0 - (nel / df) * (1.0 - gfi_value))
+    return 1.0
+
