@@ -572,3 +572,50 @@ def test_browser_check_catches_requests_and_errors(browser, tmp_path):
     browser.open(bad.as_uri())
     assert "https://cdn.invalid/x.css" in browser.requests()
     assert any("boom" in e for e in browser.errors())
+
+
+SMALL = """
+format: 1
+name: small
+scale: {min: 1, max: 5}
+constructs:
+  A:
+    name: {en: Antecedent, zh: 前因}
+    items: {A1: a one, A2: a two, A3: a three}
+  B:
+    name: {en: Outcome, zh: 结果}
+    items: {B1: b one, B2: b two, B3: b three}
+hypotheses:
+  H1: {path: A -> B, sign: "+"}
+population:
+  paths: {A -> B: 0.4}
+"""
+
+ONE = """
+format: 1
+name: one
+scale: {min: 1, max: 7}
+constructs:
+  S:
+    name: {en: Satisfaction, zh: 满意度}
+    items: {S1: one, S2: two, S3: three, S4: four}
+"""
+
+
+@pytest.mark.parametrize("text,lang", [(SMALL, "en"), (SMALL, "zh"), (ONE, "en")])
+def test_small_questionnaires_report(text, lang, tmp_path):
+    from sem_kit.simulate import simulate_responses
+
+    q = parse_questionnaire(text)
+    data = simulate_responses(q, 150, seed=3, demographics=False)
+    res = analyze(data, q, bootstrap=20 if q.hypotheses else 0, seed=3, lang=lang)
+    out = res.save(tmp_path / "r")
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert 'id="summary"' in page and 'id="methods"' in page
+    assert 'id="tbl-demographics"' not in page
+    assert ("path_diagram.svg" in {p.name for p in (out / "figures").iterdir()}) == \
+        bool(q.hypotheses)
+    if q.hypotheses:
+        assert "H1" in _section(page, "hypotheses")
+    load_workbook(out / "tables.xlsx")
+    Document(out / "tables.docx")

@@ -274,8 +274,9 @@ def _smooth(points: list[tuple[float, float]]) -> str:
 
 
 def text_width(text: str, size: float) -> float:
-    """Rough rendered width: CJK characters are one em, others about 0.56 em."""
-    return sum(size if ord(ch) > 0x2E80 else 0.56 * size for ch in text)
+    """Rough rendered width: CJK characters and arrows are one em, others about 0.56 em."""
+    return sum(size if ord(ch) > 0x2E80 or 0x2190 <= ord(ch) <= 0x21FF else 0.56 * size
+               for ch in text)
 
 
 def wrap(text: str, size: float, width: float, max_lines: int = 2) -> list[str]:

@@ -20,6 +20,7 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 
 from sem_kit.atomic import write_with
+from sem_kit.report.diagram import text_width
 from sem_kit.report.i18n import Lang
 from sem_kit.report.tables import TEXT_KINDS, Table, Tables, cells
 
@@ -83,49 +84,79 @@ def _caption(doc, table: Table, number: int, lang: Lang) -> None:
     p.paragraph_format.keep_with_next = True
 
 
-def _table(doc, table: Table, lang: Lang) -> None:
+def _widths(cols: list, header: list[str], rows: list[list], available: float) -> list[float]:
+    """Column widths in cm: each column's widest text at 9 pt, prose capped, fitted to the page."""
+    cm_per_pt = 0.03528
+    natural = []
+    for j, col in enumerate(cols):
+        texts = header[j].split("\n") + [r[j].text for r in rows]
+        width = max(text_width(s, 9.0) for s in texts) * cm_per_pt + 0.5
+        if col.kind == "longtext":
+            width = min(width, 8.0)
+        elif col.kind == "wrap":
+            width = min(width, 4.5)
+        natural.append(max(width, 1.1))
+    total = sum(natural)
+    if total <= available:
+        return natural
+    flexible = [j for j, c in enumerate(cols) if c.kind in ("longtext", "wrap")]
+    excess = total - available
+    room = sum(max(natural[j] - 3.0, 0) for j in flexible)
+    if room > 0:
+        cut = min(excess, room)
+        for j in flexible:
+            natural[j] -= cut * max(natural[j] - 3.0, 0) / room
+    total = sum(natural)
+    return [w * min(1.0, available / total) for w in natural]
+
+
+def _paragraph(cell, text: str, align, bold: bool = False) -> None:
+    p = cell.paragraphs[0]
+    p.paragraph_format.space_before = Pt(1)
+    p.paragraph_format.space_after = Pt(1)
+    p.paragraph_format.line_spacing = 1.0
+    p.alignment = align
+    run = p.add_run(text)
+    run.font.size = Pt(9)
+    run.bold = bold
+
+
+def _table(doc, table: Table, lang: Lang, available: float) -> None:
     cols = table.shown
     rows = cells(table, lang)
+    header = [col.label + (f"\n({col.threshold})" if col.threshold else "") for col in cols]
+    widths = _widths(cols, header, rows, available)
     t = doc.add_table(rows=len(rows) + 1, cols=len(cols))
-    t.alignment = WD_TABLE_ALIGNMENT.CENTER
-    t.autofit = True
+    t.alignment = WD_TABLE_ALIGNMENT.CENTER if lang.zh else WD_TABLE_ALIGNMENT.LEFT
+    t.autofit = False
     _border(t._tbl.tblPr, {"top": ("single", 12), "bottom": ("single", 12),
                            "left": ("nil", 0), "right": ("nil", 0),
                            "insideH": ("nil", 0), "insideV": ("nil", 0)})
+    for j, width in enumerate(widths):
+        t.columns[j].width = Cm(width)
     grid = [row.cells for row in t.rows]
     for j, col in enumerate(cols):
         cell = grid[0][j]
-        text = col.label + (f"\n({col.threshold})" if col.threshold else "")
-        p = cell.paragraphs[0]
-        run = p.add_run(text)
-        run.bold = False
-        run.font.size = Pt(9)
-        p.alignment = WD_ALIGN_PARAGRAPH.LEFT if col.kind in TEXT_KINDS \
-            else WD_ALIGN_PARAGRAPH.CENTER
+        cell.width = Cm(widths[j])
+        _paragraph(cell, header[j], WD_ALIGN_PARAGRAPH.LEFT if col.kind in TEXT_KINDS
+                   else WD_ALIGN_PARAGRAPH.CENTER)
         _border(cell._tc.get_or_add_tcPr(), {"bottom": ("single", 6)})
-    header = t.rows[0]._tr
-    trpr = header.get_or_add_trPr()
-    rep = OxmlElement("w:tblHeader")
-    rep.set(qn("w:val"), "true")
-    trpr.append(rep)
+    trpr = t.rows[0]._tr.get_or_add_trPr()
+    repeat = OxmlElement("w:tblHeader")
+    repeat.set(qn("w:val"), "true")
+    trpr.append(repeat)
     for i, row in enumerate(rows, start=1):
         for j, (col, c) in enumerate(zip(cols, row, strict=True)):
             cell = grid[i][j]
+            cell.width = Cm(widths[j])
             text = "" if c.flag == "repeat" else c.text + _MARK.get(c.flag or "", "")
-            p = cell.paragraphs[0]
-            run = p.add_run(text)
-            run.font.size = Pt(9)
-            if c.flag in ("diag", "bold"):
-                run.bold = True
-            p.alignment = WD_ALIGN_PARAGRAPH.LEFT if col.kind in TEXT_KINDS \
-                else WD_ALIGN_PARAGRAPH.CENTER
-            if col.kind == "longtext":
-                cell.width = Cm(7)
-    if table.note or table.display_rows is not None:
+            _paragraph(cell, text, WD_ALIGN_PARAGRAPH.LEFT if col.kind in TEXT_KINDS
+                       else WD_ALIGN_PARAGRAPH.CENTER, bold=c.flag in ("diag", "bold"))
+    if table.note:
         p = doc.add_paragraph()
         p.paragraph_format.space_before = Pt(3)
         run = p.add_run(lang.t("doc.note") + " ")
-        run.italic = True
+        run.italic = not lang.zh
         run.font.size = Pt(9)
         note = p.add_run(table.note)
         note.font.size = Pt(9)
@@ -150,6 +181,8 @@ def write_docx(tables: Tables, path: Path, lang: Lang, title: str = "") -> None:
             _orient(section, wide)
             landscape = wide
         _caption(doc, table, number, lang)
-        _table(doc, table, lang)
+        section = doc.sections[-1]
+        available = (section.page_width - section.left_margin - section.right_margin) / 360000
+        _table(doc, table, lang, available)
         doc.add_paragraph()
     write_with(path, doc.save)
