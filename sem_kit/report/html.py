@@ -154,13 +154,16 @@ def methods_text(result: AnalysisResult, lang: Lang) -> str:
                           method=ci_method_label(lang, info["method"]))
         else:
             boot = lang.t("methods.no_boot")
-    if not lang.zh:
-        boot += " "
     software = sep.join(f"{k} {v}" for k, v in software_versions().items())
+    if result.options.missing == "fiml":
+        missing = lang.t("methods.fiml", n=result.n_analyzed)
+    else:
+        missing = lang.t("methods.listwise", listwise=len(result.listwise), n=result.n_analyzed)
+    est = result.options.estimator
+    estimator = lang.t(f"estimator.{est}") if lang.has(f"estimator.{est}") else est
     return lang.t("methods.text", path=result.input_label, rows=result.screening.n_input,
-                  screen=len(result.screening.excluded), reasons=reasons,
-                  listwise=len(result.listwise), n=result.n_analyzed,
-                  estimator=result.options.estimator, boot=boot,
+                  screen=len(result.screening.excluded), reasons=reasons, missing=missing,
+                  estimator=estimator, boot=boot,
                   seed=result.options.seed if result.options.seed is not None else "—",
                   software=software)
 

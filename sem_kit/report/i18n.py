@@ -322,9 +322,11 @@ STRINGS: dict[str, tuple[str, str]] = {
                                "common-method factor.",
                                "所有题项负载于一个因子。若单因子模型拟合明显差于测量模型，则不存在"
                                "主导的共同方法因子。"),
-    "note.fit": ("ML estimation, N = {n}. Cut-offs: {cuts}. Indices without a cut-off are "
+    "note.fit": ("{estimator} estimation, N = {n}. Cut-offs: {cuts}; scaled and robust "
+                 "indices are judged by the same cut-offs. Indices without a cut-off are "
                  "reported for completeness.",
-                 "最大似然估计，N = {n}。判断标准：{cuts}。无判断标准的指标仅供参考。"),
+                 "{estimator} 估计，N = {n}。判断标准：{cuts}；校正（scaled）与稳健（robust）"
+                 "指标采用相同标准。无判断标准的指标仅供参考。"),
     "note.cfa_loadings": ("Estimate: unstandardised loading (the first loading of each construct "
                           "fixed to 1, so it has no SE); Std. (β): lavaan's std.all. Cut-off for "
                           "standardised loadings: {cut}.",
@@ -394,8 +396,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     # -- methods ----------------------------------------------------------------------
     "methods.text": (
         "The data file {path} held {rows} rows. Screening excluded {screen} row(s) "
-        "({reasons}); listwise deletion then dropped {listwise} row(s) with unanswered items, "
-        "leaving N = {n} for analysis. Reverse-coded items were recoded as min + max − x. "
+        "({reasons}); {missing}Reverse-coded items were recoded as min + max − x. "
         "Item statistics, Cronbach's α with Feldt's interval, KMO, Bartlett's test, a minres "
         "EFA with oblimin rotation and Horn's parallel analysis follow psych; CR, AVE, ω, HTMT "
         "and reliabilityL2 follow semTools. The measurement model (CFA) and the structural model "
@@ -403,8 +404,8 @@ STRINGS: dict[str, tuple[str, str]] = {
         "construct fixed to 1, N in the likelihood), and every fit index was computed from the "
         "sample and model-implied covariance matrices as lavaan computes it. {boot} "
         "Random seed: {seed}. Software: {software}.",
-        "数据文件 {path} 共 {rows} 行。筛查剔除 {screen} 行（{reasons}）；随后列删除 "
-        "{listwise} 行存在未作答题项的样本，最终 N = {n} 进入分析。反向题按 min + max − x "
+        "数据文件 {path} 共 {rows} 行。筛查剔除 {screen} 行（{reasons}）；{missing}"
+        "反向题按 min + max − x "
         "反向计分。题项统计、Cronbach's α 及 Feldt 置信区间、KMO、Bartlett 球形检验、"
         "最小残差法 EFA（oblimin 旋转）与 Horn 平行分析与 psych 一致；CR、AVE、ω、HTMT 与 "
         "reliabilityL2 与 semTools 一致。测量模型（CFA）与结构模型采用 {estimator} 估计，"
@@ -423,6 +424,34 @@ STRINGS: dict[str, tuple[str, str]] = {
     "methods.no_sem": ("The questionnaire states no hypotheses, so no structural model was "
                        "estimated.", "问卷未设定假设，因此未估计结构模型。"),
     "methods.none": ("none", "无"),
+    "methods.listwise": ("listwise deletion then dropped {listwise} row(s) with unanswered "
+                         "items, leaving N = {n} for analysis. ",
+                         "随后列删除 {listwise} 行存在未作答题项的样本，最终 N = {n} 进入分析。"),
+    "methods.fiml": ("the remaining N = {n} rows were analysed with their unanswered items "
+                     "handled by full-information maximum likelihood (FIML). ",
+                     "其余 N = {n} 行进入分析，未作答题项采用全信息最大似然（FIML）处理。"),
+    "estimator.ML": ("maximum likelihood (ML)", "最大似然（ML）"),
+    "estimator.MLR": ("maximum likelihood with robust (Huber–White) standard errors and the "
+                      "Yuan–Bentler scaled test (MLR)",
+                      "最大似然，稳健（Huber–White）标准误与 Yuan–Bentler 校正检验（MLR）"),
+    "estimator.MLM": ("maximum likelihood with robust standard errors and the Satorra–Bentler "
+                      "scaled test (MLM)",
+                      "最大似然，稳健标准误与 Satorra–Bentler 校正检验（MLM）"),
+    "estimator.WLSMV": ("diagonally weighted least squares with robust standard errors and a "
+                        "mean- and variance-adjusted test (WLSMV)",
+                        "对角加权最小二乘，稳健标准误与均值方差校正检验（WLSMV）"),
+    "fit.chisq_scaled": ("χ² (scaled)", "χ²（校正）"),
+    "fit.df_scaled": ("df (scaled)", "df（校正）"),
+    "fit.pvalue_scaled": ("p (scaled χ²)", "p（校正 χ²）"),
+    "fit.scaling_factor": ("Scaling factor", "校正因子"),
+    "fit.chisq_df_scaled": ("χ²/df (scaled)", "χ²/df（校正）"),
+    "fit.cfi_scaled": ("CFI (scaled)", "CFI（校正）"),
+    "fit.tli_scaled": ("TLI (scaled)", "TLI（校正）"),
+    "fit.rmsea_scaled": ("RMSEA (scaled)", "RMSEA（校正）"),
+    "fit.cfi_robust": ("CFI (robust)", "CFI（稳健）"),
+    "fit.tli_robust": ("TLI (robust)", "TLI（稳健）"),
+    "fit.rmsea_robust": ("RMSEA (robust)", "RMSEA（稳健）"),
+    "fit.srmr_robust": ("SRMR (robust)", "SRMR（稳健）"),
     "methods.reason": ("{reason}: {n}", "{reason} {n} 行"),
     "ci.percentile bootstrap": ("percentile bootstrap", "百分位数 bootstrap"),
     "ci.Wald (normal theory)": ("Wald (normal theory)", "Wald（正态理论）"),

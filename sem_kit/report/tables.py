@@ -277,17 +277,29 @@ def _fit_label(lang: Lang, key: str) -> str:
 
 
 def _fit_format(key: str) -> str:
-    return "int" if key in _INT_FIT else "p" if key in _P_FIT else "num"
+    if key in _INT_FIT:
+        return "int"
+    return "p" if key in _P_FIT or key.startswith("pvalue") else "num"
+
+
+def _fit_base(key: str) -> str:
+    """The statistic whose cut-off judges ``key`` (``cfi_robust`` -> ``cfi``)."""
+    for suffix in ("_scaled", "_robust"):
+        if key.endswith(suffix) and key[: -len(suffix)] in FIT_CUTOFFS:
+            return key[: -len(suffix)]
+    return key
 
 
 def _fit_verdict(key: str, value: object) -> str | None:
-    if key not in FIT_CUTOFFS or fmt.is_missing(value):
+    base = _fit_base(key)
+    if base not in FIT_CUTOFFS or fmt.is_missing(value):
         return None
-    return verdict(key, float(value))  # type: ignore[arg-type]
+    return verdict(base, float(value))  # type: ignore[arg-type]
 
 
 def _fit_threshold(lang: Lang, key: str) -> str:
-    return lang.cutoff(DEFAULT_THRESHOLDS.get(key)) if key in FIT_CUTOFFS else ""
+    base = _fit_base(key)
+    return lang.cutoff(DEFAULT_THRESHOLDS.get(base)) if base in FIT_CUTOFFS else ""
 
 
 def _cut_sources(keys: tuple[str, ...] | list[str], lang: Lang) -> str:
@@ -408,14 +420,16 @@ def build_tables(result: AnalysisResult, lang: Lang | None = None) -> Tables:
     out.add(parallel(result, lang))
     out.add(cmv_harman(result, lang))
     out.add(cmv_single_factor(result, lang))
+    est = result.options.estimator
     out.add(fit_table("cfa_fit", "cfa", lang.t("title.cfa_fit"), result.measurement.cfa_fit,
-                      lang))
+                      lang, est))
     out.add(cfa_loadings(result, lang))
     out.add(fornell_larcker(result, lang))
     out.add(htmt(result, lang))
     s = result.structural
     if s is not None:
-        out.add(fit_table("sem_fit", "sem_fit", lang.t("title.sem_fit"), s.fit_measures, lang))
+        out.add(fit_table("sem_fit", "sem_fit", lang.t("title.sem_fit"), s.fit_measures, lang,
+                          est))
         out.add(hypotheses(result, lang))
         out.add(r2(result, lang))
         out.add(indirect(result, lang))
@@ -435,7 +449,9 @@ def summary_fit(result: AnalysisResult, lang: Lang) -> Table:
     if result.structural is not None:
         fits.append(("sem", lang.t("col.structural"), result.structural.fit_measures))
     rows = []
-    for key in HEADLINE_FIT:
+    robust = [k for k in ("chisq_scaled", "cfi_robust", "tli_robust", "rmsea_robust")
+              if any(k in fit for _, _, fit in fits)]
+    for key in (*HEADLINE_FIT, *robust):
         row: dict[str, Any] = {"index": key, "label": _fit_label(lang, key),
                                "format": _fit_format(key),
                                "threshold": _fit_threshold(lang, key)}
@@ -719,7 +735,7 @@ def cmv_single_factor(result: AnalysisResult, lang: Lang) -> Table | None:
 
 
 def fit_table(table_id: str, section: str, title: str, fit: dict[str, Any],
-              lang: Lang) -> Table:
+              lang: Lang, estimator: str = "ML") -> Table:
     """Every fit measure of one model (lavaan's order) with its cut-off and verdict."""
     keys = [k for k in FIT_ROWS if k in fit] + [k for k in fit if k not in FIT_ROWS and k != "n"]
     rows = [{"index": k, "label": _fit_label(lang, k), "value": fit.get(k),
@@ -728,7 +744,8 @@ def fit_table(table_id: str, section: str, title: str, fit: dict[str, Any],
     cols = (Column("index", "index", "text", show=False), _c(lang, "label", "col.index", "text"),
             _c(lang, "value", kind="mixed"), Column("format", "format", "text", show=False),
             _c(lang, "threshold", kind="text"), _c(lang, "verdict", kind="verdict"))
-    note = lang.t("note.fit", n=fmt.integer(fit.get("n")), cuts=_cut_sources(FIT_CUTOFFS, lang))
+    note = lang.t("note.fit", estimator=estimator, n=fmt.integer(fit.get("n")),
+                  cuts=_cut_sources(FIT_CUTOFFS, lang))
     return Table(table_id, section, title, cols, pd.DataFrame(rows), note=note)
 
 
