@@ -11,6 +11,7 @@ hypotheses. The messages asserted here are the ones docs/faults.md lists.
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 import subprocess
 import sys
@@ -423,6 +424,15 @@ def test_rows_with_one_construct_unanswered_are_dropped_and_logged(capsys, tmp_p
             assert all("no item of construct B answered" in e.detail for e in dropped.values())
         assert result.n_analyzed + len(result.excluded) == 80
         assert not set(dropped) & set(result.data.index)
+    # The same through the command line: the rows are in results.json's exclusion log.
+    report = tmp_path / "out"
+    code, _, err = cli(capsys, "analyze", path, "-q", qfile, "-o", report, "--bootstrap", "0",
+                       "--seed", "1", "--screen", "none")
+    assert code == 0, err
+    meta = json.loads((report / "results.json").read_text(encoding="utf-8"))["meta"]
+    logged = {e["row"]: e for e in meta["excluded"]}
+    assert {7, 22, 43} <= set(logged) and meta["n_analyzed"] + len(meta["excluded"]) == 80
+    assert all(logged[r]["reason"] == "listwise" for r in (7, 22, 43))
 
 
 # --------------------------------------------------------------------------- as a user runs it

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import json
 import math
+from importlib import resources
 from pathlib import Path
 
+import jsonschema
 import numpy as np
 import pandas as pd
 import pytest
@@ -20,6 +22,7 @@ import pytest
 import sem_kit.estimation as est
 from sem_kit.cli import main
 from sem_kit.estimation import specify
+from sem_kit.measurement import measurement_model
 from sem_kit.pipeline import AnalysisResult, analyze
 from sem_kit.questionnaire import Questionnaire, parse_questionnaire
 from sem_kit.simulate import simulate_responses
@@ -131,6 +134,26 @@ def test_negative_latent_variance(tmp_path):
                             "definite") for w in result.warnings)
     assert f"CFA: {IMPROPER}" in " ".join(result.warnings)
     assert not result.measurement.cfa.admissible
+
+
+def test_undefined_latent_correlation():
+    """Ten Likert rows for 13 parameters: A's latent variance comes out negative, so its
+    correlation with B is undefined -- a warning and null in results.json, not -inf.
+
+    ``analyze`` refuses so few rows; the measurement stage itself must still cope.
+    """
+    yaml = ("format: 1\nname: ten\nscale: {min: 1, max: 7}\nconstructs:\n"
+            "  A: {name: A, items: {A1: a, A2: b, A3: c}}\n"
+            "  B: {name: B, items: {B1: d, B2: e, B3: f}}\n")
+    q = parse_questionnaire(yaml, "ten.yaml")
+    data = simulate_responses(q, 10, 2, demographics=False).astype(float)
+    result = measurement_model(q, data)
+    assert any(w.startswith("CFA: negative latent variable variance (Heywood case): A ~~ A = -")
+               for w in result.warnings)
+    assert "latent correlation of A and B is undefined: a latent variance is not positive (see " \
+           "the Heywood warnings)" in result.warnings
+    assert result.to_dict()["discriminant"]["latent_correlations"]["A"]["B"] is None
+    json.dumps(result.to_dict(), allow_nan=False)
 
 
 def test_latent_covariance_matrix_not_positive_definite(tmp_path):
@@ -334,3 +357,31 @@ def test_infinite_values_are_not_numbers(capsys, tmp_path, value):
     path = write(tmp_path, "inf", data, AB["A"] + AB["B"])
     message = exit_2(capsys, path, yaml_file(tmp_path, AB), tmp_path)
     assert message.startswith(f"{path}: column 'A2', row 9: answer '{value}' is not a number")
+
+
+# --------------------------------------------------------------------------- results.json
+
+
+def test_results_json_carries_the_warnings(capsys, tmp_path):
+    """The whole CLI run, structural model included: the Heywood case is in
+    results.json ``meta.warnings`` for the CFA and for the structural model."""
+    qfile = tmp_path / "heywood.yaml"
+    qfile.write_text(yaml_file(tmp_path, AB).read_text(encoding="utf-8")
+                     + "hypotheses:\n  H1: {path: A -> B, sign: '+'}\n", encoding="utf-8")
+    path = write(tmp_path, "heywood", heywood_data(), AB["A"] + AB["B"])
+    out = tmp_path / "out"
+    code = main(["analyze", str(path), "-q", str(qfile), "-o", str(out), "--bootstrap", "0",
+                 "--seed", "1"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "warning(s): see the report's Warnings section" in captured.out
+    doc = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    schema = json.loads(resources.files("sem_kit.schemas").joinpath("results.schema.json")
+                        .read_text(encoding="utf-8"))
+    jsonschema.validate(doc, schema)
+    warnings = doc["meta"]["warnings"]
+    assert "CFA: negative residual variance (Heywood case): A1 ~~ A1 = -0.2326" in warnings
+    assert any(w.startswith("CFA: " + IMPROPER) for w in warnings)
+    assert "negative residual variance (Heywood case): A1 ~~ A1 = -0.2326" in warnings
+    assert any(w.startswith(IMPROPER) for w in warnings)  # the structural model's
+    assert doc["meta"]["n_analyzed"] + len(doc["meta"]["excluded"]) == 300

@@ -135,7 +135,7 @@ def _excel_value(value: str) -> Any:
     return "".join(c for c in value if c.isprintable())
 
 
-@settings(FAST, max_examples=200)
+@settings(FAST, max_examples=300)
 @given(table=tables(), kind=st.sampled_from(["comma-utf8", "semicolon-gbk", "tab-utf16",
                                               "xlsx"]),
        rules=st.sampled_from(["default", "none"]))
@@ -246,7 +246,7 @@ def questionnaires(draw: st.DrawFn) -> tuple[str, str | None]:
     return text, mutation
 
 
-@settings(FAST, max_examples=60)
+@settings(FAST, max_examples=150)
 @given(spec=questionnaires(), n=st.integers(1, 60), seed=st.integers(0, 2**16),
        corrupt=st.sampled_from([None, "drop_column", "bad_cell", "off_scale"]))
 def test_random_questionnaires_and_their_data(spec, n, seed, corrupt):
@@ -283,23 +283,32 @@ def test_random_questionnaires_and_their_data(spec, n, seed, corrupt):
         assert data.read_bytes() == before
 
 
-@settings(FAST, max_examples=12)
+@settings(FAST, max_examples=30)
 @given(n_constructs=st.integers(1, 3), n_items=st.lists(st.integers(2, 4), min_size=3,
                                                          max_size=3),
-       n=st.sampled_from([5, 14, 40, 150]), seed=st.integers(0, 1000),
-       missing=st.sampled_from([0.0, 0.05, 0.3]))
-def test_random_small_models_analyse_or_fail_cleanly(n_constructs, n_items, n, seed, missing):
-    """The measurement stage end to end (``bootstrap=0``): an AnalysisResult whose counts add
-    up, or an InputError with a message -- nothing else."""
+       paths=st.lists(st.tuples(st.integers(0, 2), st.integers(0, 2), st.sampled_from("+-")),
+                      max_size=3),
+       n=st.sampled_from([5, 14, 60, 150, 300, 300]), seed=st.integers(0, 1000),
+       missing=st.sampled_from([0.0, 0.01, 0.05, 0.3]))
+def test_random_small_models_analyse_or_fail_cleanly(n_constructs, n_items, paths, n, seed,
+                                                      missing):
+    """The whole analysis (``bootstrap=0``), structural model included when there are
+    hypotheses: an AnalysisResult whose counts add up, or an InputError with a message --
+    nothing else."""
     lines = ["format: 1", "name: prop-a", "scale: {min: 1, max: 5}", "constructs:"]
     for k in range(n_constructs):
         items = ", ".join(f"F{k}i{j}: x" for j in range(1, n_items[k] + 1))
         lines += [f"  F{k}:", f"    name: F{k}", f"    items: {{{items}}}"]
+    arrows = {(a, b): sign for a, b, sign in paths if a < b < n_constructs}
+    if arrows:
+        lines.append("hypotheses:")
+        lines += [f"  H{k + 1}: {{path: F{a} -> F{b}, sign: '{sign}'}}"
+                  for k, ((a, b), sign) in enumerate(arrows.items())]
     q = parse_questionnaire("\n".join(lines) + "\n", "prop-a.yaml")
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "data.csv"
-        simulate_responses(q, n, seed, missing=missing, demographics=False).to_csv(path,
-                                                                                   index=False)
+        frame = simulate_responses(q, n, seed, missing=missing, demographics=False)
+        frame.to_csv(path, index=False)
         try:
             result = analyze(path, q, bootstrap=0, seed=1)
         except InputError as exc:
@@ -307,5 +316,10 @@ def test_random_small_models_analyse_or_fail_cleanly(n_constructs, n_items, n, s
             assert message.startswith((str(path), "prop-a.yaml")) and len(message) > 40
             return
     assert isinstance(result, AnalysisResult)
-    assert result.n_analyzed + len(result.excluded) == n
+    # Blank lines after the last answered row are not rows of the table.
+    answered = frame.notna().any(axis=1).to_numpy()
+    rows = int(answered.nonzero()[0].max()) + 1
+    assert result.screening.n_input == rows
+    assert result.n_analyzed + len(result.excluded) == rows
+    assert (result.structural is not None) == bool(arrows)
     assert result.to_dict()["meta"]["warnings"] == list(result.warnings)
