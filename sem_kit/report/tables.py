@@ -906,8 +906,7 @@ def comparison(result: AnalysisResult, lang: Lang) -> Table | None:
     if not isinstance(t.index, pd.RangeIndex):
         t = t.reset_index()
     if "model" in t.columns:
-        t.insert(1, "model_label", [lang.t(f"model.{m}") if lang.has(f"model.{m}") else str(m)
-                                    for m in t["model"]])
+        t.insert(1, "model_label", [_model_label(lang, str(m)) for m in t["model"]])
     if "dropped" in t.columns:
         t.insert(2, "dropped_paths", [arrow(d) if isinstance(d, str) and d else ""
                                       for d in t["dropped"]])
@@ -922,6 +921,18 @@ def comparison(result: AnalysisResult, lang: Lang) -> Table | None:
              _c(lang, "delta_cfi", missing="")]
     return Table("comparison", "comparison", lang.t("title.comparison"),
                  _with_hidden(shown, t, lang), t, note=lang.t("note.comparison"))
+
+
+def _model_label(lang: Lang, name: str) -> str:
+    """A compared model's name: built-in ones translated, declared ones by their description."""
+    if lang.has(f"model.{name}"):
+        return lang.t(f"model.{name}")
+    declared = getattr(lang.questionnaire.model, "alternatives", {}).get(name)
+    description = getattr(declared, "description", None)
+    if description is not None:
+        text = description.get(lang.code)
+        return text[:1].upper() + text[1:] if not lang.zh else text
+    return name
 
 
 def _generic_column(lang: Lang, key: str, values: pd.Series, show: bool = True) -> Column:
