@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from sem_kit.discriminant import DiscriminantValidity, discriminant_validity, fornell_larcker
 from sem_kit.efa import EFAResult, EFASummary, ParallelAnalysis, efa, efa_summary, parallel_analysis
@@ -193,6 +194,17 @@ def measurement_model(
     -------
     MeasurementResult
     """
+    with threadpool_limits(limits=1, user_api="blas"):  # small matrices: one thread is fastest
+        return _measurement_model(q, data, missing, seed, thresholds)
+
+
+def _measurement_model(
+    q: Questionnaire,
+    data: pd.DataFrame,
+    missing: pd.DataFrame | None,
+    seed: int | None,
+    thresholds: Thresholds,
+) -> MeasurementResult:
     constructs = q.construct_items
     items = [i for c in q.first_order for i in constructs[c]]
     data = data[items]
