@@ -66,7 +66,10 @@ def write(tmp_path: Path, name: str, data: np.ndarray, columns: list[str]) -> Pa
 def run(path: Path, q: Questionnaire) -> AnalysisResult:
     """Analyse; check the counts add up and results.json holds plain numbers only."""
     result = analyze(path, q, bootstrap=0, seed=1, screen="none")
-    assert result.n_analyzed + len(result.excluded) == result.screening.n_input
+    rows = len(pd.read_csv(path))
+    assert result.screening.n_input == rows
+    assert result.n_analyzed + len(result.excluded) == rows
+    assert all(2 <= e.row <= rows + 1 for e in result.excluded)
     doc = result.to_dict()
     json.dumps(doc, allow_nan=False)  # NaN or infinity would break results.json
     assert doc["meta"]["warnings"] == list(result.warnings)
