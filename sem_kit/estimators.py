@@ -217,7 +217,9 @@ def fit_estimator(model: str | ModelSpec, data: pd.DataFrame, *, estimator: str 
         from sem_kit.robust import fit_robust
 
         return fit_robust(model, data, estimator=estimator)
-    raise InputError("--estimator WLSMV: not available in this version of sem-kit yet")
+    from sem_kit.ordinal import fit_wlsmv
+
+    return fit_wlsmv(model, data, ordered=ordered)
 
 
 # --------------------------------------------------------------------------- shared algebra

@@ -132,3 +132,20 @@ dump_fit("hs_cfa_fiml", cfa, "hs_cfa.lav", "estimators_hs_missing.csv", missing 
 dump_fit("pd_fiml", sem, "pd_sem.lav", "estimators_pd_missing.csv", missing = "ml")
 # Observed outcomes and an observed mediator: intercepts of dependent observed variables.
 dump_fit("hs_paths_fiml", sem, "hs_paths.lav", "estimators_hs_missing.csv", missing = "ml")
+
+# 3. Ordered items: polychoric correlations, DWLS, robust SEs, scaled-and-shifted test.
+dump_fit("ordinal_wlsmv", sem, "estimators_ordinal.lav", "estimators_ordinal.csv",
+         ordered = TRUE, estimator = "WLSMV")
+
+# The bivariate normal distribution function lavaan uses for polychoric correlations
+# (pbivnorm, Genz's algorithm), on a grid that reaches every branch (|r| < 0.3, < 0.75,
+# < 0.925, above; negative r; limits beyond +-5).
+grid <- expand.grid(h = c(-6, -2.1, -0.7, 0, 0.4, 1.3, 2.8),
+                    k = c(-3.5, -1.2, -0.25, 0.6, 1.9, 5.5),
+                    r = c(-0.97, -0.8, -0.45, -0.1, 0, 0.2, 0.6, 0.85, 0.93, 0.995))
+grid$p <- pbivnorm::pbivnorm(grid$h, grid$k, rho = grid$r)
+write_json(list(call = "pbivnorm::pbivnorm(h, k, rho = r)",
+                pbivnorm_version = as.character(packageVersion("pbivnorm")),
+                grid = grid),
+           file.path(ref_dir, "estimators_bivnorm.json"), digits = NA, pretty = TRUE)
+cat("estimators_bivnorm.json: ", nrow(grid), "points\n")

@@ -17,8 +17,9 @@ It writes, next to this file,
   items, four per factor, from the model of ``estimators_ordinal.lav``
   (``default_rng(20240803)``): latent responses ``x* = λ η + ε`` with unit
   variance, factors ``f1``, ``f2`` correlated 0.3, ``f3 = 0.4 f1 + 0.3 f2 + ζ``
-  (unit variance), loadings 0.55..0.85, answer ``1 + #{k: x* > τ_k}`` with
-  item-specific thresholds (skewed, as agreement scales are).
+  (unit variance), loadings 0.55..0.85, plus a cross-loading of ``y4`` on ``f2``
+  and a nuisance factor shared by ``y9`` and ``y10`` that the model leaves out;
+  answer ``1 + #{k: x* > τ_k}`` with item-specific thresholds.
 - ``estimators_ordinal.lav``: that model in lavaan syntax.
 
 CSV files are written without an index and with round-trip float formatting, so
@@ -60,17 +61,28 @@ def delete_at_random(frame: pd.DataFrame, columns: list[str], rate: float,
 
 
 def simulate_ordinal(n: int = 600, seed: int = 20240803) -> pd.DataFrame:
-    """Five-point answers from the population model of ``ORDINAL_MODEL``."""
+    """Five-point answers from a population close to, but not exactly, ``ORDINAL_MODEL``.
+
+    Besides the model's structure the population has two things the model leaves
+    out, so that the fit measures are not at their bounds: ``y4`` also loads 0.35 on
+    ``f2`` and ``y9``, ``y10`` share a nuisance factor (loadings 0.4).
+    """
     rng = np.random.default_rng(seed)
     f12 = rng.multivariate_normal([0.0, 0.0], [[1.0, 0.3], [0.3, 1.0]], size=n)
     explained = 0.4**2 + 0.3**2 + 2 * 0.4 * 0.3 * 0.3
     f3 = 0.4 * f12[:, 0] + 0.3 * f12[:, 1] + rng.normal(0.0, np.sqrt(1 - explained), n)
+    nuisance = rng.normal(0.0, 1.0, n)
     eta = np.column_stack([f12, f3])
     factor_of = np.repeat([0, 1, 2], 4)
     shift = rng.uniform(-0.4, 0.4, size=LOADINGS.size)
     answers = {}
     for j, lam in enumerate(LOADINGS):
-        latent = lam * eta[:, factor_of[j]] + rng.normal(0.0, np.sqrt(1 - lam**2), n)
+        systematic = lam * eta[:, factor_of[j]]
+        if j == 3:
+            systematic = systematic + 0.35 * eta[:, 1]
+        if j in (8, 9):
+            systematic = systematic + 0.4 * nuisance
+        latent = systematic + rng.normal(0.0, np.sqrt(max(1 - systematic.var(), 0.2)), n)
         tau = BASE_THRESHOLDS + shift[j]
         answers[f"y{j + 1}"] = 1 + (latent[:, None] > tau[None, :]).sum(axis=1)
     return pd.DataFrame(answers)

@@ -1,0 +1,180 @@
+"""sem_kit.ordinal (WLSMV) against lavaan 0.6-14 (tests/reference/estimators_ordinal_wlsmv.json).
+
+Every expected number comes from tests/reference/estimators_reference.R:
+``sem(model, data, ordered = TRUE, estimator = "WLSMV")`` on 600 simulated 5-point
+answers (tests/reference/data/estimators_ordinal.csv, written by
+estimators_make_inputs.py), with ``lavInspect(fit, "sampstat")`` (thresholds,
+polychoric correlations), ``lavInspect(fit, "gamma")``, ``parameterEstimates()``,
+``vcov()`` and ``fitMeasures()``; and ``pbivnorm::pbivnorm`` on a grid
+(estimators_bivnorm.json). Tolerances: estimates ±0.001; SEs, scaled statistics and
+scaling factors ±1% relative; fit indices and p-values ±0.001.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from functools import cache
+
+import numpy as np
+import pandas as pd
+import pytest
+from estimators_ref import (
+    REF,
+    close,
+    data_of,
+    lavaan_fit,
+    matrix,
+    merged,
+    reference,
+    rel_close,
+    syntax_of,
+)
+
+from sem_kit.errors import InputError
+from sem_kit.estimators import SCALED_KEYS, EstimatorFit, fit_estimator
+from sem_kit.fit_indices import FIT_KEYS
+from sem_kit.ordinal import bivariate_normal_cdf, fit_wlsmv, ordinal_statistics
+
+NAME = "ordinal_wlsmv"
+
+
+@cache
+def fitted() -> EstimatorFit:
+    return fit_wlsmv(syntax_of(NAME), data_of(NAME))
+
+
+@cache
+def stats():
+    return ordinal_statistics(data_of(NAME), fitted().observed)
+
+
+def test_lavaan_ran_wlsmv():
+    opts = reference(NAME)["options"]
+    assert opts["estimator"] == "DWLS" and opts["se"] == "robust.sem"
+    assert opts["test"] == "scaled.shifted" and opts["parameterization"] == "delta"
+
+
+def test_reference_data_are_five_point_answers():
+    data = data_of(NAME)
+    assert len(data) == reference(NAME)["n"]
+    for col in data:
+        assert sorted(data[col].unique()) == [1, 2, 3, 4, 5]
+
+
+def test_bivariate_normal_cdf_is_pbivnorm():
+    grid = pd.DataFrame(json.loads((REF / "estimators_bivnorm.json").read_text())["grid"])
+    ours = [bivariate_normal_cdf(np.array([h]), np.array([k]), r)[0]
+            for h, k, r in zip(grid.h, grid.k, grid.r, strict=True)]
+    close(ours, grid.p, tol=1e-12)
+
+
+def test_thresholds_and_polychoric_correlations():
+    ref = reference(NAME)["sampstat"]
+    th = pd.Series(ref["th"]["values"], index=ref["th"]["names"])
+    close(np.concatenate(stats().thresholds), th[list(stats().threshold_names)], tol=1e-9)
+    cor = matrix(ref["cov"])
+    obs = list(fitted().observed)
+    close(stats().cor, cor.loc[obs, obs].to_numpy(), tol=1e-6)
+
+
+def test_gamma_is_lavaans_nacov():
+    ref = matrix(reference(NAME)["nacov"])
+    assert list(ref.index[: stats().nth]) == list(stats().threshold_names)
+    assert np.abs(stats().nacov - ref.to_numpy()).max() <= 1e-6 * np.abs(ref.to_numpy()).max()
+
+
+def test_same_parameters():
+    m = merged(NAME, fitted().params)
+    assert (m["_merge"] == "both").all(), m.loc[m["_merge"] != "both", "key"].tolist()
+    assert ((m.free_r > 0) == (m.free_py > 0)).all()
+    assert set(m.op_r) == {"=~", "~", "~~", "|", "~*~", "~1"}
+
+
+def test_estimates_thresholds_and_standardized():
+    m = merged(NAME, fitted().params)
+    close(m.est_py, m.est_r)
+    close(m.std_all, m["std.all"])
+    close(m.std_lv, m["std.lv"])
+
+
+def test_robust_standard_errors():
+    m = merged(NAME, fitted().params)
+    m = m[m.free_r > 0]
+    rel_close(m.se_py, m.se_r)
+    rel_close(m.z_py, m.z_r)
+    close(m.pvalue_py, m.pvalue_r)
+
+
+def test_vcov():
+    ref = matrix(reference(NAME)["vcov"])
+    p = fitted().params
+    free = p[p.free > 0].drop_duplicates("free").sort_values("free")
+    names = [f"{a}{o}{b}" for a, o, b in zip(free.lhs, free.op, free.rhs, strict=True)]
+    ours = pd.DataFrame(fitted().vcov.to_numpy(), index=names, columns=names)
+    ref = ref.loc[names, names].to_numpy()
+    rel_close(np.diag(ours.to_numpy()), np.diag(ref), rel=0.02)
+    scale = np.sqrt(np.outer(np.diag(ref), np.diag(ref)))
+    assert np.abs(ours.to_numpy() - ref).max() <= 0.01 * scale.max()
+
+
+def test_r2_of_the_latent_responses():
+    ref = reference(NAME)["r2"]
+    ours = fitted().r2
+    assert set(ours.index) == set(ref)
+    close(ours[sorted(ref)], [ref[k] for k in sorted(ref)])
+
+
+def test_fit_measures():
+    fit = fitted()
+    assert list(fit.measures)[: len(FIT_KEYS)] == list(FIT_KEYS)
+    for key in FIT_KEYS:
+        if key in ("aic", "bic"):
+            assert math.isnan(fit.measures[key])
+            assert key not in reference(NAME)["fit"]  # no likelihood, lavaan has none
+        elif key == "n":
+            assert fit.measures[key] == reference(NAME)["n"]
+        elif key == "chisq":
+            rel_close(fit.measures[key], lavaan_fit(NAME, key), rel=1e-4)
+        else:
+            close(fit.measures[key], lavaan_fit(NAME, key))
+
+
+def test_scaled_shifted_statistics():
+    fit = fitted()
+    assert list(fit.measures)[len(FIT_KEYS):] == list(SCALED_KEYS)
+    for key in ("chisq_scaled", "df_scaled", "scaling_factor"):
+        rel_close(fit.measures[key], lavaan_fit(NAME, key))
+    for key in ("pvalue_scaled", "cfi_scaled", "tli_scaled", "rmsea_scaled"):
+        close(fit.measures[key], lavaan_fit(NAME, key))
+    ref_test = reference(NAME)["test"]["scaled.shifted"]
+    rel_close(fit.extra["shift_parameter"], ref_test["shift.parameter"])
+    rel_close(fit.test["scaled.shifted"]["trace_ugamma"], ref_test["trace.UGamma"])
+    rel_close(fit.test["scaled.shifted"]["trace_ugamma2"], ref_test["trace.UGamma2"])
+
+
+def test_baseline():
+    fit = fitted()
+    rel_close(fit.extra["baseline_chisq"], lavaan_fit(NAME, "baseline_chisq"), rel=1e-4)
+    rel_close(fit.extra["baseline_chisq_scaled"], lavaan_fit(NAME, "baseline_chisq_scaled"))
+    assert fit.extra["baseline_df"] == lavaan_fit(NAME, "baseline_df")
+    rel_close(fit.extra["fmin"], lavaan_fit(NAME, "fmin"), rel=1e-4)
+
+
+def test_dispatch_and_errors():
+    data = data_of(NAME)
+    model = syntax_of(NAME)
+    via = fit_estimator(model, data, estimator="WLSMV")
+    close(via.params.se, fitted().params.se, tol=1e-9)
+    holes = data.astype(float)
+    holes.loc[5, "y3"] = np.nan
+    with pytest.raises(InputError, match="missing values in column y3"):
+        fit_wlsmv(model, holes)
+    constant = data.copy()
+    constant["y2"] = 3
+    with pytest.raises(InputError, match="only one answer value"):
+        fit_wlsmv(model, constant)
+    with pytest.raises(InputError, match="leaves out"):
+        fit_wlsmv(model, data, ordered=["y1", "y2"])
+    with pytest.raises(InputError, match="covariates"):
+        fit_wlsmv("f =~ y1 + y2 + y3\nf ~ y4", data)
