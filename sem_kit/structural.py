@@ -519,7 +519,7 @@ def _structural_model(q: Questionnaire, data: pd.DataFrame, bootstrap: int, seed
                       progress: Callable[[int], None] | None) -> StructuralResult:
     spec = specify(q.model_syntax())
     fit = fit_model(spec, data)
-    notes: list[str] = list(fit.warnings)
+    notes: list[str] = [f"SEM: {w}" for w in fit.warnings]
     chains = [tuple(c) for c in q.indirect_paths()]
     constructs = list(q.structural_constructs)
     params = fit.params
