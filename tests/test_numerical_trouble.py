@@ -385,6 +385,6 @@ def test_results_json_carries_the_warnings(capsys, tmp_path):
     warnings = doc["meta"]["warnings"]
     assert "CFA: negative residual variance (Heywood case): A1 ~~ A1 = -0.2326" in warnings
     assert any(w.startswith("CFA: " + IMPROPER) for w in warnings)
-    assert "negative residual variance (Heywood case): A1 ~~ A1 = -0.2326" in warnings
-    assert any(w.startswith(IMPROPER) for w in warnings)  # the structural model's
+    assert "SEM: negative residual variance (Heywood case): A1 ~~ A1 = -0.2326" in warnings
+    assert any(w.startswith("SEM: " + IMPROPER) for w in warnings)  # the structural model's
     assert doc["meta"]["n_analyzed"] + len(doc["meta"]["excluded"]) == 300
