@@ -8,7 +8,8 @@ repetitions, medians printed:
    second order) simulated for N = 1,000 / 10,000 / 100,000
    (``simulate_responses(q, N, seed, demographics=False, missing=0)``), then
    ``fit_model`` with the full model, no bootstrap. Reported: simulation and
-   fit seconds and the peak memory of the whole process.
+   fit seconds (wall-clock and CPU: the CPU time is less disturbed by other
+   processes on a shared machine) and the peak memory of the whole process.
 2. Items: the same constructs, paths and population with 3, 4, 5, 6 items per
    first-order construct (39 to 78 items; questionnaires built with
    ``sem_kit.questionnaire.parse_questionnaire``), N = 500: fit seconds and the
@@ -72,10 +73,10 @@ def child_respondents(n: int, seed: int) -> dict:
     q = questionnaire(None)
     t0 = time.perf_counter()
     df = simulate_responses(q, n, seed, demographics=False, missing=0)
-    t1 = time.perf_counter()
+    t1, c1 = time.perf_counter(), time.process_time()
     fit = fit_model(q.model_syntax(), df)
-    t2 = time.perf_counter()
-    return {"simulate": t1 - t0, "fit": t2 - t1, "peak_mb": peak_mb(),
+    t2, c2 = time.perf_counter(), time.process_time()
+    return {"simulate": t1 - t0, "fit": t2 - t1, "fit_cpu": c2 - c1, "peak_mb": peak_mb(),
             "converged": bool(fit.converged), "items": len(fit.observed), "npar": fit.npar}
 
 
@@ -87,9 +88,9 @@ def child_items(k: int, seed: int) -> dict:
 
     q = questionnaire(k)
     df = simulate_responses(q, 500, seed, demographics=False, missing=0)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     fit = fit_model(q.model_syntax(), df)
-    t1 = time.perf_counter()
+    t1, c1 = time.perf_counter(), time.process_time()
     refitter = Refitter(fit)
     x = df[list(refitter.observed)].to_numpy(dtype=float)
     times = []
@@ -98,7 +99,7 @@ def child_items(k: int, seed: int) -> dict:
         start = time.perf_counter()
         refitter.std_all(refitter.estimates(sample))
         times.append(time.perf_counter() - start)
-    return {"fit": t1 - t0, "refit_ms": 1e3 * float(np.median(times)),
+    return {"fit": t1 - t0, "fit_cpu": c1 - c0, "refit_ms": 1e3 * float(np.median(times)),
             "items": len(fit.observed), "npar": fit.npar, "peak_mb": peak_mb(),
             "converged": bool(fit.converged)}
 
@@ -124,7 +125,7 @@ def main() -> None:
 
     results: dict = {"respondents": {}, "items": {}, "load": []}
     print(f"# OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}")
-    print("| N | simulate (s) | fit_model (s) | fit per 1,000 respondents (s) "
+    print("| N | simulate (s) | fit_model wall (s) | fit_model CPU (s) "
           "| peak memory (MiB) |")
     print("|---|---|---|---|---|")
     for n in SIZES:
@@ -135,13 +136,14 @@ def main() -> None:
         results["respondents"][n] = runs
         sim = statistics.median(r["simulate"] for r in runs)
         fit = statistics.median(r["fit"] for r in runs)
+        cpu = statistics.median(r["fit_cpu"] for r in runs)
         mem = max(r["peak_mb"] for r in runs)
-        print(f"| {n:,} | {sim:.2f} | {fit:.2f} | {1e3 * fit / n:.3f} | {mem:.0f} |", flush=True)
+        print(f"| {n:,} | {sim:.2f} | {fit:.2f} | {cpu:.2f} | {mem:.0f} |", flush=True)
 
     print()
-    print("| items per construct | items | free parameters | fit_model (s) "
-          "| one bootstrap refit + std_all (ms) |")
-    print("|---|---|---|---|---|")
+    print("| items per construct | items | free parameters | fit_model wall (s) "
+          "| fit_model CPU (s) | one bootstrap refit + std_all (ms) |")
+    print("|---|---|---|---|---|---|")
     for k in ITEMS:
         runs = []
         for rep in range(args.reps):
@@ -149,9 +151,10 @@ def main() -> None:
             runs.append(run_child("k", k, args.seed + rep))
         results["items"][k] = runs
         fit = statistics.median(r["fit"] for r in runs)
+        cpu = statistics.median(r["fit_cpu"] for r in runs)
         refit = statistics.median(r["refit_ms"] for r in runs)
-        print(f"| {k} | {runs[0]['items']} | {runs[0]['npar']} | {fit:.2f} | {refit:.2f} |",
-              flush=True)
+        print(f"| {k} | {runs[0]['items']} | {runs[0]['npar']} | {fit:.2f} | {cpu:.2f} "
+              f"| {refit:.2f} |", flush=True)
     print("\nload average before each run: " + ", ".join(f"{x:.1f}" for x in results["load"]))
     if args.out:
         args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")

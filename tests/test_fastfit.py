@@ -36,9 +36,22 @@ from sem_kit.fastfit import Refitter
 REF = Path(__file__).parent / "reference"
 #: hs_cfa: CFA; pd_sem: SEM with residual covariances; ninefactor_sem: the built-in model
 #: (second-order KCH); hs_mimic: fixed.x covariates and an equality label; hs_paths:
-#: observed outcomes, a free first loading and a fixed covariance.
-MODELS = ["hs_cfa", "pd_sem", "ninefactor_sem", "hs_mimic", "hs_paths"]
+#: observed outcomes, a free first loading and a fixed covariance; hs_second_order: a
+#: second-order factor without a marker; heywood: a negative variance at the optimum;
+#: hs_saturated: df = 0.
+MODELS = ["hs_cfa", "pd_sem", "ninefactor_sem", "hs_mimic", "hs_paths", "hs_second_order",
+          "heywood", "hs_saturated"]
 SEMOPY_SE = 0.05
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_blas_thread():
+    """semopy's fits of these small matrices run several times faster on one BLAS thread,
+    much more so when another process holds the second core; results do not change."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
 
 
 @cache
