@@ -388,3 +388,8 @@ def test_results_json_carries_the_warnings(capsys, tmp_path):
     assert "SEM: negative residual variance (Heywood case): A1 ~~ A1 = -0.2326" in warnings
     assert any(w.startswith("SEM: " + IMPROPER) for w in warnings)  # the structural model's
     assert doc["meta"]["n_analyzed"] + len(doc["meta"]["excluded"]) == 300
+    # the report shows the fit measures but judges none of them "good"
+    for table in ("cfa_fit", "sem_fit"):
+        verdicts = pd.read_csv(out / "tables" / f"{table}.csv", encoding="utf-8-sig")["verdict"]
+        judged = set(verdicts.dropna())
+        assert judged == {"improper"}, (table, judged)

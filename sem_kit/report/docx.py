@@ -26,7 +26,7 @@ from sem_kit.report.tables import TEXT_KINDS, Table, Tables, cells
 
 #: Tables with more printed columns than this go on landscape pages.
 LANDSCAPE_COLUMNS = 9
-_MARK = {"poor": "†", "acceptable": "†"}
+_MARK = {"poor": "†", "acceptable": "†", "improper": "†"}
 
 
 def _border(element, edges: dict[str, tuple[str, int]]) -> None:

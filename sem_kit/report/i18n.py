@@ -246,6 +246,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "verdict.good": ("good", "良好"),
     "verdict.acceptable": ("acceptable", "可接受"),
     "verdict.poor": ("poor", "较差"),
+    "verdict.improper": ("improper solution", "不当解"),
     "verdict.supported": ("supported", "支持"),
     "verdict.not supported": ("not supported", "不支持"),
     "verdict.significant, opposite sign": ("significant, opposite sign", "显著但方向相反"),

@@ -45,7 +45,8 @@ PARALLEL_ROWS = 15
 TEXT_KINDS = ("text", "longtext", "wrap", "item", "sign")
 _INT_FIT = {"df", "n"}
 _P_FIT = {"pvalue", "rmsea_pvalue"}
-_BADGE = {"good": "good", "acceptable": "acceptable", "poor": "poor", "supported": "good",
+_BADGE = {"good": "good", "acceptable": "acceptable", "poor": "poor", "improper": "poor",
+          "supported": "good",
           "not supported": "neutral", "significant, opposite sign": "poor", "yes": "good",
           "no": "neutral"}
 
@@ -290,10 +291,15 @@ def _fit_base(key: str) -> str:
     return key
 
 
-def _fit_verdict(key: str, value: object) -> str | None:
+def _fit_verdict(key: str, value: object, admissible: bool = True) -> str | None:
+    """The cut-off verdict of a fit measure; ``improper`` whatever the value when the
+    solution is inadmissible (a Heywood case or non-convergence), since its fit
+    measures cannot show good fit however good they look."""
     base = _fit_base(key)
     if base not in FIT_CUTOFFS or fmt.is_missing(value):
         return None
+    if not admissible:
+        return "improper"
     return verdict(base, float(value))  # type: ignore[arg-type]
 
 
@@ -422,14 +428,14 @@ def build_tables(result: AnalysisResult, lang: Lang | None = None) -> Tables:
     out.add(cmv_single_factor(result, lang))
     est = result.options.estimator
     out.add(fit_table("cfa_fit", "cfa", lang.t("title.cfa_fit"), result.measurement.cfa_fit,
-                      lang, est))
+                      lang, est, _admissible(result.measurement.cfa)))
     out.add(cfa_loadings(result, lang))
     out.add(fornell_larcker(result, lang))
     out.add(htmt(result, lang))
     s = result.structural
     if s is not None:
         out.add(fit_table("sem_fit", "sem_fit", lang.t("title.sem_fit"), s.fit_measures, lang,
-                          est))
+                          est, _admissible(s.fit)))
         out.add(hypotheses(result, lang))
         out.add(r2(result, lang))
         out.add(indirect(result, lang))
@@ -446,8 +452,10 @@ def build_tables(result: AnalysisResult, lang: Lang | None = None) -> Tables:
 def summary_fit(result: AnalysisResult, lang: Lang) -> Table:
     """Headline fit of the CFA (and the structural model) with cut-offs and verdicts."""
     fits = [("cfa", lang.t("col.measurement"), result.measurement.cfa_fit)]
+    ok = {"cfa": _admissible(result.measurement.cfa)}
     if result.structural is not None:
         fits.append(("sem", lang.t("col.structural"), result.structural.fit_measures))
+        ok["sem"] = _admissible(result.structural.fit)
     rows = []
     robust = [k for k in ("chisq_scaled", "cfi_robust", "tli_robust", "rmsea_robust")
               if any(k in fit for _, _, fit in fits)]
@@ -457,7 +465,7 @@ def summary_fit(result: AnalysisResult, lang: Lang) -> Table:
                                "threshold": _fit_threshold(lang, key)}
         for model, _, fit in fits:
             row[model] = fit.get(key)
-            row[f"{model}_verdict"] = _fit_verdict(key, fit.get(key))
+            row[f"{model}_verdict"] = _fit_verdict(key, fit.get(key), ok[model])
         rows.append(row)
     cols = [Column("index", lang.t("col.index"), "text", show=False),
             _c(lang, "label", "col.index", "text")]
@@ -722,7 +730,8 @@ def cmv_single_factor(result: AnalysisResult, lang: Lang) -> Table | None:
                      "single_factor": single.get(key),
                      "single_factor_verdict": _fit_verdict(key, single.get(key)),
                      "measurement": cfa.get(key),
-                     "measurement_verdict": _fit_verdict(key, cfa.get(key)),
+                     "measurement_verdict": _fit_verdict(key, cfa.get(key),
+                                                         _admissible(result.measurement.cfa)),
                      "threshold": _fit_threshold(lang, key)})
     cols = (Column("index", "index", "text", show=False), _c(lang, "label", "col.index", "text"),
             _c(lang, "single_factor", kind="mixed"),
@@ -734,13 +743,22 @@ def cmv_single_factor(result: AnalysisResult, lang: Lang) -> Table | None:
                  pd.DataFrame(rows), note=lang.t("note.cmv_single_factor"))
 
 
+def _admissible(fit: Any) -> bool:
+    """False for a solution that did not converge or is improper (``Fit.admissible``)."""
+    return bool(getattr(fit, "admissible", True)) and bool(getattr(fit, "converged", True))
+
+
 def fit_table(table_id: str, section: str, title: str, fit: dict[str, Any],
-              lang: Lang, estimator: str = "ML") -> Table:
-    """Every fit measure of one model (lavaan's order) with its cut-off and verdict."""
+              lang: Lang, estimator: str = "ML", admissible: bool = True) -> Table:
+    """Every fit measure of one model (lavaan's order) with its cut-off and verdict.
+
+    With ``admissible=False`` every verdict reads "improper solution": the numbers
+    are shown, but not judged against their cut-offs.
+    """
     keys = [k for k in FIT_ROWS if k in fit] + [k for k in fit if k not in FIT_ROWS and k != "n"]
     rows = [{"index": k, "label": _fit_label(lang, k), "value": fit.get(k),
              "format": _fit_format(k), "threshold": _fit_threshold(lang, k),
-             "verdict": _fit_verdict(k, fit.get(k))} for k in keys]
+             "verdict": _fit_verdict(k, fit.get(k), admissible)} for k in keys]
     cols = (Column("index", "index", "text", show=False), _c(lang, "label", "col.index", "text"),
             _c(lang, "value", kind="mixed"), Column("format", "format", "text", show=False),
             _c(lang, "threshold", kind="text"), _c(lang, "verdict", kind="verdict"))

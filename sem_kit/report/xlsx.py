@@ -20,7 +20,7 @@ from sem_kit.report.diagram import text_width
 from sem_kit.report.i18n import Lang
 from sem_kit.report.tables import TEXT_KINDS, Column, Tables
 
-_FILL = {"good": "E2F2E6", "acceptable": "FBEFD2", "poor": "FBE1E1"}
+_FILL = {"good": "E2F2E6", "acceptable": "FBEFD2", "poor": "FBE1E1", "improper": "FBE1E1"}
 _THIN = Side(style="thin", color="1D2530")
 _THICK = Side(style="medium", color="1D2530")
 
