@@ -68,10 +68,12 @@ from sem_kit.multigroup import MultiGroupFit, fit_multigroup
 
 __all__ = [
     "STEPS",
+    "GroupComparison",
     "InvarianceResult",
     "PathComparison",
     "chen_cutoffs",
     "compare_paths",
+    "group_comparison",
     "invariance_holds",
     "lr_test",
     "measurement_invariance",
@@ -382,3 +384,77 @@ def compare_paths(model: str | ModelSpec, data: pd.DataFrame, group: str, *,
                  "delta_pvalue", "differs"]
     return PathComparison(baseline, pd.DataFrame(est_rows, columns=est_cols),
                           pd.DataFrame(test_rows, columns=test_cols), tuple(notes))
+
+
+@dataclass(frozen=True, eq=False)
+class GroupComparison:
+    """The ``groups`` block of a run: invariance of the measurement model, paths compared.
+
+    Attributes
+    ----------
+    invariance:
+        :class:`InvarianceResult` of the measurement (CFA) model.
+    paths:
+        :class:`PathComparison` of the structural model, or ``None`` without
+        hypotheses.
+    """
+
+    invariance: InvarianceResult
+    paths: PathComparison | None
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """Estimation warnings of every multi-group model, prefixed ``Groups:``."""
+        notes = self.invariance.warnings + (self.paths.warnings if self.paths else ())
+        return tuple(f"Groups: {w}" for w in notes)
+
+    def to_dict(self) -> dict:
+        """results.json's ``groups``: ``column, groups [{label, n}], rule, invariance,
+        paths, path_tests`` (DESIGN.md)."""
+        inv = self.invariance
+        return {
+            "column": inv.group,
+            "groups": [{"label": lab, "n": int(n)} for lab, n in inv.groups],
+            "group_partial": list(inv.group_partial),
+            "rule": inv.rule,
+            "invariance": inv.records(),
+            "paths": self.paths.path_records() if self.paths else [],
+            "path_tests": self.paths.test_records() if self.paths else [],
+        }
+
+
+def group_comparison(measurement: str | ModelSpec, structural: str | ModelSpec | None,
+                     data: pd.DataFrame, group: str, *, group_partial: Sequence[str] = (),
+                     hypotheses: Mapping[tuple[str, str], str] | None = None
+                     ) -> GroupComparison:
+    """Measurement invariance of ``measurement`` and, if given, the paths of ``structural``.
+
+    Parameters
+    ----------
+    measurement:
+        The CFA model (``Questionnaire.measurement_syntax()``).
+    structural:
+        The structural model (``Questionnaire.model_syntax()``) or ``None``.
+    data:
+        Complete item data with the grouping column.
+    group:
+        Grouping column.
+    group_partial:
+        Parameters freed in every invariance step and in the path baseline.
+    hypotheses:
+        Path names, ``{(from, to): "H1"}``.
+
+    Returns
+    -------
+    GroupComparison
+
+    Notes
+    -----
+    In R: the calls of :func:`measurement_invariance` and :func:`compare_paths`.
+    """
+    inv = measurement_invariance(measurement, data, group, group_partial=group_partial)
+    paths = None
+    if structural is not None:
+        paths = compare_paths(structural, data, group, group_partial=group_partial,
+                              hypotheses=hypotheses)
+    return GroupComparison(inv, paths)

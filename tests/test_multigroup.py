@@ -250,3 +250,57 @@ def test_second_order_scalar_is_identified(hs):
     second = set(p.lhs[(p.op == "=~") & p.rhs.isin(p.lhs[p.op == "=~"])])
     means = p[(p.op == "~1") & (p.group == 2)]
     assert (means[means.lhs.isin(second)].free == 0).all()
+
+
+# --------------------------------------------------------------------------- the pipeline
+
+SAMPLE = Path(__file__).parents[1] / "data" / "sample_responses.csv"
+
+
+@pytest.fixture(scope="module")
+def by_gender():
+    from sem_kit.pipeline import analyze
+
+    return analyze(SAMPLE, bootstrap=0, seed=1, group="gender")
+
+
+def test_sample_data_runs_by_gender(by_gender):
+    from sem_kit.report.schema_check import validate_results
+
+    doc = by_gender.to_dict()
+    validate_results(doc)
+    groups = doc["groups"]
+    labels = {g["label"] for g in groups["groups"]}
+    demo = by_gender.questionnaire.model.demographics["gender"]
+    assert labels == {t.en for t in demo.values.values()}
+    assert sum(g["n"] for g in groups["groups"]) == doc["meta"]["n_analyzed"]
+    assert [r["step"] for r in groups["invariance"]] == list(STEPS)
+    assert all(isinstance(r["holds"], bool) for r in groups["invariance"][1:])
+    hyps = set(by_gender.questionnaire.hypotheses)
+    assert {r["hypothesis"] for r in groups["paths"]} == hyps
+    assert len(groups["paths"]) == len(hyps) * len(labels)
+    assert {r["hypothesis"] for r in groups["path_tests"]} == hyps
+    inv = by_gender.groups.invariance
+    for step, fit in inv.fits.items():
+        assert fit.converged, step
+    json.dumps(groups)
+
+
+def test_too_small_group_in_the_pipeline():
+    from sem_kit.pipeline import analyze
+
+    frame = pd.read_csv(SAMPLE)
+    small = frame.index[: len(frame) // 20]
+    frame["gender"] = frame["gender"].astype(object)
+    frame.loc[small, "gender"] = "Other"
+    with pytest.raises(InputError) as err:
+        analyze(frame, bootstrap=0, seed=1, group="gender")
+    message = str(err.value)
+    assert "'Other'" in message and "too small" in message and "at least" in message
+
+
+def test_unknown_group_column():
+    from sem_kit.pipeline import analyze
+
+    with pytest.raises(InputError, match="--group campus: no such demographic column"):
+        analyze(SAMPLE, bootstrap=0, seed=1, group="campus")
