@@ -24,6 +24,7 @@ from sem_kit.questionnaire import Questionnaire, load_questionnaire
 from sem_kit.screening import Exclusion, ScreeningResult, screen
 
 if TYPE_CHECKING:  # pragma: no cover
+    from sem_kit.invariance import GroupComparison
     from sem_kit.structural import StructuralResult
 
 LISTWISE = "listwise"
@@ -69,9 +70,9 @@ class Options:
         if self.missing not in SUPPORTED_MISSING:
             raise InputError(f"--missing {self.missing}: not available in this version of "
                              "sem-kit yet; listwise is")
-        if self.group is not None:
-            raise InputError("--group: multi-group analysis is not available in this version of "
-                             "sem-kit yet")
+        if self.group is not None and not str(self.group).strip():
+            raise InputError("--group: expected the name of a demographic column, found an "
+                             "empty name")
 
 
 @dataclass(frozen=True, eq=False)
@@ -97,6 +98,9 @@ class AnalysisResult:
         The data file as given (``<DataFrame>`` for in-memory data).
     warnings:
         Every warning of every stage, in order.
+    groups:
+        :class:`~sem_kit.invariance.GroupComparison` with ``--group``
+        (measurement invariance and structural paths across groups), else ``None``.
     """
 
     questionnaire: Questionnaire
@@ -108,6 +112,7 @@ class AnalysisResult:
     structural: StructuralResult | None
     input_label: str
     warnings: tuple[str, ...] = field(default=())
+    groups: GroupComparison | None = None
 
     @property
     def excluded(self) -> tuple[Exclusion, ...]:
@@ -164,6 +169,8 @@ class AnalysisResult:
         out.update(self.measurement.to_dict())
         if self.structural is not None:
             out["sem"] = self.structural.to_dict()
+        if self.groups is not None:
+            out["groups"] = self.groups.to_dict()
         return out
 
     def _repr_html_(self) -> str:
@@ -383,8 +390,65 @@ def _analyze(
             structural = structural_model(q, complete, bootstrap=options.bootstrap,
                                           seed=options.seed, jobs=options.jobs, progress=bar)
         warnings += structural.warnings
+    groups = None
+    if options.group is not None:
+        from sem_kit.invariance import group_comparison
+
+        grouped, note = _grouped_data(q, responses, complete, options.group, options.lang,
+                                      label)
+        warnings += note
+        hypotheses = {(h.source, h.target): hid for hid, h in q.hypotheses.items()}
+        with _naming(label):
+            groups = group_comparison(q.measurement_syntax(),
+                                      q.model_syntax() if q.hypotheses else None, grouped,
+                                      options.group, hypotheses=hypotheses)
+        warnings += groups.warnings
     return AnalysisResult(
         questionnaire=q, options=options, screening=screened, listwise=dropped, data=complete,
         measurement=measurement, structural=structural, input_label=label,
-        warnings=tuple(dict.fromkeys(warnings)),
+        warnings=tuple(dict.fromkeys(warnings)), groups=groups,
     )
+
+
+def _grouped_data(q: Questionnaire, responses: Responses, complete: pd.DataFrame, column: str,
+                  lang: str, label: str) -> tuple[pd.DataFrame, list[str]]:
+    """The analysed items with the ``--group`` column, codes turned into their labels.
+
+    The column is a demographic of the questionnaire (or a meta column) read from
+    the file; rows without a value are left out of the group comparison (with a
+    warning), as lavaan drops them.
+    """
+    if column in responses.demographics.columns:
+        values = responses.demographics[column]
+    elif column in responses.meta.columns:
+        values = responses.meta[column]
+    else:
+        found = list(responses.demographics.columns)
+        raise InputError(
+            f"--group {column}: no such demographic column was read from the data; "
+            + ("expected one of " + ", ".join(found) if found else
+               "the questionnaire declares no demographic found in the file")
+            + " (demographics are declared under 'demographics:' in the questionnaire)",
+            file=label)
+    if column in complete.columns:
+        raise InputError(f"--group {column}: the name is also an item id; rename the "
+                         "demographic", file=label)
+    demo = q.model.demographics.get(column)
+
+    def name(value: object) -> object:
+        if value is None or (isinstance(value, float) and value != value):
+            return None
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if demo is not None and isinstance(value, int) and value in demo.values:
+            text = demo.values[value]
+            return (text.zh if lang == "zh" and text.zh else text.en) or str(value)
+        return str(value)
+
+    groups = values.loc[complete.index].map(name)
+    notes = []
+    missing = int(groups.isna().sum())
+    if missing:
+        notes.append(f"--group {column}: {missing} analysed row(s) have no {column} and are "
+                     "left out of the group comparison")
+    return complete.assign(**{column: groups}), notes
