@@ -73,6 +73,10 @@ class Options:
         if self.group is not None and not str(self.group).strip():
             raise InputError("--group: expected the name of a demographic column, found an "
                              "empty name")
+        if self.group is not None and (self.estimator, self.missing) != ("ML", "listwise"):
+            raise InputError(f"--group with --estimator {self.estimator} --missing "
+                             f"{self.missing}: group comparisons are available with ML and "
+                             "listwise deletion only")
 
 
 @dataclass(frozen=True, eq=False)
