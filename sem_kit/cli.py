@@ -55,8 +55,12 @@ def _add_analysis_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--jobs", type=int, default=1, metavar="J",
                    help="worker processes for the bootstrap (-1: all cores)")
     p.add_argument("--lang", choices=["en", "zh"], default="en", help="report language")
-    p.add_argument("--missing", choices=["listwise", "fiml"], default="listwise")
-    p.add_argument("--estimator", choices=["ML", "MLR", "MLM", "WLSMV"], default="ML")
+    p.add_argument("--missing", choices=["listwise", "fiml"], default="listwise",
+                   help="missing answers: listwise deletion (default) or fiml "
+                        "(refused with a message where this version cannot do it yet)")
+    p.add_argument("--estimator", choices=["ML", "MLR", "MLM", "WLSMV"], default="ML",
+                   help="ML (default); MLR, MLM, WLSMV are refused with a message where "
+                        "this version cannot do them yet")
     p.add_argument("--group", default=None, metavar="COLUMN",
                    help="multi-group analysis by this column")
 

@@ -655,12 +655,14 @@ def _match_items(
         for iid in missing:
             expected = q.column_for(iid).strip()
             label = iid if expected == iid else f"{iid} (header {expected!r})"
-            close = difflib.get_close_matches(expected, free, n=2, cutoff=0.6)
+            close = [h for h in free if h.casefold() == expected.casefold()]
+            close += [c for c in difflib.get_close_matches(expected, free, n=2, cutoff=0.6)
+                      if c not in close][: 2 - len(close)]
             if expected != iid:
                 close += [c for c in difflib.get_close_matches(iid, free, n=1, cutoff=0.6)
                           if c not in close]
             if close:
-                label += " - did you mean " + " or ".join(repr(c) for c in close) + "?"
+                label += " (did you mean " + " or ".join(repr(c) for c in close) + "?)"
             parts.append(label)
         shown = "; ".join(parts[:15])
         if len(parts) > 15:
@@ -847,6 +849,14 @@ def _read_demographics(
     for did, demo in q.model.demographics.items():
         column = _find_column(headers, did, q, set())
         if column is None:
+            expected = q.column_for(did).strip()
+            close = difflib.get_close_matches(expected, headers, n=1, cutoff=0.6)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            warnings.append(
+                f"{path}: no column {expected!r} for demographic {did}{hint}; it is left out of "
+                f"the sample description. Give its header as `columns: {{{did}: HEADER}}` in the "
+                "questionnaire"
+            )
             continue
         labels: dict[str, float] = {}
         for code, text in demo.values.items():

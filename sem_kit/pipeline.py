@@ -79,7 +79,7 @@ class Options:
                              "listwise deletion only")
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class AnalysisResult:
     """Everything one run produced; ``to_dict()`` is results.json.
 
@@ -176,6 +176,23 @@ class AnalysisResult:
         if self.groups is not None:
             out["groups"] = self.groups.to_dict()
         return out
+
+    def __repr__(self) -> str:
+        """A few lines for a terminal: what was run, N, fit and verdicts (not every table)."""
+        fit = self.measurement.cfa_fit
+        lines = [
+            f"<AnalysisResult {self.questionnaire.name}: {self.n_analyzed} of "
+            f"{self.screening.n_input} rows analysed, {len(self.excluded)} excluded>",
+            f"  CFA: chisq={fit['chisq']:.2f} df={fit['df']:.0f} CFI={fit['cfi']:.3f} "
+            f"TLI={fit['tli']:.3f} RMSEA={fit['rmsea']:.3f} SRMR={fit['srmr']:.3f}",
+        ]
+        if self.structural is not None:
+            paths = self.structural.paths
+            lines.append(f"  SEM: {int(paths['supported'].sum())} of {len(paths)} hypotheses "
+                         "supported (see .paths, .indirect)")
+        if self.warnings:
+            lines.append(f"  {len(self.warnings)} warning(s) (see .warnings)")
+        return "\n".join(lines)
 
     def _repr_html_(self) -> str:
         """A compact HTML summary for Jupyter (sem_kit.report.notebook_html)."""

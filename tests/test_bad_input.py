@@ -236,7 +236,7 @@ def test_duplicated_column_names(capsys, tmp_path, qfile):
 def test_item_column_missing(capsys, tmp_path, qfile):
     path = csv_file(tmp_path, "miss.csv", ["A1,A2,A3,B1,B_2", "1,2,3,4,5"])
     message = fails(capsys, path, "-q", qfile)
-    assert message.startswith(f"{path}: 2 of 6 item columns not found: B2 - did you mean 'B_2'?")
+    assert message.startswith(f"{path}: 2 of 6 item columns not found: B2 (did you mean 'B_2'?)")
     assert "B3" in message and "`columns:`" in message
 
 

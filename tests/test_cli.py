@@ -58,3 +58,12 @@ def test_unknown_questionnaire_exits_2_without_traceback(tmp_path: Path) -> None
 def test_usage_error_exits_2() -> None:
     proc = run("frobnicate")
     assert proc.returncode == 2 and "usage:" in proc.stderr
+
+
+def test_analysis_result_repr_is_short() -> None:
+    from sem_kit.pipeline import analyze
+
+    res = analyze(ROOT / "data" / "sample_responses.csv", bootstrap=0, seed=1)
+    text = repr(res)
+    assert text.startswith("<AnalysisResult customer-knowledge-sharing: 363 of 409 rows")
+    assert len(text.splitlines()) <= 5 and "hypotheses supported" in text
