@@ -121,12 +121,28 @@ def _paragraph(cell, text: str, align, bold: bool = False) -> None:
     run.bold = bold
 
 
+def _spanners(cells_: list, spans: list[tuple[str, int]], widths: list[float]) -> None:
+    """The spanner header row: each named run of columns merged into one centred cell with a
+    rule under it (APA's short rule over the columns it names); unnamed runs left empty."""
+    j = 0
+    for label, n in spans:
+        for k in range(j, j + n):
+            cells_[k].width = Cm(widths[k])
+        if label:
+            cell = cells_[j].merge(cells_[j + n - 1]) if n > 1 else cells_[j]
+            _paragraph(cell, label, WD_ALIGN_PARAGRAPH.CENTER)
+            _border(cell._tc.get_or_add_tcPr(), {"bottom": ("single", 6)})
+        j += n
+
+
 def _table(doc, table: Table, lang: Lang, available: float) -> None:
     cols = table.shown
     rows = cells(table, lang)
     header = [col.label + (f"\n({col.threshold})" if col.threshold else "") for col in cols]
     widths = _widths(cols, header, rows, available)
-    t = doc.add_table(rows=len(rows) + 1, cols=len(cols))
+    spans = table.spans()
+    top = 1 if spans else 0
+    t = doc.add_table(rows=len(rows) + 1 + top, cols=len(cols))
     t.alignment = WD_TABLE_ALIGNMENT.CENTER if lang.zh else WD_TABLE_ALIGNMENT.LEFT
     t.autofit = False
     _border(t._tbl.tblPr, {"top": ("single", 12), "bottom": ("single", 12),
@@ -135,17 +151,20 @@ def _table(doc, table: Table, lang: Lang, available: float) -> None:
     for j, width in enumerate(widths):
         t.columns[j].width = Cm(width)
     grid = [row.cells for row in t.rows]
+    if spans:
+        _spanners(grid[0], spans, widths)
     for j, col in enumerate(cols):
-        cell = grid[0][j]
+        cell = grid[top][j]
         cell.width = Cm(widths[j])
         _paragraph(cell, header[j], WD_ALIGN_PARAGRAPH.LEFT if col.kind in TEXT_KINDS
                    else WD_ALIGN_PARAGRAPH.CENTER)
         _border(cell._tc.get_or_add_tcPr(), {"bottom": ("single", 6)})
-    trpr = t.rows[0]._tr.get_or_add_trPr()
-    repeat = OxmlElement("w:tblHeader")
-    repeat.set(qn("w:val"), "true")
-    trpr.append(repeat)
-    for i, row in enumerate(rows, start=1):
+    for header_row in t.rows[: top + 1]:
+        trpr = header_row._tr.get_or_add_trPr()
+        repeat = OxmlElement("w:tblHeader")
+        repeat.set(qn("w:val"), "true")
+        trpr.append(repeat)
+    for i, row in enumerate(rows, start=1 + top):
         for j, (col, c) in enumerate(zip(cols, row, strict=True)):
             cell = grid[i][j]
             cell.width = Cm(widths[j])

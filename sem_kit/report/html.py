@@ -37,8 +37,15 @@ if TYPE_CHECKING:  # pragma: no cover
 #: Packages whose versions the methods paragraph names.
 SOFTWARE = ("sem_kit", "semopy", "numpy", "pandas", "scipy", "factor_analyzer", "pingouin")
 
+#: The sections of a run without ``--group``, in order (a section with nothing to show,
+#: such as ``hypotheses`` without hypotheses, is left out).
 SECTIONS = ("summary", "sample", "items", "reliability", "efa", "cmv", "cfa", "discriminant",
             "sem_fit", "hypotheses", "r2", "mediation", "comparison", "mi", "warnings", "methods")
+#: Every section in order, as :func:`sections` walks them: with ``--group`` the group
+#: comparison (``groups``) follows model comparison; without it that section is empty and
+#: left out, which leaves :data:`SECTIONS`.
+GROUP_SECTIONS = (*SECTIONS[:SECTIONS.index("comparison") + 1], "groups",
+                  *SECTIONS[SECTIONS.index("comparison") + 1:])
 
 
 @dataclass
@@ -89,8 +96,9 @@ def table_view(table: Table, lang: Lang, number: int | None = None) -> dict[str,
         cls = c.kind if c.kind in ("verdict", "wrap") else (
             "text" if c.kind in TEXT_KINDS else "num")
         cols.append({"label": c.label, "threshold": c.threshold, "cls": cls})
+    spans = [{"label": label, "colspan": n} for label, n in table.spans()]
     return {"id": table.id, "title": table.title, "columns": cols, "rows": cells(table, lang),
-            "note": table.note,
+            "note": table.note, "spans": spans,
             "number": lang.t("doc.table", n=number) if number is not None else ""}
 
 
@@ -129,9 +137,75 @@ def summary_blocks(result: AnalysisResult, tables: Tables, lang: Lang) -> list[B
                                 "no_hypotheses": lang.t("sum.no_hypotheses") if s is None
                                 else ""})]
     blocks.append(Block("table", tables["summary_fit"]))
+    if result.groups is not None:
+        blocks.append(_p(group_summary(result, tables, lang)))
     if result.warnings:
         blocks.append(_p(lang.t("sum.warnings", n=len(result.warnings))))
     return blocks
+
+
+def _groups_n(result: AnalysisResult, lang: Lang) -> str:
+    """The compared groups and their sizes: ``Female n = 162, Male n = 201``."""
+    inv = result.groups.invariance  # type: ignore[union-attr]
+    sep = "，" if lang.zh else ", "
+    return sep.join(lang.t("sum.group_n", group=lang.group_label(inv.group, str(label)),
+                           n=int(n)) for label, n in inv.groups)
+
+
+def highest_invariance(result: AnalysisResult) -> tuple[str, str | None]:
+    """The highest invariance step that holds with every step before it, and the first
+    step that does not hold (``None`` when every step holds).
+
+    Returns
+    -------
+    tuple
+        ``(step, failed)``; ``step`` is the first (configural) step when the next one
+        already fails.
+    """
+    table = result.groups.invariance.table  # type: ignore[union-attr]
+    steps = list(table["step"])
+    top, failed = steps[0], None
+    for step, holds in zip(steps[1:], list(table["holds"])[1:], strict=True):
+        if not fmt.is_missing(holds) and bool(holds):
+            top = step
+        else:
+            failed = step
+            break
+    return top, failed
+
+
+def group_summary(result: AnalysisResult, tables: Tables, lang: Lang) -> str:
+    """The summary's group-comparison line: how far measurement invariance holds across
+    the groups, and how many structural paths differ across them (in the order of the
+    ``group_paths`` table)."""
+    inv = result.groups.invariance  # type: ignore[union-attr]
+    name = lang.demographic(inv.group, in_sentence=True)
+    top, failed = highest_invariance(result)
+    groups = _groups_n(result, lang)
+    if top == inv.table["step"].iloc[0] and failed is not None:
+        text = lang.t("sum.invariance_none", name=name, groups=groups,
+                      step=lang.t(f"stepname.{failed}"))
+    else:
+        text = lang.t("sum.invariance", name=name, groups=groups, step=lang.t(f"stepname.{top}"))
+    tests = tables["group_paths"].data if "group_paths" in tables else None
+    if tests is not None and len(tests):
+        differ = [str(h) for h, d in zip(tests["hypothesis"], tests["differs"], strict=True)
+                  if bool(d)]
+        sep = "，" if lang.zh else ", "
+        which = ("：" if lang.zh else ": ") + sep.join(differ) if differ else ""
+        text += ("" if lang.zh else " ") + lang.t("sum.paths_differ", k=len(differ),
+                                                  n=len(tests), which=which)
+    return text
+
+
+def methods_groups(result: AnalysisResult, lang: Lang) -> str:
+    """The methods paragraph's sentence on the group comparison (empty without one)."""
+    if result.groups is None:
+        return ""
+    inv = result.groups.invariance
+    return lang.t("methods.groups", name=lang.demographic(inv.group, in_sentence=True),
+                  groups=_groups_n(result, lang), n=sum(int(n) for _, n in inv.groups),
+                  rule=lang.rule(inv.rule))
 
 
 def methods_text(result: AnalysisResult, lang: Lang) -> str:
@@ -163,7 +237,7 @@ def methods_text(result: AnalysisResult, lang: Lang) -> str:
     estimator = lang.t(f"estimator.{est}") if lang.has(f"estimator.{est}") else est
     return lang.t("methods.text", path=result.input_label, rows=result.screening.n_input,
                   screen=len(result.screening.excluded), reasons=reasons, missing=missing,
-                  estimator=estimator, boot=boot,
+                  estimator=estimator, boot=boot, groups=methods_groups(result, lang),
                   seed=result.options.seed if result.options.seed is not None else "—",
                   software=software)
 
@@ -172,7 +246,7 @@ def sections(result: AnalysisResult, tables: Tables, lang: Lang,
              figures: dict[str, str]) -> list[Section]:
     """The report's sections in order, each with its blocks."""
     out: list[Section] = []
-    for key in SECTIONS:
+    for key in GROUP_SECTIONS:
         sec = Section(key, lang.t(f"sec.{key}"))
         if key == "summary":
             sec.blocks = summary_blocks(result, tables, lang)

@@ -44,6 +44,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "sec.r2": ("Explained variance (R²)", "解释方差（R²）"),
     "sec.mediation": ("Mediation: indirect effects", "中介效应：间接效应"),
     "sec.comparison": ("Model comparison", "模型比较"),
+    "sec.groups": ("Group comparison", "多组比较"),
     "sec.mi": ("Modification indices", "修正指数"),
     "sec.warnings": ("Warnings and excluded rows", "警告与剔除的样本"),
     "sec.methods": ("Methods", "方法说明"),
@@ -59,6 +60,15 @@ STRINGS: dict[str, tuple[str, str]] = {
                           "measurement model.",
                           "问卷未设定假设：报告只包含测量模型。"),
     "sum.fit": ("Headline fit", "主要拟合指标"),
+    "sum.invariance": ("Measurement invariance across {name} ({groups}): holds up to {step} "
+                       "invariance.",
+                       "不同{name}组间的测量等值性（{groups}）：成立至{step}。"),
+    "sum.invariance_none": ("Measurement invariance across {name} ({groups}): configural only; "
+                            "{step} invariance does not hold.",
+                            "不同{name}组间的测量等值性（{groups}）：仅形态等值成立，{step}不成立。"),
+    "sum.paths_differ": ("{k} of {n} structural paths differ across groups (p < .05){which}.",
+                         "{n} 条结构路径中 {k} 条存在跨组差异（p < 0.05）{which}。"),
+    "sum.group_n": ("{group} n = {n}", "{group} n = {n}"),
     "sum.warnings": ("{n} warning(s); see “Warnings and excluded rows”.",
                      "共 {n} 条警告，见“警告与剔除的样本”。"),
     # -- tables: titles ----------------------------------------------------------
@@ -90,6 +100,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "title.indirect": ("Indirect effects", "间接效应"),
     "title.effects": ("Direct, indirect and total effects", "直接效应、间接效应与总效应"),
     "title.comparison": ("Model comparison", "模型比较"),
+    "title.groups": ("Groups compared", "比较的组别"),
+    "title.invariance": ("Measurement invariance across groups", "跨组测量等值性检验"),
+    "title.group_paths": ("Structural paths by group and their equality across groups",
+                          "各组结构路径及其跨组等同性检验"),
     "title.mi_cfa": ("Largest modification indices of the measurement model",
                      "测量模型最大的修正指数"),
     "title.mi_sem": ("Largest modification indices of the structural model",
@@ -210,6 +224,19 @@ STRINGS: dict[str, tuple[str, str]] = {
     "col.delta_cfi": ("ΔCFI", "ΔCFI"),
     "col.delta_rmsea": ("ΔRMSEA", "ΔRMSEA"),
     "col.npar": ("Parameters", "参数个数"),
+    "col.group": ("Group", "组别"),
+    "col.step": ("Invariance step", "等值性步骤"),
+    "span.previous": ("Against the previous step", "与前一步比较"),
+    "span.equality": ("Equality across groups", "跨组等同性检验"),
+    "span.group": ("{group} (n = {n})", "{group}（n = {n}）"),
+    "step.configural": ("Configural", "形态等值"),
+    "step.metric": ("Metric (equal loadings)", "度量等值（载荷相等）"),
+    "step.scalar": ("Scalar (+ equal intercepts)", "尺度等值（+ 截距相等）"),
+    "step.strict": ("Strict (+ equal residual variances)", "严格等值（+ 残差方差相等）"),
+    "stepname.configural": ("configural", "形态等值"),
+    "stepname.metric": ("metric", "度量等值"),
+    "stepname.scalar": ("scalar", "尺度等值"),
+    "stepname.strict": ("strict", "严格等值"),
     "col.description": ("Description", "说明"),
     # -- fit indices ---------------------------------------------------------------
     "fit.n": ("N", "样本量 N"),
@@ -253,6 +280,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "verdict.yes": ("yes", "是"),
     "verdict.no": ("no", "否"),
     "verdict.missing": ("missing", "缺失"),
+    "verdict.holds": ("holds", "成立"),
+    "verdict.does not hold": ("does not hold", "不成立"),
+    "verdict.baseline": ("baseline", "基线"),
+    "verdict.differs": ("differs", "存在差异"),
+    "verdict.does not differ": ("does not differ", "无差异"),
     "cut.good": ("good", "良好"),
     "cut.acceptable": ("acceptable", "可接受"),
     "kaiser.marvelous": ("marvelous", "极好"),
@@ -374,6 +406,49 @@ STRINGS: dict[str, tuple[str, str]] = {
                         "每个备择模型将所列假设路径固定为 0，并以 χ² 差异检验与假设模型比较；"
                         "Δχ² 显著、CFI 下降超过 0.01（Cheung & Rensvold 2002）或 AIC/BIC 更高"
                         "均支持假设模型。"),
+    "note.groups": ("Grouping column: {column} ({name}); N = {n} analysed respondents with a "
+                    "value in it. Percentages of those N.",
+                    "分组变量：{column}（{name}）；N = {n} 名该变量有取值的进入分析的答题者。"
+                    "百分比以该 N 为基数。"),
+    "note.groups_left_out": ("{k} analysed row(s) without a value are left out of the group "
+                             "comparison.",
+                             "{k} 行进入分析的样本在该变量上无取值，未纳入多组比较。"),
+    "note.invariance": ("Multi-group CFA of the measurement model across {name}, ML on the "
+                        "complete data with a mean structure. Each step adds equality "
+                        "constraints across groups to the one before: metric, equal loadings; "
+                        "scalar, also equal item intercepts; strict, also equal residual "
+                        "variances. Δ: change against the previous step. Verdict: {rule} "
+                        "(the unrounded differences are compared). The configural model is the "
+                        "baseline: it has no verdict, and its own fit is judged by the usual "
+                        "cut-offs ({cuts}); fit values that are not good and changes beyond the "
+                        "cut-offs are marked. The χ² difference test is shown but not used in "
+                        "the verdict, since with large samples it rejects trivial differences "
+                        "(Chen 2007). {partial}",
+                        "按{name}分组的测量模型多组 CFA，基于完整数据的 ML 估计（含均值结构）。"
+                        "每一步在前一步的基础上增加跨组等同约束：度量等值，因子载荷相等；尺度等值，"
+                        "题项截距也相等；严格等值，残差方差也相等。Δ：相对前一步的变化。评价："
+                        "{rule}（比较未经舍入的差值）。形态等值模型为基线，无评价，其自身拟合按"
+                        "常用标准判断（{cuts}）；未达良好的拟合值与超出标准的变化量被标出。"
+                        "χ² 差异检验仅供参考，不用于评价，因为大样本下该检验会拒绝微小的差异"
+                        "（Chen 2007）。{partial}"),
+    "note.partial": ("Partial invariance: freed from the constraints in every step: {params}.",
+                     "部分等值：在每一步中不受约束的参数：{params}。"),
+    "note.no_partial": ("No parameter was freed from the constraints (full invariance tested).",
+                        "未释放任何参数（检验完全等值）。"),
+    "note.group_paths": ("Per-group estimates from the multi-group structural model with equal "
+                         "loadings across groups (metric invariance), so the paths share a scale. "
+                         "Estimate: unstandardised; Std. (β): standardised within each group "
+                         "(std.all). Equality test: χ² difference between that model and the "
+                         "same model with the one path held equal across groups; a path differs "
+                         "across groups when p < .05. {stars}",
+                         "各组估计值来自因子载荷跨组相等（度量等值）的多组结构模型，因此各组路径处于"
+                         "同一尺度。非标准化估计：非标准化系数；标准化 (β)：各组内的标准化系数"
+                         "（std.all）。等同性检验：该模型与将此路径限定为跨组相等的模型之间的 χ² "
+                         "差异检验；p < 0.05 时该路径存在跨组差异。{stars}"),
+    "rule.chen": ("Chen (2007), N = {n} {op} {big}: a step holds when ΔCFI ≥ {cfi} and "
+                  "ΔRMSEA ≤ {rmsea} against the previous step",
+                  "Chen (2007)，N = {n} {op} {big}：与前一步相比 ΔCFI ≥ {cfi} 且 "
+                  "ΔRMSEA ≤ {rmsea} 时该步成立"),
     "note.mi": ("The {k} largest modification indices: the expected drop in χ² if the parameter "
                 "were freed (MI > 3.84 is significant at .05 with 1 df). Free a parameter only "
                 "with a theoretical reason.",
@@ -404,15 +479,15 @@ STRINGS: dict[str, tuple[str, str]] = {
         "were estimated by {estimator} with lavaan's defaults (the first loading of each "
         "construct fixed to 1, N in the likelihood), and every fit index was computed from the "
         "sample and model-implied covariance matrices as lavaan computes it. {boot} "
-        "Random seed: {seed}. Software: {software}.",
+        "{groups}Random seed: {seed}. Software: {software}.",
         "数据文件 {path} 共 {rows} 行。筛查剔除 {screen} 行（{reasons}）；{missing}"
         "反向题按 min + max − x "
         "反向计分。题项统计、Cronbach's α 及 Feldt 置信区间、KMO、Bartlett 球形检验、"
         "最小残差法 EFA（oblimin 旋转）与 Horn 平行分析与 psych 一致；CR、AVE、ω、HTMT 与 "
         "reliabilityL2 与 semTools 一致。测量模型（CFA）与结构模型采用 {estimator} 估计，"
         "参数设置与 lavaan 默认一致（每个构念第一个载荷固定为 1，似然函数使用 N），全部拟合指标"
-        "均按 lavaan 的方法由样本协方差矩阵与模型隐含协方差矩阵计算。{boot}随机种子：{seed}。"
-        "软件：{software}。"),
+        "均按 lavaan 的方法由样本协方差矩阵与模型隐含协方差矩阵计算。{boot}{groups}"
+        "随机种子：{seed}。软件：{software}。"),
     "methods.boot": ("Confidence intervals of the paths and indirect effects come from {requested} "
                      "nonparametric bootstrap resamples ({ok} succeeded, {failed} failed; "
                      "{method}).",
@@ -424,6 +499,18 @@ STRINGS: dict[str, tuple[str, str]] = {
                         "标准化值为 delta 法）。"),
     "methods.no_sem": ("The questionnaire states no hypotheses, so no structural model was "
                        "estimated.", "问卷未设定假设，因此未估计结构模型。"),
+    "methods.groups": (
+        "Groups were compared across {name} ({groups}; N = {n}): multi-group models were "
+        "estimated by ML on the complete data with a mean structure, and measurement "
+        "invariance was tested in nested steps (configural; metric, equal loadings; scalar, "
+        "also equal intercepts; strict, also equal residual variances), each step judged "
+        "against the previous one by ΔCFI and ΔRMSEA ({rule}). Each structural path was "
+        "compared across groups by a χ² difference test with that path held equal, in the "
+        "model with equal loadings. ",
+        "按{name}进行多组比较（{groups}；N = {n}）：多组模型基于完整数据以 ML 估计（含均值"
+        "结构），测量等值性按嵌套步骤检验（形态等值；度量等值，载荷相等；尺度等值，截距也相等；"
+        "严格等值，残差方差也相等），每一步以 ΔCFI 与 ΔRMSEA 与前一步比较（{rule}）。各结构路径"
+        "在载荷相等的模型中以 χ² 差异检验（将该路径限定为跨组相等）进行跨组比较。"),
     "methods.none": ("none", "无"),
     "methods.listwise": ("listwise deletion then dropped {listwise} row(s) with unanswered "
                          "items, leaving N = {n} for analysis. ",
@@ -500,6 +587,23 @@ DETAILS_ZH: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
+#: The verdict rule of a measurement-invariance run as :mod:`sem_kit.invariance` words it.
+RULE_CHEN = re.compile(r"^Chen \(2007\), N = (\d+) ([>≤]) (\d+): a step holds when "
+                       r"ΔCFI ≥ (\S+) and ΔRMSEA ≤ (\S+) against the previous step$")
+
+
+def rule_cutoffs(rule: str) -> tuple[float, float] | None:
+    """The ``(ΔCFI, ΔRMSEA)`` cut-offs named in an invariance rule; ``None`` if it is worded
+    otherwise."""
+    m = RULE_CHEN.match(rule.strip())
+    if m is None:
+        return None
+    try:
+        return float(m.group(4)), float(m.group(5))
+    except ValueError:
+        return None
+
+
 @dataclass(frozen=True)
 class Lang:
     """Texts of one report language, and the questionnaire's names in it.
@@ -552,6 +656,42 @@ class Lang:
                 return f"{m.group(1)} 个题项未作答：{shown}{whole}（列删除）"
             return template.format(*m.groups())
         return text
+
+    def rule(self, rule: str) -> str:
+        """An invariance verdict rule (``GroupComparison.to_dict()["rule"]``) in this
+        language, minus signs typeset; as given when it is worded otherwise."""
+        m = RULE_CHEN.match(rule.strip())
+        cuts = rule_cutoffs(rule)
+        if m is None or cuts is None:
+            return rule
+        return self.t("rule.chen", n=m.group(1), op=m.group(2), big=m.group(3),
+                      cfi=f"{cuts[0]:.3f}".replace("-", "−"),
+                      rmsea=f"{cuts[1]:.3f}".replace("-", "−"))
+
+    def demographic(self, column: str, in_sentence: bool = False) -> str:
+        """A demographic's name in this language (the column name when it is not declared).
+
+        With ``in_sentence``, an English name starts in lower case to sit inside a
+        sentence (``Gender`` -> ``gender``), unless its first word has capitals after
+        its first letter (an acronym or a brand name).
+        """
+        demo = self.questionnaire.model.demographics.get(column)
+        name = demo.name.get(self.code) if demo is not None else column
+        first = name.split(" ")[0]
+        if not in_sentence or self.zh or not first[:1].isupper() or any(
+                ch.isupper() for ch in first[1:]):
+            return name
+        return name[:1].lower() + name[1:]
+
+    def group_label(self, column: str, label: str) -> str:
+        """A group of ``column`` in this language: a declared category's label in either
+        language becomes its label in this one; other labels are kept."""
+        demo = self.questionnaire.model.demographics.get(column)
+        if demo is not None:
+            for code, text in demo.values.items():
+                if label in (text.en, text.zh, str(code)):
+                    return text.get(self.code)
+        return label
 
     def construct(self, cid: str) -> str:
         """The construct's name in this language (its id when it is not a construct)."""

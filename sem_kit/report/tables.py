@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from sem_kit.report import fmt
-from sem_kit.report.i18n import Lang
+from sem_kit.report.i18n import Lang, rule_cutoffs
 from sem_kit.thresholds import DEFAULT_THRESHOLDS, kaiser_label, verdict
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -48,7 +48,8 @@ _P_FIT = {"pvalue", "rmsea_pvalue"}
 _BADGE = {"good": "good", "acceptable": "acceptable", "poor": "poor", "improper": "poor",
           "supported": "good",
           "not supported": "neutral", "significant, opposite sign": "poor", "yes": "good",
-          "no": "neutral"}
+          "no": "neutral", "holds": "good", "does not hold": "poor", "baseline": "",
+          "differs": "info", "does not differ": "neutral"}
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,10 @@ class Column:
     pair:
         For ``kind="ci"``: the key of the upper bound (``key`` is the lower);
         printed as ``[lower, upper]``, written to CSV and XLSX as two columns.
+    group:
+        A spanner: neighbouring columns with the same ``group`` share a header
+        printed above their own (a group's name over its estimates); XLSX
+        writes ``group: label``.
     """
 
     key: str
@@ -96,6 +101,7 @@ class Column:
     show: bool = True
     missing: str = fmt.DASH
     pair: str | None = None
+    group: str = ""
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -155,6 +161,21 @@ class Table:
     def shown(self) -> list[Column]:
         """The columns printed in HTML, DOCX and XLSX."""
         return [c for c in self.columns if c.show]
+
+    def spans(self) -> list[tuple[str, int]]:
+        """The spanner headers over the shown columns: ``(group, number of columns)`` for each
+        run of neighbouring columns with the same ``group`` (``""`` where there is none);
+        empty when no column has a group."""
+        shown = self.shown
+        if not any(c.group for c in shown):
+            return []
+        out: list[tuple[str, int]] = []
+        for c in shown:
+            if out and out[-1][0] == c.group and c.group:
+                out[-1] = (c.group, out[-1][1] + 1)
+            else:
+                out.append((c.group, 1))
+        return out
 
     def printed_data(self) -> pd.DataFrame:
         """The rows printed in HTML and DOCX."""
@@ -441,6 +462,9 @@ def build_tables(result: AnalysisResult, lang: Lang | None = None) -> Tables:
         out.add(indirect(result, lang))
         out.add(effects(result, lang))
         out.add(comparison(result, lang))
+    if result.groups is not None:
+        for table in group_tables(result, lang):
+            out.add(table)
     out.add(modification(result.measurement.modification_indices, "mi_cfa", lang))
     if s is not None and getattr(s, "modification_indices", None) is not None:
         out.add(modification(s.modification_indices, "mi_sem", lang))
@@ -939,6 +963,169 @@ def comparison(result: AnalysisResult, lang: Lang) -> Table | None:
              _c(lang, "delta_cfi", missing="")]
     return Table("comparison", "comparison", lang.t("title.comparison"),
                  _with_hidden(shown, t, lang), t, note=lang.t("note.comparison"))
+
+
+# --------------------------------------------------------------------------- group comparison
+
+#: Fit measures of each invariance step judged by the usual cut-offs (marked when not good).
+INVARIANCE_FIT: tuple[str, ...] = ("cfi", "tli", "rmsea", "srmr")
+
+
+def group_tables(result: AnalysisResult, lang: Lang) -> list[Table]:
+    """The tables of the group comparison (``--group``): group sizes, measurement
+    invariance and, with hypotheses, the structural paths by group.
+
+    Parameters
+    ----------
+    result:
+        The analysis; ``result.groups`` is a
+        :class:`~sem_kit.invariance.GroupComparison` or ``None``.
+    lang:
+        Language of labels and notes.
+
+    Returns
+    -------
+    list of Table
+        Empty without a group comparison.
+    """
+    if result.groups is None:
+        return []
+    out = [group_sizes(result, lang), invariance(result, lang)]
+    paths = group_paths(result, lang)
+    if paths is not None:
+        out.append(paths)
+    return out
+
+
+def group_sizes(result: AnalysisResult, lang: Lang) -> Table:
+    """Each group of the grouping column with its size and share of the compared sample."""
+    inv = result.groups.invariance  # type: ignore[union-attr]
+    total = sum(int(n) for _, n in inv.groups)
+    t = pd.DataFrame({"group": [str(label) for label, _ in inv.groups],
+                      "label": [lang.group_label(inv.group, str(label)) for label, _ in inv.groups],
+                      "n": [int(n) for _, n in inv.groups],
+                      "percent": [100 * int(n) / total for _, n in inv.groups]})
+    cols = (Column("group", "group", "text", show=False), _c(lang, "label", "col.group", "text"),
+            _c(lang, "n", kind="int"), _c(lang, "percent", kind="pct"))
+    note = lang.t("note.groups", column=inv.group, name=lang.demographic(inv.group), n=total)
+    left_out = result.n_analyzed - total
+    if left_out > 0:
+        note += " " + lang.t("note.groups_left_out", k=left_out)
+    return Table("groups", "groups", lang.t("title.groups"), cols, t, note=note)
+
+
+def _step_verdict(holds: object) -> str:
+    """``holds`` / ``does not hold``; ``baseline`` for the first step, which has no comparison."""
+    if holds is None or (isinstance(holds, float) and holds != holds):
+        return "baseline"
+    return "holds" if bool(holds) else "does not hold"
+
+
+def _signed_cut(op: str, value: float) -> str:
+    return f"{op} {value:.3f}".replace("-", "−")
+
+
+def invariance(result: AnalysisResult, lang: Lang) -> Table:
+    """The measurement-invariance steps: each step's fit, its change against the previous
+    step (χ² difference test, ΔCFI, ΔRMSEA) and Chen's (2007) verdict, as results.json's
+    ``groups.invariance`` holds them."""
+    inv = result.groups.invariance  # type: ignore[union-attr]
+    t = inv.table.copy().reset_index(drop=True)
+    t.insert(1, "step_label", [lang.t(f"step.{s}") if lang.has(f"step.{s}") else str(s)
+                               for s in t["step"]])
+    t["delta_df"] = pd.Series([None if fmt.is_missing(v) else int(v) for v in t["delta_df"]],
+                              index=t.index, dtype=object)
+    t["verdict"] = [_step_verdict(h) for h in t["holds"]]
+    flags = pd.DataFrame("", index=t.index, columns=[*INVARIANCE_FIT, "delta_cfi",
+                                                      "delta_rmsea"])
+    for key in INVARIANCE_FIT:
+        for i, value in enumerate(t[key]):
+            judged = _fit_verdict(key, value)
+            if judged is not None and judged != "good":
+                flags.iloc[i, flags.columns.get_loc(key)] = judged
+    cuts = rule_cutoffs(inv.rule)
+    if cuts is not None:
+        for i, (d_cfi, d_rmsea) in enumerate(zip(t["delta_cfi"], t["delta_rmsea"], strict=True)):
+            if not fmt.is_missing(d_cfi) and float(d_cfi) < cuts[0]:
+                flags.iloc[i, flags.columns.get_loc("delta_cfi")] = "poor"
+            if not fmt.is_missing(d_rmsea) and float(d_rmsea) > cuts[1]:
+                flags.iloc[i, flags.columns.get_loc("delta_rmsea")] = "poor"
+    cut_cfi = _signed_cut("≥", cuts[0]) if cuts else ""
+    cut_rmsea = _signed_cut("≤", cuts[1]) if cuts else ""
+    previous = lang.t("span.previous")
+    th = DEFAULT_THRESHOLDS
+    shown = [Column("step", "step", "text", show=False),
+             _c(lang, "step_label", "col.step", "wrap"),
+             Column("chisq", lang.t("fit.chisq")), Column("df", lang.t("fit.df"), "int"),
+             Column("pvalue", lang.t("fit.pvalue"), "p"),
+             *(Column(k, lang.t(f"fit.{k}"), threshold=lang.cutoff(th.get(k), short=True))
+               for k in INVARIANCE_FIT),
+             _c(lang, "delta_chisq", group=previous),
+             _c(lang, "delta_df", kind="int", group=previous),
+             _c(lang, "delta_pvalue", kind="p", group=previous),
+             _c(lang, "delta_cfi", threshold=cut_cfi, group=previous),
+             _c(lang, "delta_rmsea", threshold=cut_rmsea, group=previous),
+             _c(lang, "verdict", kind="verdict", group=previous)]
+    if inv.group_partial:
+        partial = lang.t("note.partial", params=", ".join(inv.group_partial))
+    else:
+        partial = lang.t("note.no_partial")
+    note = lang.t("note.invariance", name=lang.demographic(inv.group, in_sentence=True),
+                  rule=lang.rule(inv.rule), cuts=_cut_sources(INVARIANCE_FIT, lang),
+                  partial=partial)
+    return Table("invariance", "groups", lang.t("title.invariance"),
+                 _with_hidden(shown, t, lang), t, note=note, flags=flags)
+
+
+def group_paths(result: AnalysisResult, lang: Lang) -> Table | None:
+    """Every structural path's estimates in each group side by side, and its equality test
+    across groups (χ² difference with the path held equal; ``differs`` when p < .05)."""
+    g = result.groups
+    if g is None or g.paths is None or len(g.paths.tests) == 0:
+        return None
+    inv = g.invariance
+    est = g.paths.estimates
+    tests = g.paths.tests.copy().reset_index(drop=True)
+    order: list[str] = []
+    if result.structural is not None:
+        order = [str(h) for h in result.structural.paths["hypothesis"]]
+    rank = {h: i for i, h in enumerate(order)}
+    tests["_rank"] = [rank.get(str(h), len(rank) + i) for i, h in enumerate(tests["hypothesis"])]
+    tests = tests.sort_values("_rank", kind="stable").drop(columns="_rank").reset_index(drop=True)
+    rows = []
+    for _, r in tests.iterrows():
+        row: dict[str, Any] = {"hypothesis": r["hypothesis"], "from": r["from"], "to": r["to"],
+                               "path": f"{r['from']} → {r['to']}"}
+        sel = est[(est["from"] == r["from"]) & (est["to"] == r["to"])]
+        for label, _ in inv.groups:
+            one = sel[sel["group"].astype(str) == str(label)]
+            first = one.iloc[0] if len(one) else None
+            for stat in ("est", "std", "se", "pvalue"):
+                row[f"{stat}_{label}"] = first[stat] if first is not None else np.nan
+        row.update({"chisq": r["chisq"], "df": r["df"], "delta_chisq": r["delta_chisq"],
+                    "delta_df": r["delta_df"], "delta_pvalue": r["delta_pvalue"],
+                    "differs": r["differs"],
+                    "verdict": "differs" if bool(r["differs"]) else "does not differ"})
+        rows.append(row)
+    t = pd.DataFrame(rows)
+    cols = [_c(lang, "hypothesis", kind="text"), _c(lang, "path", kind="text"),
+            Column("from", "from", "text", show=False), Column("to", "to", "text", show=False)]
+    for label, n in inv.groups:
+        span = lang.t("span.group", group=lang.group_label(inv.group, str(label)), n=int(n))
+        cols += [_c(lang, f"est_{label}", "col.est", group=span),
+                 _c(lang, f"std_{label}", "col.std", stars=f"pvalue_{label}", group=span),
+                 _c(lang, f"se_{label}", "col.se", show=False, group=span),
+                 _c(lang, f"pvalue_{label}", "col.pvalue", "p", group=span)]
+    equality = lang.t("span.equality")
+    cols += [Column("chisq", lang.t("fit.chisq"), show=False),
+             Column("df", lang.t("fit.df"), "int", show=False),
+             _c(lang, "delta_chisq", group=equality),
+             _c(lang, "delta_df", kind="int", group=equality),
+             _c(lang, "delta_pvalue", kind="p", group=equality),
+             Column("differs", "differs", "verdict", show=False),
+             _c(lang, "verdict", kind="verdict", group=equality)]
+    note = lang.t("note.group_paths", stars=lang.t("note.stars"))
+    return Table("group_paths", "groups", lang.t("title.group_paths"), tuple(cols), t, note=note)
 
 
 def _model_label(lang: Lang, name: str) -> str:

@@ -48,7 +48,7 @@ def _expand(cols: list[Column], lang: Lang) -> list[Column]:
         if col.kind == "ci" and col.pair is not None:
             for key in col.keys:
                 label = lang.t(f"col.{key}") if lang.has(f"col.{key}") else key
-                out.append(Column(key, label, "num", decimals=col.decimals))
+                out.append(Column(key, label, "num", decimals=col.decimals, group=col.group))
         else:
             out.append(col)
     return out
@@ -71,7 +71,8 @@ def write_xlsx(tables: Tables, path: Path, lang: Lang) -> None:
         cols = _expand(table.shown, lang)
         widths = []
         for j, col in enumerate(cols, start=1):
-            label = col.label + (f" ({col.threshold})" if col.threshold else "")
+            label = (f"{col.group}: " if col.group else "") + col.label + (
+                f" ({col.threshold})" if col.threshold else "")
             c = ws.cell(row=1, column=j, value=label)
             c.font = bold
             c.alignment = Alignment(horizontal="left" if col.kind in (*TEXT_KINDS, "verdict")
