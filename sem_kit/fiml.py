@@ -21,8 +21,10 @@ Estimation
     component of ∂F/∂θ is below 1e-9.
 Standard errors
     lavaan's default for ``missing = "ml"``: ``information = "observed"``, the
-    Hessian of F by five-point central differences of the analytic gradient
-    (``lav_model_hessian``, h = 1e-6); ``vcov = H⁻¹ / N``.
+    Hessian H of F (lavaan differentiates its analytic gradient numerically,
+    ``lav_model_hessian``; here the pattern sums are analytic and only the
+    second derivatives of μ(θ) and Σ(θ) are differenced, which involves no
+    data); ``vcov = H⁻¹ / N``.
 Saturated model (h1)
     The EM algorithm of ``lav_mvnorm_missing_h1_estimate_moments`` (Dempster,
     Laird & Rubin 1977): same start (available-case means and variances, no
@@ -69,7 +71,6 @@ from sem_kit.estimation import (
     _compile,
     _Compiled,
     _fisher_scoring,
-    _information_and_gradient,
     _moments,
     _r2,
     _row_factors,
@@ -80,7 +81,7 @@ from sem_kit.estimation import (
 )
 from sem_kit.estimators import (
     EstimatorFit,
-    normal_weight,
+    one_blas_thread,
     sd_of,
     vech_index,
     with_standard_errors,
@@ -98,7 +99,7 @@ from sem_kit.fit_indices import (
     rmsea_pvalue,
     tli,
 )
-from sem_kit.robust import HESSIAN_STEP, _numeric_hessian
+from sem_kit.robust import HESSIAN_STEP
 
 __all__ = [
     "Patterns",
@@ -331,46 +332,132 @@ def _mean_model(spec: ModelSpec) -> _MeanModel:
     return _MeanModel(spec, _compile(spec), len(spec.observed), spec.npar)
 
 
+@dataclass(frozen=True)
+class _Terms:
+    """F = −log L / N at θ and what the optimiser and the standard errors need."""
+
+    f: float
+    grad: np.ndarray  # ∂F/∂θ
+    g_sigma: np.ndarray  # ∂ log L / ∂Σ (symmetric-matrix derivative)
+    g_mu: np.ndarray  # ∂ log L / ∂μ
+    info: np.ndarray | None  # unit expected information of F
+    hessian: np.ndarray | None  # ∂²F/∂θ∂θᵀ without the second derivatives of μ(θ), Σ(θ)
+
+
 def _pattern_terms(model: _MeanModel, pat: Patterns, theta: np.ndarray,
-                   with_info: bool) -> tuple[float, np.ndarray, np.ndarray | None]:
-    """``F = −log L / N``, ∂F/∂θ and (optionally) the unit expected information."""
+                   level: int = 0) -> _Terms:
+    """``F = −log L / N`` and ∂F/∂θ; with ``level ≥ 1`` the expected information, with
+    ``level = 2`` also the observed information's first-derivative part.
+
+    Per pattern, with ``A = Σ_oo⁻¹``, ``T = S_k + ddᵀ``, ``d = ȳ_k − μ_o``,
+    ``e = A d``, ``Σ_k = ∂Σ_oo/∂θ_k``, ``μ_k = ∂μ_o/∂θ_k``:
+
+    - ``∂ log L/∂θ_k = ½ n tr((ATA − A) Σ_k) + n eᵀ μ_k``;
+    - expected information ``n (½ tr(A Σ_k A Σ_l) + μ_kᵀ A μ_l)``;
+    - ``∂² log L/∂θ_k∂θ_l = ½ n tr(AΣ_kAΣ_l) − ½ n (tr(AΣ_kBΣ_l) + tr(AΣ_lBΣ_k))
+      − n (eᵀΣ_kAμ_l + eᵀΣ_lAμ_k) − n μ_kᵀAμ_l`` (``B = ATA``) plus the terms of the
+      second derivatives of μ(θ) and Σ(θ), added by :func:`_observed_information`.
+
+    ``∂Σ/∂x_r = w_r (u_r v_rᵀ + v_r u_rᵀ)`` for each free parameter-table row r
+    (:func:`sem_kit.estimation._row_factors`) turns every trace into products of
+    ``u_rᵀ A u_t``-type terms.
+    """
     c, b, mu_all, _ = model.moments(theta)
     p = model.p
+    q, qc = model.q, model.q_cov
     sigma = c[:p, :p]
     mu = mu_all[:p]
     n_total = pat.total
+    u, v, w = _row_factors(model.comp.free_ram, b, c)
+    jac_mu = model.mean_jacobian(b, mu_all)
+    nrows = w.size
     g_sigma = np.zeros((p, p))
     g_mu = np.zeros(p)
-    pooled = np.zeros((p, p))
-    info = np.zeros((model.q, model.q)) if with_info else None
+    exp_rows = np.zeros((nrows, nrows))
+    exp_mean = np.zeros((q, q))
+    obs_rows = np.zeros((nrows, nrows))
+    cross = np.zeros((nrows, q))
     logl = 0.0
     for o, n, m, s in zip(pat.observed, pat.n, pat.mean, pat.cov, strict=True):
         try:
             chol = np.linalg.cholesky(sigma[np.ix_(o, o)])
         except np.linalg.LinAlgError:
-            return math.inf, np.full(model.q, np.nan), info
+            nan = np.full(q, np.nan)
+            return _Terms(math.inf, nan, g_sigma, g_mu, None, None)
         inv_chol = np.linalg.inv(chol)
-        inv = inv_chol.T @ inv_chol
+        a = inv_chol.T @ inv_chol
         d = m - mu[o]
         t = s + np.outer(d, d)
+        e = a @ d
+        bmat = a @ t @ a
         logl += -0.5 * n * (o.size * _LOG2PI + 2.0 * np.log(np.diag(chol)).sum()
-                            + np.einsum("ij,ij->", inv, t))
-        g_sigma[np.ix_(o, o)] += 0.5 * n * (inv @ t @ inv - inv)
-        g_mu[o] += n * (inv @ d)
-        if with_info:
-            padded = np.zeros((p, p))
-            padded[np.ix_(o, o)] = inv
-            pooled += n * padded
-            info[: model.q_cov, : model.q_cov] += n * _information_and_gradient(
-                model.comp, b, c, padded)[0]
-    u, v, w = _row_factors(model.comp.free_ram, b, c)
+                            + np.einsum("ij,ij->", a, t))
+        g_sigma[np.ix_(o, o)] += 0.5 * n * (bmat - a)
+        g_mu[o] += n * e
+        if level >= 1:
+            uo, vo, jo = u[:, o], v[:, o], jac_mu[o]
+            ua, va = uo @ a, vo @ a
+            uau, vav, uav = ua @ uo.T, va @ vo.T, ua @ vo.T
+            exp_rows += n * (uau * vav + uav * uav.T)
+            exp_mean += n * (jo.T @ (a @ jo))
+            if level >= 2:
+                ub, vb = uo @ bmat, vo @ bmat
+                ubu, vbv, ubv = ub @ uo.T, vb @ vo.T, ub @ vo.T
+                mm = uav * ubv.T + uau * vbv + vav * ubu + uav.T * ubv
+                obs_rows += 0.5 * n * (mm + mm.T)
+                cross += n * ((uo @ e)[:, None] * (va @ jo) + (vo @ e)[:, None] * (ua @ jo))
     d_cov = 2.0 * w * np.einsum("ri,ij,rj->r", u, g_sigma, v)
-    jac_mu = model.mean_jacobian(b, mu_all)
     grad = jac_mu.T @ g_mu
-    grad[: model.q_cov] += model.comp.aggregate @ d_cov
-    if with_info:
-        info = (info + jac_mu.T @ pooled @ jac_mu) / n_total
-    return -logl / n_total, -grad / n_total, info
+    grad[:qc] += model.comp.aggregate @ d_cov
+    info = hess = None
+    if level >= 1:
+        agg = model.comp.aggregate
+        ww = np.outer(w, w)
+        info = exp_mean.copy()
+        info[:qc, :qc] += agg @ (ww * exp_rows) @ agg.T
+        info = (info + info.T) / 2.0 / n_total
+        if level >= 2:
+            h = -exp_mean.copy()
+            h[:qc, :qc] += agg @ (ww * (exp_rows - obs_rows)) @ agg.T
+            cp = np.zeros((q, q))
+            cp[:qc, :] = agg @ (w[:, None] * cross)
+            h -= cp + cp.T
+            hess = -(h + h.T) / 2.0 / n_total
+    return _Terms(-logl / n_total, -grad / n_total, g_sigma, g_mu, info, hess)
+
+
+def _structure_gradient(model: _MeanModel, theta: np.ndarray, g_sigma: np.ndarray,
+                        g_mu: np.ndarray) -> np.ndarray:
+    """``Δ(θ)ᵀ g`` for a fixed ``g = (∂ log L/∂Σ, ∂ log L/∂μ)``: the chain rule's outer part."""
+    c, b, mu_all, _ = model.moments(theta)
+    u, v, w = _row_factors(model.comp.free_ram, b, c)
+    out = model.mean_jacobian(b, mu_all).T @ g_mu
+    out[: model.q_cov] += model.comp.aggregate @ (2.0 * w * np.einsum("ri,ij,rj->r", u,
+                                                                      g_sigma, v))
+    return out
+
+
+def _observed_information(model: _MeanModel, pat: Patterns, theta: np.ndarray) -> np.ndarray:
+    """Hessian of ``F = −log L / N`` at θ (lavaan's ``information = "observed"``).
+
+    The first-derivative part comes from :func:`_pattern_terms`; the part of the
+    second derivatives of μ(θ) and Σ(θ), ``∂(Δ(θ)ᵀ g)/∂θᵀ`` with g held at its
+    value at θ, by central differences of :func:`_structure_gradient`
+    (h = 1e-6; it involves no data, so it is cheap). lavaan differentiates the
+    whole gradient numerically (``lav_model_hessian``); the two agree to about
+    1e-8 relative.
+    """
+    terms = _pattern_terms(model, pat, theta, level=2)
+    q = model.q
+    second = np.zeros((q, q))
+    for j in range(q):
+        step = np.zeros(q)
+        step[j] = HESSIAN_STEP
+        second[:, j] = (_structure_gradient(model, theta + step, terms.g_sigma, terms.g_mu)
+                        - _structure_gradient(model, theta - step, terms.g_sigma,
+                                              terms.g_mu)) / (2.0 * HESSIAN_STEP)
+    second = -(second + second.T) / 2.0 / pat.total
+    return terms.hessian + second
 
 
 def _start(model: _MeanModel, mu_em: np.ndarray, sigma_em: np.ndarray) -> np.ndarray:
@@ -397,7 +484,8 @@ class _Solution:
 def _fisher_fiml(model: _MeanModel, pat: Patterns, theta0: np.ndarray,
                  max_iter: int = 500) -> _Solution:
     theta = theta0.copy()
-    f, grad, info = _pattern_terms(model, pat, theta, True)
+    terms = _pattern_terms(model, pat, theta, level=1)
+    f, grad, info = terms.f, terms.grad, terms.info
     if not math.isfinite(f):
         return _Solution(theta, f, math.inf, 0, False, "start values give a non-positive-"
                          "definite covariance matrix for some pattern")
@@ -412,7 +500,8 @@ def _fisher_fiml(model: _MeanModel, pat: Patterns, theta0: np.ndarray,
         t = 1.0
         while t > 1e-10:
             cand = theta + t * step
-            f_new, grad_new, info_new = _pattern_terms(model, pat, cand, True)
+            new = _pattern_terms(model, pat, cand, level=1)
+            f_new, grad_new, info_new = new.f, new.grad, new.info
             if math.isfinite(f_new) and f_new <= f + 1e-13 * abs(f):
                 break
             t *= 0.5
@@ -486,22 +575,21 @@ def pairwise_moments(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _gfi_with_means(pat: Patterns, mu_obs: np.ndarray, sigma_obs: np.ndarray, mu: np.ndarray,
                     sigma: np.ndarray) -> float:
-    """``1 − eᵀWe / sᵀWs`` with W the incomplete-data expected information at (μ̂, Σ̂)."""
+    """``1 − eᵀWe / sᵀWs`` with W the incomplete-data expected information at (μ̂, Σ̂).
+
+    With ``A_k`` the inverse of ``Σ̂_oo`` of pattern k padded with zeros,
+    ``xᵀWx = (1/N) Σ_k n_k (x_μᵀ A_k x_μ + ½ tr(A_k X A_k X))`` for the moments
+    ``x = (x_μ, vech X)`` (``vech(X)ᵀ ½Dᵀ(A⊗A)D vech(X) = ½ tr(AXAX)``).
+    """
     p = sigma.shape[0]
-    rows, cols = vech_index(p)
-    w_mean = np.zeros((p, p))
-    w_cov = np.zeros((rows.size, rows.size))
+    e_mean, e_cov = mu_obs - mu, sigma_obs - sigma
+    t1 = t2 = 0.0
     for o, n in zip(pat.observed, pat.n, strict=True):
-        padded = np.zeros((p, p))
-        padded[np.ix_(o, o)] = np.linalg.inv(sigma[np.ix_(o, o)])
-        w_mean += n * padded
-        w_cov += n * normal_weight(padded, rows, cols)
-    w_mean /= pat.total
-    w_cov /= pat.total
-    s_mean, s_cov = mu_obs, sigma_obs[rows, cols]
-    e_mean, e_cov = mu_obs - mu, (sigma_obs - sigma)[rows, cols]
-    t1 = e_mean @ w_mean @ e_mean + e_cov @ w_cov @ e_cov
-    t2 = s_mean @ w_mean @ s_mean + s_cov @ w_cov @ s_cov
+        a = np.zeros((p, p))
+        a[np.ix_(o, o)] = np.linalg.inv(sigma[np.ix_(o, o)])
+        ae, aso = a @ e_cov, a @ sigma_obs
+        t1 += n * (e_mean @ a @ e_mean + 0.5 * np.einsum("ij,ji->", ae, ae))
+        t2 += n * (mu_obs @ a @ mu_obs + 0.5 * np.einsum("ij,ji->", aso, aso))
     return float(1.0 - t1 / t2)
 
 
@@ -553,6 +641,7 @@ def _params_table(model: _MeanModel, theta: np.ndarray, values: np.ndarray, c: n
     return with_standard_errors(params, se_theta)
 
 
+@one_blas_thread
 def fit_fiml(model: str | ModelSpec, data: pd.DataFrame) -> EstimatorFit:
     """Fit a model by full-information ML on every row with at least one answer.
 
@@ -615,11 +704,7 @@ def fit_fiml(model: str | ModelSpec, data: pd.DataFrame) -> EstimatorFit:
     c, b, mu_all, values = mm.moments(theta)
     p = mm.p
     sigma, mu = c[:p, :p], mu_all[:p]
-
-    def grad(th: np.ndarray) -> np.ndarray:
-        return _pattern_terms(mm, pat, th, False)[1]
-
-    hess = _numeric_hessian(grad, theta.copy(), HESSIAN_STEP)
+    hess = _observed_information(mm, pat, theta)
     try:
         vcov = np.linalg.inv(hess) / n
     except np.linalg.LinAlgError as exc:

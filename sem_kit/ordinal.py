@@ -87,7 +87,7 @@ from sem_kit.estimation import (
     specify,
     standardize,
 )
-from sem_kit.estimators import EstimatorFit, sd_of, with_standard_errors
+from sem_kit.estimators import EstimatorFit, one_blas_thread, sd_of, with_standard_errors
 from sem_kit.fit_indices import (
     cfi,
     chisq_df,
@@ -335,6 +335,45 @@ class OrdinalStats:
     def nth(self) -> int:
         """Number of thresholds."""
         return int(sum(t.size for t in self.thresholds))
+
+    def subset(self, names: list[str] | tuple[str, ...]) -> OrdinalStats:
+        """The statistics of some of the items, in the order of ``names``.
+
+        Thresholds, polychoric correlations and their asymptotic covariances
+        do not depend on the other items (each comes from a univariate or
+        bivariate likelihood), so the statistics of a model with fewer items
+        are the matching rows and columns of these.
+
+        Raises
+        ------
+        InputError
+            A name that is not among the items.
+        """
+        names = list(names)
+        unknown = [v for v in names if v not in self.names]
+        if unknown:
+            raise InputError("the ordinal sample statistics have no item " + ", ".join(unknown))
+        pos = [self.names.index(v) for v in names]
+        start = np.cumsum([0] + [t.size for t in self.thresholds])
+        th_idx = [k for i in pos for k in range(start[i], start[i + 1])]
+        p_all = len(self.names)
+        all_pairs = [(a, b) for b in range(p_all) for a in range(b + 1, p_all)]
+        pair_index = {}
+        for idx, (a, b) in enumerate(all_pairs):
+            pair_index[(a, b)] = pair_index[(b, a)] = idx
+        pairs = [pair_index[(pos[i], pos[j])] for j in range(len(pos))
+                 for i in range(j + 1, len(pos))]
+        keep = np.array(th_idx + [start[-1] + k for k in pairs], dtype=int)
+        return OrdinalStats(
+            names=tuple(names),
+            levels=tuple(self.levels[i] for i in pos),
+            thresholds=tuple(self.thresholds[i] for i in pos),
+            threshold_names=tuple(self.threshold_names[k] for k in th_idx),
+            cor=self.cor[np.ix_(pos, pos)],
+            wls_obs=self.wls_obs[keep],
+            nacov=self.nacov[np.ix_(keep, keep)],
+            n=self.n,
+        )
 
 
 def _codes(data: pd.DataFrame, names: list[str]) -> tuple[np.ndarray, list[tuple[float, ...]]]:
@@ -695,8 +734,10 @@ def _params_table(model: _DeltaModel, stats: OrdinalStats, theta: np.ndarray,
     return with_standard_errors(params, se_theta)
 
 
-def fit_wlsmv(model: str | ModelSpec, data: pd.DataFrame, *,
-              ordered: list[str] | tuple[str, ...] | None = None) -> EstimatorFit:
+@one_blas_thread
+def fit_wlsmv(model: str | ModelSpec, data: pd.DataFrame | None, *,
+              ordered: list[str] | tuple[str, ...] | None = None,
+              stats: OrdinalStats | None = None) -> EstimatorFit:
     """Fit a model to ordered items by DWLS with robust SEs and the WLSMV test.
 
     Parameters
@@ -708,6 +749,11 @@ def fit_wlsmv(model: str | ModelSpec, data: pd.DataFrame, *,
     ordered:
         Items to treat as ordered (default: all observed variables, lavaan's
         ``ordered = TRUE``); they must be all of them.
+    stats:
+        Sample statistics computed before (:func:`ordinal_statistics`) for
+        these items or more, e.g. once for every item of a questionnaire and
+        then used for the CFA and the structural model; ``data`` is then not
+        read and may be None.
 
     Returns
     -------
@@ -737,15 +783,20 @@ def fit_wlsmv(model: str | ModelSpec, data: pd.DataFrame, *,
     """
     spec = model if isinstance(model, ModelSpec) else specify(model)
     obs = list(spec.observed)
-    absent = [v for v in obs if v not in data.columns]
-    if absent:
-        raise InputError("the data have no column for observed variable(s) "
-                         + ", ".join(absent))
     if ordered is not None and set(ordered) != set(obs):
         raise InputError("WLSMV here treats every observed variable of the model as ordered; "
                          "ordered = " + ", ".join(ordered) + " leaves out "
                          + ", ".join(sorted(set(obs) - set(ordered))))
-    stats = ordinal_statistics(data, obs)
+    if stats is None:
+        if data is None:
+            raise InputError("fit_wlsmv needs the data or precomputed sample statistics")
+        absent = [v for v in obs if v not in data.columns]
+        if absent:
+            raise InputError("the data have no column for observed variable(s) "
+                             + ", ".join(absent))
+        stats = ordinal_statistics(data, obs)
+    else:
+        stats = stats.subset(obs)
     dm = _delta_model(spec, stats.nth)
     n = stats.n
     s = stats.wls_obs

@@ -87,6 +87,7 @@ from sem_kit.estimation import (
 from sem_kit.estimators import (
     EstimatorFit,
     normal_weight,
+    one_blas_thread,
     sd_of,
     vech_index,
     with_standard_errors,
@@ -454,6 +455,7 @@ def _rmsea_ci_scaled(t: float, df: float, n: int, c: float = 1.0) -> tuple[float
 # --------------------------------------------------------------------------- entry point
 
 
+@one_blas_thread
 def fit_robust(model: str | ModelSpec | Fit, data: pd.DataFrame, *,
                estimator: str = "MLR") -> EstimatorFit:
     """Fit a model by ML with robust standard errors and a scaled test (MLM or MLR).

@@ -3,7 +3,8 @@
 Every expected number comes from tests/reference/estimators_reference.R:
 ``sem(model, data, estimator = "MLM" | "MLR")`` on Political Democracy, the
 Holzinger-Swineford CFA and a Holzinger-Swineford model with fixed.x covariates and an
-equality label; ``parameterEstimates(fit, standardized = TRUE)``, ``fitMeasures(fit)``,
+equality label, and MLR on the built-in nine-factor model's simulated answers;
+``parameterEstimates(fit, standardized = TRUE)``, ``fitMeasures(fit)``,
 ``vcov(fit)`` and ``lavInspect(fit, "gamma")``.
 """
 
@@ -28,7 +29,7 @@ from estimators_ref import (
 )
 
 from sem_kit.errors import InputError
-from sem_kit.estimation import fit_model
+from sem_kit.estimation import fit_model, model_matrices
 from sem_kit.estimators import (
     ROBUST_KEYS,
     SCALED_KEYS,
@@ -40,7 +41,8 @@ from sem_kit.estimators import (
 from sem_kit.fit_indices import FIT_KEYS
 from sem_kit.robust import fit_robust, gamma_adf
 
-MODELS = ["pd_mlm", "pd_mlr", "hs_cfa_mlm", "hs_cfa_mlr", "hs_mimic_mlm", "hs_mimic_mlr"]
+MODELS = ["pd_mlm", "pd_mlr", "hs_cfa_mlm", "hs_cfa_mlr", "hs_mimic_mlm", "hs_mimic_mlr",
+          "ninefactor_mlr"]
 
 
 def estimator_of(name: str) -> str:
@@ -189,3 +191,12 @@ def test_warnings_and_fields_carry_over():
     assert fit.observed == ml_fit("pd_mlr").observed
     assert isinstance(fit.estimates("=~"), pd.DataFrame)
     assert fit.test["yuan.bentler.mplus"]["scaling_factor"] == fit.measures["scaling_factor"]
+
+
+def test_model_matrices_read_the_result():
+    """The measurement stage's LISREL matrices come out of this result as out of a Fit."""
+    fit = fitted("pd_mlr")
+    mats = model_matrices(fit)
+    load = fit.params[fit.params.op == "=~"]
+    for r in load.itertuples():
+        assert mats.lambda_.loc[r.rhs, r.lhs] == r.est

@@ -13,6 +13,10 @@ It writes, next to this file,
 - ``estimators_pd_missing.csv``: Bollen's political democracy data
   (``political_democracy.csv``) with every value deleted with probability 0.08
   (``default_rng(20240802)``); no row loses all eleven.
+- ``estimators_ninefactor_missing.csv``: the simulated answers to the built-in
+  nine-factor questionnaire (``sim_ninefactor.csv``, 500 rows, 7-point items)
+  with every answer deleted with probability 0.05 (``default_rng(20240804)``);
+  no row loses all of them.
 - ``estimators_ordinal.csv``: 600 simulated answers on a 1..5 scale to twelve
   items, four per factor, from the model of ``estimators_ordinal.lav``
   (``default_rng(20240803)``): latent responses ``x* = λ η + ε`` with unit
@@ -96,6 +100,9 @@ def main() -> None:
     pd_data = pd.read_csv(HERE / "political_democracy.csv")
     pd_missing = delete_at_random(pd_data, list(pd_data.columns), 0.08, 20240802)
     pd_missing.to_csv(HERE / "estimators_pd_missing.csv", index=False)
+    nine = pd.read_csv(HERE / "sim_ninefactor.csv")
+    nine_missing = delete_at_random(nine, list(nine.columns), 0.05, 20240804)
+    nine_missing.to_csv(HERE / "estimators_ninefactor_missing.csv", index=False)
     simulate_ordinal().to_csv(HERE / "estimators_ordinal.csv", index=False)
     (HERE / "estimators_ordinal.lav").write_text(ORDINAL_MODEL, encoding="utf-8")
 
