@@ -26,6 +26,7 @@ from sem_kit.item_stats import ItemStatistics, item_statistics
 from sem_kit.modification import modification_indices
 from sem_kit.questionnaire import Questionnaire
 from sem_kit.reliability import omega_by_construct, reliability_l2, reliability_table
+from sem_kit.robust import fit_robust
 from sem_kit.thresholds import DEFAULT_THRESHOLDS, Thresholds, verdict
 
 #: Seed of the random data in parallel analysis when the run has none.
@@ -174,6 +175,7 @@ def measurement_model(
     missing: pd.DataFrame | None = None,
     seed: int | None = None,
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
+    estimator: str = "ML",
 ) -> MeasurementResult:
     """Run the whole measurement stage on complete, reverse-coded item data.
 
@@ -189,13 +191,17 @@ def measurement_model(
         Seed of parallel analysis' random data (``PARALLEL_SEED`` if ``None``).
     thresholds:
         Cut-offs for the verdicts.
+    estimator:
+        ``ML``, or ``MLM`` / ``MLR``: the same estimates with robust SEs and
+        scaled fit measures (:func:`sem_kit.robust.fit_robust`); modification
+        indices stay ML's.
 
     Returns
     -------
     MeasurementResult
     """
     with threadpool_limits(limits=1, user_api="blas"):  # small matrices: one thread is fastest
-        return _measurement_model(q, data, missing, seed, thresholds)
+        return _measurement_model(q, data, missing, seed, thresholds, estimator)
 
 
 def _measurement_model(
@@ -204,6 +210,7 @@ def _measurement_model(
     missing: pd.DataFrame | None,
     seed: int | None,
     thresholds: Thresholds,
+    estimator: str = "ML",
 ) -> MeasurementResult:
     constructs = q.construct_items
     items = [i for c in q.first_order for i in constructs[c]]
@@ -211,11 +218,15 @@ def _measurement_model(
     warnings: list[str] = []
     _check_variation(data)
 
-    cfa = fit_model(q.measurement_syntax(), data)
-    warnings += [f"CFA: {w}" for w in cfa.warnings]
-    if not cfa.converged:
+    ml_cfa = fit_model(q.measurement_syntax(), data)
+    warnings += [f"CFA: {w}" for w in ml_cfa.warnings]
+    if not ml_cfa.converged:
         warnings.append("CFA: the estimation did not converge; its numbers are not trustworthy")
-    cfa_fit = fit_measures(cfa)
+    if estimator == "ML":
+        cfa, cfa_fit = ml_cfa, fit_measures(ml_cfa)
+    else:
+        cfa = fit_robust(ml_cfa, data, estimator=estimator)
+        cfa_fit = dict(cfa.measures)
     loadings = loadings_table(cfa, q)
     std_loading = loadings[loadings.level == 1].set_index("item")["std"]
 
@@ -247,7 +258,8 @@ def _measurement_model(
     single = None
     try:
         single_fit = fit_model(single_factor_syntax(items), data)
-        single = fit_measures(single_fit)
+        single = (fit_measures(single_fit) if estimator == "ML"
+                  else dict(fit_robust(single_fit, data, estimator=estimator).measures))
         if not single_fit.converged:
             warnings.append("single-factor CFA did not converge")
     except InputError as exc:
@@ -276,7 +288,7 @@ def _measurement_model(
         if len(constructs[c]) < 3:
             warnings.append(f"construct {c} has {len(constructs[c])} items; CR and AVE of "
                             "two-item constructs are fragile")
-    mi = modification_indices(cfa)
+    mi = modification_indices(ml_cfa)
     return MeasurementResult(
         n=int(len(data)), items=stats, reliability=rel, reliability_l2=rel_l2,
         efa_summary=summary, efa=efa_result, parallel=parallel, cfa=cfa, cfa_fit=cfa_fit,

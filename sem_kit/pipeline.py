@@ -32,7 +32,7 @@ LISTWISE = "listwise"
 
 ESTIMATORS = ("ML", "MLR", "MLM", "WLSMV")
 MISSING = ("listwise", "fiml")
-SUPPORTED_ESTIMATORS = ("ML",)
+SUPPORTED_ESTIMATORS = ("ML", "MLM", "MLR")
 SUPPORTED_MISSING = ("listwise",)
 
 
@@ -65,8 +65,8 @@ class Options:
         if self.missing not in MISSING:
             raise InputError(f"--missing: expected listwise or fiml, found {self.missing!r}")
         if self.estimator not in SUPPORTED_ESTIMATORS:
-            raise InputError(f"--estimator {self.estimator}: not available in this version of "
-                             "sem-kit yet; ML is")
+            raise InputError(f"--estimator {self.estimator}: not wired into the analysis in this "
+                             "version of sem-kit yet; ML, MLM and MLR are")
         if self.missing not in SUPPORTED_MISSING:
             raise InputError(f"--missing {self.missing}: not available in this version of "
                              "sem-kit yet; listwise is")
@@ -400,7 +400,8 @@ def _analyze(
                         "screened rows with unanswered items (each is listed with the "
                         "excluded rows)")
     with _naming(label):
-        measurement = measurement_model(q, complete, missing=screened.items, seed=options.seed)
+        measurement = measurement_model(q, complete, missing=screened.items, seed=options.seed,
+                                    estimator=options.estimator)
     warnings += measurement.warnings
     structural = None
     if q.hypotheses:
@@ -409,7 +410,8 @@ def _analyze(
         bar = (lambda done: progress(done, options.bootstrap)) if progress else None
         with _naming(label):
             structural = structural_model(q, complete, bootstrap=options.bootstrap,
-                                          seed=options.seed, jobs=options.jobs, progress=bar)
+                                          seed=options.seed, jobs=options.jobs, progress=bar,
+                                          estimator=options.estimator)
         warnings += structural.warnings
     groups = None
     if options.group is not None:

@@ -66,6 +66,7 @@ from sem_kit.fastfit import Refitter
 from sem_kit.fit_indices import fit_measures
 from sem_kit.modification import modification_indices
 from sem_kit.questionnaire import Questionnaire
+from sem_kit.robust import fit_robust
 
 __all__ = [
     "FIT_KEYS",
@@ -380,7 +381,7 @@ class StructuralResult:
             for r in self.indirect.to_dict("records")
         ]
         return {
-            "fit": {k: _num(self.fit_measures[k]) for k in FIT_KEYS},
+            "fit": {k: _num(v) for k, v in self.fit_measures.items()},
             "paths": paths,
             "r2": {str(k): _num(v) for k, v in self.r2.items()},
             "indirect": indirect,
@@ -455,7 +456,8 @@ def _one_blas_thread() -> contextlib.AbstractContextManager:
 
 def structural_model(q: Questionnaire, data: pd.DataFrame, *, bootstrap: int = 5000,
                      seed: int | None = None, jobs: int = 1, level: float = 0.95,
-                     progress: Callable[[int], None] | None = None) -> StructuralResult:
+                     progress: Callable[[int], None] | None = None,
+                     estimator: str = "ML") -> StructuralResult:
     """Fit the hypothesised structural model and test its hypotheses and mediations.
 
     Parameters
@@ -511,18 +513,26 @@ def structural_model(q: Questionnaire, data: pd.DataFrame, *, bootstrap: int = 5
         raise ValueError(f"bootstrap must be 0 (no bootstrap) or a number of resamples, "
                          f"got {bootstrap}")
     with _one_blas_thread():
-        return _structural_model(q, data, bootstrap, seed, jobs, level, progress)
+        return _structural_model(q, data, bootstrap, seed, jobs, level, progress, estimator)
 
 
 def _structural_model(q: Questionnaire, data: pd.DataFrame, bootstrap: int, seed: int | None,
                       jobs: int, level: float,
-                      progress: Callable[[int], None] | None) -> StructuralResult:
+                      progress: Callable[[int], None] | None,
+                      estimator: str = "ML") -> StructuralResult:
     spec = specify(q.model_syntax())
     fit = fit_model(spec, data)
     notes: list[str] = [f"SEM: {w}" for w in fit.warnings]
+    # MLM / MLR: the ML estimates with robust SEs and scaled tests (lavaan's estimator =
+    # "MLM"/"MLR"); the bootstrap, model comparison and modification indices stay ML.
+    reported = fit if estimator == "ML" else fit_robust(fit, data, estimator=estimator)
+    if estimator != "ML":
+        notes.append(f"SEM: {estimator}: robust SEs, z and p and scaled fit measures; the "
+                     "bootstrap intervals, the model comparison (plain ML chi-square "
+                     "difference tests) and the modification indices are ML's")
     chains = [tuple(c) for c in q.indirect_paths()]
     constructs = list(q.structural_constructs)
-    params = fit.params
+    params = reported.params
     coef = {(h.source, h.target): float(params.est[(params.op == "~") & (params.lhs == h.target)
                                                    & (params.rhs == h.source)].iloc[0])
             for h in q.hypotheses.values()}
@@ -538,7 +548,7 @@ def _structural_model(q: Questionnaire, data: pd.DataFrame, bootstrap: int, seed
 
     refitter = _make_refitter(fit)
     theta = np.asarray(fit.theta, dtype=float)
-    vcov = fit.vcov.to_numpy(dtype=float)
+    vcov = reported.vcov.to_numpy(dtype=float)
 
     s_full = fit.sample_cov.loc[list(refitter.observed), list(refitter.observed)].to_numpy()
 
@@ -613,8 +623,8 @@ def _structural_model(q: Questionnaire, data: pd.DataFrame, bootstrap: int, seed
     notes += comp_notes
     r2 = fit.r2.reindex(q.endogenous).rename("r2")
     return StructuralResult(
-        fit=fit,
-        fit_measures=fit_measures(fit),
+        fit=reported,
+        fit_measures=fit_measures(fit) if reported is fit else dict(reported.measures),
         paths=paths,
         r2=r2,
         effects=effects,
