@@ -240,6 +240,7 @@ def main() -> None:
                     r = timed_child(data, model, n_boot, jobs, seed, tmp / f"sk{jobs}.csv")
                     row[f"semkit_jobs{jobs}"] = r["elapsed"]
                     row[f"semkit_jobs{jobs}_failed"] = r["failed"]
+                    row[f"semkit_jobs{jobs}_fit"] = r["fit"]
                 if with_r:
                     r = run_lavaan(data, model, n_boot, seed, tmp / "lav.csv")
                     row["lavaan"] = r["elapsed"]
