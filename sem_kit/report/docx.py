@@ -202,6 +202,13 @@ def write_docx(tables: Tables, path: Path, lang: Lang, title: str = "") -> None:
         _caption(doc, table, number, lang)
         section = doc.sections[-1]
         available = (section.page_width - section.left_margin - section.right_margin) / 360000
+        for label, value in table.header:
+            line = doc.add_paragraph()
+            line.paragraph_format.space_after = Pt(0)
+            line.paragraph_format.keep_with_next = True
+            head = line.add_run(f"{label}: " if not lang.zh else f"{label}：")
+            head.font.size = Pt(9)
+            line.add_run(value).font.size = Pt(9)
         _table(doc, table, lang, available)
         doc.add_paragraph()
     write_with(path, doc.save)

@@ -98,7 +98,7 @@ def table_view(table: Table, lang: Lang, number: int | None = None) -> dict[str,
         cols.append({"label": c.label, "threshold": c.threshold, "cls": cls})
     spans = [{"label": label, "colspan": n} for label, n in table.spans()]
     return {"id": table.id, "title": table.title, "columns": cols, "rows": cells(table, lang),
-            "note": table.note, "spans": spans,
+            "note": table.note, "spans": spans, "header": list(table.header),
             "number": lang.t("doc.table", n=number) if number is not None else ""}
 
 

@@ -564,6 +564,37 @@ STRINGS: dict[str, tuple[str, str]] = {
                   "res.indirect。res.save(outdir) 输出完整报告。"),
     "misc.none": ("—", "—"),
     "misc.reverse": ("(R)", "(R)"),
+    "misc.yes": ("yes", "是"),
+    "misc.no": ("no", "否"),
+    # -- lavaan parameter tables ------------------------------------------------
+    "title.cfa_params": ("Parameter estimates of the measurement model (CFA)",
+                         "测量模型（CFA）参数估计"),
+    "title.sem_params": ("Parameter estimates of the structural model", "结构模型参数估计"),
+    "param.latent": ("Latent variables (=~)", "潜变量（=~）"),
+    "param.regression": ("Regressions (~)", "回归（~）"),
+    "param.covariance": ("Covariances (~~)", "协方差（~~）"),
+    "param.intercept": ("Intercepts (~1)", "截距（~1）"),
+    "param.variance": ("Variances (~~)", "方差（~~）"),
+    "param.defined": ("Defined parameters (:=)", "定义参数（:=）"),
+    "param.estimator": ("Estimator", "估计方法"),
+    "param.converged": ("Optimization method converged", "优化收敛"),
+    "param.iterations": (" after {n} iterations", "（迭代 {n} 次）"),
+    "param.npar": ("Number of model parameters", "模型参数个数"),
+    "param.n": ("Number of observations", "观测数"),
+    "col.param_group": ("Parameter", "参数"),
+    "col.param_se": ("Std.Err", "标准误"),
+    "col.param_z": ("z-value", "z 值"),
+    "col.param_p": ("P(>|z|)", "P(>|z|)"),
+    "col.std_lv": ("Std.lv", "Std.lv"),
+    "note.params": ("Laid out as lavaan's summary(fit, standardized = TRUE): Estimate "
+                    "unstandardised; Std.lv standardises the latent variables only, Std.all "
+                    "latent and observed variables. Fixed parameters (the first loading of "
+                    "each factor) have no Std.Err, z-value or P(>|z|). Variances of "
+                    "endogenous variables and indicators are residual variances.",
+                    "按 lavaan summary(fit, standardized = TRUE) 的格式排列：Estimate 为非标准化"
+                    "估计；Std.lv 仅标准化潜变量，Std.all 同时标准化潜变量与观测变量。固定参数"
+                    "（各因子的第一个载荷）无标准误、z 值与 p 值。"
+                    "内生变量与指标的方差为残差方差。"),
     "misc.rotation.oblimin": ("oblimin", "oblimin"),
 }
 

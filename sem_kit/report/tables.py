@@ -144,7 +144,10 @@ class Table:
         Printed tables (HTML, DOCX) show only the first rows; CSV and XLSX hold all.
     export:
         ``False`` for summary tables that repeat numbers of other tables
-        (not written to CSV, XLSX or DOCX).
+        (not written to CSV or XLSX).
+    header:
+        ``(label, value)`` lines printed between the caption and the table, like the
+        lines lavaan prints above its estimates (estimator, convergence, N).
     """
 
     id: str
@@ -156,6 +159,7 @@ class Table:
     flags: pd.DataFrame | None = None
     display_rows: int | None = None
     export: bool = True
+    header: tuple[tuple[str, str], ...] = ()
 
     @property
     def shown(self) -> list[Column]:
@@ -450,6 +454,7 @@ def build_tables(result: AnalysisResult, lang: Lang | None = None) -> Tables:
     est = result.options.estimator
     out.add(fit_table("cfa_fit", "cfa", lang.t("title.cfa_fit"), result.measurement.cfa_fit,
                       lang, est, _admissible(result.measurement.cfa)))
+    out.add(parameter_table("cfa_params", "cfa", result.measurement.cfa, est, lang))
     out.add(cfa_loadings(result, lang))
     out.add(fornell_larcker(result, lang))
     out.add(htmt(result, lang))
@@ -457,6 +462,7 @@ def build_tables(result: AnalysisResult, lang: Lang | None = None) -> Tables:
     if s is not None:
         out.add(fit_table("sem_fit", "sem_fit", lang.t("title.sem_fit"), s.fit_measures, lang,
                           est, _admissible(s.fit)))
+        out.add(parameter_table("sem_params", "sem_fit", s.fit, est, lang))
         out.add(hypotheses(result, lang))
         out.add(r2(result, lang))
         out.add(indirect(result, lang))
@@ -789,6 +795,79 @@ def fit_table(table_id: str, section: str, title: str, fit: dict[str, Any],
     note = lang.t("note.fit", estimator=estimator, n=fmt.integer(fit.get("n")),
                   cuts=_cut_sources(FIT_CUTOFFS, lang))
     return Table(table_id, section, title, cols, pd.DataFrame(rows), note=note)
+
+
+#: lavaan's groups of ``summary(fit)``'s parameter estimates, in its order (:func:`param_group`).
+PARAM_GROUPS: tuple[str, ...] = ("latent", "regression", "covariance", "intercept", "variance",
+                                 "defined")
+
+
+def param_group(op: str, lhs: str, rhs: str) -> str | None:
+    """The lavaan group of one parameter row: ``=~`` latent variables, ``~`` regressions,
+    ``~~`` covariances (two variables) or variances (one), ``~1`` intercepts, ``:=`` defined
+    parameters; ``None`` for other operators (constraints), which lavaan does not list."""
+    if op == "=~":
+        return "latent"
+    if op == "~":
+        return "regression"
+    if op == "~~":
+        return "variance" if lhs == rhs else "covariance"
+    if op == "~1":
+        return "intercept"
+    if op == ":=":
+        return "defined"
+    return None
+
+
+def parameter_table(table_id: str, section: str, fit: Any, estimator: str,
+                    lang: Lang) -> Table | None:
+    """lavaan's ``summary(fit, standardized = TRUE)`` parameter estimates of one model.
+
+    Rows of ``fit.params`` grouped as lavaan prints them (latent variables, regressions,
+    covariances, intercepts, variances, defined parameters), each group in the order of
+    ``params``; columns Estimate, Std.Err, z-value, P(>|z|), Std.lv, Std.all as they are in
+    ``params`` (fixed parameters have no SE, z or p). The header lines give the
+    estimator, convergence and iterations, the number of free parameters and N.
+    """
+    params = getattr(fit, "params", None)
+    if params is None or not len(params):
+        return None
+    p = params.copy().reset_index(drop=True)
+    p["group"] = [param_group(str(o), str(a), str(b))
+                  for o, a, b in zip(p["op"], p["lhs"], p["rhs"], strict=True)]
+    p = p[p["group"].notna()]
+    rank = {g: i for i, g in enumerate(PARAM_GROUPS)}
+    p["_rank"] = p["group"].map(rank)
+    p = p.sort_values("_rank", kind="stable").drop(columns="_rank").reset_index(drop=True)
+    p["group_label"] = [lang.t(f"param.{g}") for g in p["group"]]
+    for key in ("std_lv", "std_all"):
+        if key not in p.columns:
+            p[key] = np.nan
+    flags = pd.DataFrame("", index=p.index, columns=["group_label", "lhs", "op"])
+    same_group = p["group"].eq(p["group"].shift())
+    flags.loc[same_group, "group_label"] = "repeat"
+    same_lhs = same_group & p["lhs"].eq(p["lhs"].shift()) & p["op"].eq(p["op"].shift())
+    flags.loc[same_lhs, "lhs"] = "repeat"
+    flags.loc[same_lhs, "op"] = "repeat"
+    cols = (Column("group", "group", "text", show=False),
+            _c(lang, "group_label", "col.param_group", "text"),
+            _c(lang, "lhs", kind="text"), _c(lang, "op", kind="text"),
+            _c(lang, "rhs", kind="text"),
+            _c(lang, "est"), _c(lang, "se", "col.param_se", missing=""),
+            _c(lang, "z", "col.param_z", decimals=3, missing=""),
+            _c(lang, "pvalue", "col.param_p", kind="p", missing=""),
+            _c(lang, "std_lv", missing=""), _c(lang, "std_all", missing=""))
+    yes_no = lang.t("misc.yes") if bool(getattr(fit, "converged", True)) else lang.t("misc.no")
+    iterations = getattr(fit, "iterations", None)
+    header = (
+        (lang.t("param.estimator"), str(estimator)),
+        (lang.t("param.converged"), yes_no + ("" if iterations is None else
+                                              lang.t("param.iterations", n=int(iterations)))),
+        (lang.t("param.npar"), fmt.integer(getattr(fit, "npar", None))),
+        (lang.t("param.n"), fmt.integer(getattr(fit, "n", None))),
+    )
+    return Table(table_id, section, lang.t(f"title.{table_id}"), cols, p, note=lang.t(
+        "note.params"), flags=flags, header=header)
 
 
 def cfa_loadings(result: AnalysisResult, lang: Lang) -> Table:

