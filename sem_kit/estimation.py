@@ -839,8 +839,36 @@ def _semopy_start(spec: ModelSpec, data: pd.DataFrame,
 # --------------------------------------------------------------------------- result
 
 
+class SpecViews:
+    """What every fitted-model result (:class:`Fit`, ``EstimatorFit``) says of its model.
+
+    Subclasses hold ``spec`` (:class:`ModelSpec`) and ``params`` (the parameter table).
+    """
+
+    @property
+    def observed(self) -> tuple[str, ...]:
+        """Observed variables, in the order of :attr:`sample_cov`."""
+        return self.spec.observed
+
+    @property
+    def latent(self) -> tuple[str, ...]:
+        """Latent variables."""
+        return self.spec.latent
+
+    @property
+    def x_vars(self) -> tuple[str, ...]:
+        """Observed exogenous covariates fixed at their sample (co)variances."""
+        return self.spec.x_vars
+
+    def estimates(self, op: str | None = None) -> pd.DataFrame:
+        """Rows of :attr:`params`, optionally of one operator (``"=~"``, ``"~"``, ``"~~"``)."""
+        if op is None:
+            return self.params
+        return self.params[self.params.op == op].reset_index(drop=True)
+
+
 @dataclass(frozen=True, eq=False)
-class Fit:
+class Fit(SpecViews):
     """A fitted model: lavaan's numbers, computed from the ML solution.
 
     Attributes
@@ -922,26 +950,6 @@ class Fit:
     warnings: tuple[str, ...] = field(default=())
     admissible: bool = True
 
-    @property
-    def observed(self) -> tuple[str, ...]:
-        """Observed variables, in the order of :attr:`sample_cov`."""
-        return self.spec.observed
-
-    @property
-    def latent(self) -> tuple[str, ...]:
-        """Latent variables."""
-        return self.spec.latent
-
-    @property
-    def x_vars(self) -> tuple[str, ...]:
-        """Observed exogenous covariates fixed at their sample (co)variances."""
-        return self.spec.x_vars
-
-    def estimates(self, op: str | None = None) -> pd.DataFrame:
-        """Rows of :attr:`params`, optionally of one operator (``"=~"``, ``"~"``, ``"~~"``)."""
-        if op is None:
-            return self.params
-        return self.params[self.params.op == op].reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------- standardisation

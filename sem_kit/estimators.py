@@ -41,7 +41,7 @@ from scipy.stats import norm
 from threadpoolctl import threadpool_limits
 
 from sem_kit.errors import InputError
-from sem_kit.estimation import Fit, ModelSpec
+from sem_kit.estimation import Fit, ModelSpec, SpecViews
 
 __all__ = ["ESTIMATORS", "MISSING", "EstimatorFit", "fit_estimator"]
 
@@ -58,7 +58,7 @@ ROBUST_KEYS = ("cfi_robust", "tli_robust", "rmsea_robust")
 
 
 @dataclass(frozen=True, eq=False)
-class EstimatorFit:
+class EstimatorFit(SpecViews):
     """A model fitted by MLM, MLR, FIML or WLSMV, as lavaan reports it.
 
     Attributes
@@ -139,26 +139,6 @@ class EstimatorFit:
     ml_fit: Fit | None = None
     extra: dict[str, float] = field(default_factory=dict)
 
-    @property
-    def observed(self) -> tuple[str, ...]:
-        """Observed variables, in the order of :attr:`sample_cov`."""
-        return self.spec.observed
-
-    @property
-    def latent(self) -> tuple[str, ...]:
-        """Latent variables."""
-        return self.spec.latent
-
-    @property
-    def x_vars(self) -> tuple[str, ...]:
-        """Observed exogenous covariates fixed at their sample (co)variances."""
-        return self.spec.x_vars
-
-    def estimates(self, op: str | None = None) -> pd.DataFrame:
-        """Rows of :attr:`params`, optionally of one operator (``"=~"``, ``"~"``, ``"~~"``)."""
-        if op is None:
-            return self.params
-        return self.params[self.params.op == op].reset_index(drop=True)
 
 
 def fit_estimator(model: str | ModelSpec, data: pd.DataFrame, *, estimator: str = "ML",
