@@ -103,3 +103,12 @@ def test_result_estimator_shown(result):
     assert re.fullmatch(r"yes after \d+ iterations",
                         dict(build_tables(result)["sem_params"].header)[
                             "Optimization method converged"])
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_item_missing_counted_before_listwise_deletion(result, lang):
+    tb = build_tables(result, Lang(lang, result.questionnaire))["items"]
+    col = next(c for c in tb.shown if c.key == "n_missing")
+    assert ("before listwise deletion" in col.label) if lang == "en" else ("列删除前" in col.label)
+    assert str(result.screening.n_kept) in tb.note and str(result.n_analyzed) in tb.note
+    assert result.screening.n_kept > result.n_analyzed

@@ -131,7 +131,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "col.sd": ("SD", "标准差"),
     "col.skew": ("Skewness", "偏度"),
     "col.kurtosis": ("Kurtosis", "峰度"),
-    "col.n_missing": ("Missing", "缺失"),
+    "col.n_missing": ("Missing (before listwise deletion)", "缺失（列删除前）"),
     "col.citc": ("CITC", "CITC"),
     "col.alpha_if_deleted": ("α if deleted", "删除后 α"),
     "col.loading_std": ("Std. loading", "标准化载荷"),
@@ -314,9 +314,14 @@ STRINGS: dict[str, tuple[str, str]] = {
                           "百分比以 {n} 名进入分析的答题者为基数。"),
     "note.items": ("N = {n}. Reverse-coded items (R) were recoded before any statistic. Skewness "
                    "and kurtosis are excess (normal = 0). CITC: corrected item-total correlation. "
-                   "Std. loading: standardised CFA loading, {cut}.",
+                   "Std. loading: standardised CFA loading, {cut}. Missing: unanswered answers "
+                   "to the item among the {screened} rows kept by screening, counted before "
+                   "listwise deletion; M, SD and every other column use the N = {n} analysed "
+                   "rows.",
                    "N = {n}。反向题（R）在计算前已反向计分。峰度为超额峰度（正态 = 0）。"
-                   "CITC：校正的题项-总分相关。标准化载荷：CFA 标准化载荷，{cut}。"),
+                   "CITC：校正的题项-总分相关。标准化载荷：CFA 标准化载荷，{cut}。"
+                   "缺失：筛查后保留的 {screened} 行中该题未作答的人数，在列删除之前计数；"
+                   "均值、标准差及其余各列均基于进入分析的 N = {n} 行。"),
     "note.reliability": ("α with Feldt's 95% confidence interval; CR composite reliability and "
                          "AVE average variance extracted from the CFA's standardised loadings "
                          "(Fornell & Larcker 1981); ω McDonald's omega from the CFA. "

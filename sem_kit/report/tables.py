@@ -604,6 +604,7 @@ def items(result: AnalysisResult, lang: Lang) -> Table:
             _c(lang, "loading_std", threshold=lang.cutoff(cut, short=True)),
             _c(lang, "loading_verdict", "col.verdict", "verdict"))
     note = lang.t("note.items", n=result.n_analyzed,
+                  screened=result.screening.n_kept,
                   cut=f"{lang.cutoff(cut)} ({cut.source})")
     return Table("items", "items", lang.t("title.items"), cols, t, note=note)
 
