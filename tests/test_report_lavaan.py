@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from sem_kit.pipeline import analyze
+from sem_kit.report import fmt
 from sem_kit.report.i18n import Lang
 from sem_kit.report.tables import PARAM_GROUPS, build_tables, cells, param_group
 
@@ -112,3 +113,21 @@ def test_item_missing_counted_before_listwise_deletion(result, lang):
     assert ("before listwise deletion" in col.label) if lang == "en" else ("列删除前" in col.label)
     assert str(result.screening.n_kept) in tb.note and str(result.n_analyzed) in tb.note
     assert result.screening.n_kept > result.n_analyzed
+
+
+def test_headline_fit_has_chisq_p_and_rmsea_interval(result, tables):
+    tb = tables["summary_fit"]
+    rows = tb.data.set_index("index")
+    fit = result.measurement.cfa_fit
+    assert rows.loc["pvalue", "cfa"] == fit["pvalue"]
+    lo, hi = fit["rmsea_ci_lower"], fit["rmsea_ci_upper"]
+    assert rows.loc["rmsea_ci", "cfa"] == f"[{fmt.number(lo, 3)}, {fmt.number(hi, 3)}]"
+    assert list(rows.index).index("rmsea_ci") == list(rows.index).index("rmsea") + 1
+
+
+def test_threshold_before_verdict_in_every_table(tables):
+    for tb in tables:
+        keys = [c.key for c in tb.shown]
+        verdicts = [i for i, c in enumerate(tb.shown) if c.kind == "verdict"]
+        if "threshold" in keys and verdicts:
+            assert keys.index("threshold") < min(verdicts), tb.id

@@ -253,6 +253,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "fit.rmsea": ("RMSEA", "RMSEA"),
     "fit.rmsea_ci_lower": ("RMSEA 90% CI lower", "RMSEA 90% CI 下限"),
     "fit.rmsea_ci_upper": ("RMSEA 90% CI upper", "RMSEA 90% CI 上限"),
+    "fit.rmsea_ci": ("RMSEA 90% CI", "RMSEA 90% CI"),
     "fit.rmsea_pvalue": ("p (RMSEA ≤ .05)", "p (RMSEA ≤ .05)"),
     "fit.srmr": ("SRMR", "SRMR"),
     "fit.aic": ("AIC", "AIC"),

@@ -31,7 +31,8 @@ FIT_ROWS: tuple[str, ...] = (
     "rmsea_ci_lower", "rmsea_ci_upper", "rmsea_pvalue", "srmr", "aic", "bic",
 )
 #: The headline indices of the summary and the common-method comparison.
-HEADLINE_FIT: tuple[str, ...] = ("chisq", "df", "chisq_df", "cfi", "tli", "rmsea", "srmr")
+HEADLINE_FIT: tuple[str, ...] = ("chisq", "df", "pvalue", "chisq_df", "cfi", "tli", "rmsea",
+                                 "srmr")
 #: Fit measures with a cut-off in :mod:`sem_kit.thresholds`.
 FIT_CUTOFFS: tuple[str, ...] = ("chisq_df", "cfi", "tli", "rmsea", "srmr")
 #: EFA loadings below this absolute value are left blank in printed tables.
@@ -480,7 +481,9 @@ def build_tables(result: AnalysisResult, lang: Lang | None = None) -> Tables:
 
 
 def summary_fit(result: AnalysisResult, lang: Lang) -> Table:
-    """Headline fit of the CFA (and the structural model) with cut-offs and verdicts."""
+    """Headline fit of the CFA (and the structural model): χ², df and its p, χ²/df, CFI, TLI,
+    RMSEA with its 90% interval (one row printed ``[lower, upper]``), SRMR, each with its
+    cut-off (before the models' values, as in every fit table) and a verdict per model."""
     fits = [("cfa", lang.t("col.measurement"), result.measurement.cfa_fit)]
     ok = {"cfa": _admissible(result.measurement.cfa)}
     if result.structural is not None:
@@ -489,21 +492,28 @@ def summary_fit(result: AnalysisResult, lang: Lang) -> Table:
     rows = []
     robust = [k for k in ("chisq_scaled", "cfi_robust", "tli_robust", "rmsea_robust")
               if any(k in fit for _, _, fit in fits)]
-    for key in (*HEADLINE_FIT, *robust):
+    keys = list(HEADLINE_FIT)
+    keys.insert(keys.index("rmsea") + 1, "rmsea_ci")
+    for key in (*keys, *robust):
         row: dict[str, Any] = {"index": key, "label": _fit_label(lang, key),
-                               "format": _fit_format(key),
+                               "format": "text" if key == "rmsea_ci" else _fit_format(key),
                                "threshold": _fit_threshold(lang, key)}
         for model, _, fit in fits:
+            if key == "rmsea_ci":
+                lo, hi = fit.get("rmsea_ci_lower"), fit.get("rmsea_ci_upper")
+                row[model] = None if fmt.is_missing(lo) and fmt.is_missing(hi) else \
+                    f"[{fmt.number(lo, 3)}, {fmt.number(hi, 3)}]"
+                row[f"{model}_verdict"] = None
+                continue
             row[model] = fit.get(key)
             row[f"{model}_verdict"] = _fit_verdict(key, fit.get(key), ok[model])
         rows.append(row)
     cols = [Column("index", lang.t("col.index"), "text", show=False),
-            _c(lang, "label", "col.index", "text")]
+            _c(lang, "label", "col.index", "text"), _c(lang, "threshold", kind="text")]
     for model, label, _ in fits:
-        cols += [Column(model, label, "mixed"),
+        cols += [Column(model, label, "mixed", missing=fmt.DASH),
                  Column(f"{model}_verdict", lang.t("col.verdict"), "verdict")]
-    cols += [Column("format", "format", "text", show=False),
-             _c(lang, "threshold", kind="text")]
+    cols += [Column("format", "format", "text", show=False)]
     return Table("summary_fit", "summary", lang.t("title.summary_fit"), tuple(cols),
                  pd.DataFrame(rows), note=_cut_sources(FIT_CUTOFFS, lang), export=False)
 
@@ -765,11 +775,11 @@ def cmv_single_factor(result: AnalysisResult, lang: Lang) -> Table | None:
                                                          _admissible(result.measurement.cfa)),
                      "threshold": _fit_threshold(lang, key)})
     cols = (Column("index", "index", "text", show=False), _c(lang, "label", "col.index", "text"),
-            _c(lang, "single_factor", kind="mixed"),
+            _c(lang, "threshold", kind="text"), _c(lang, "single_factor", kind="mixed"),
             _c(lang, "single_factor_verdict", "col.verdict", "verdict"),
             _c(lang, "measurement", kind="mixed"),
             _c(lang, "measurement_verdict", "col.verdict", "verdict"),
-            Column("format", "format", "text", show=False), _c(lang, "threshold", kind="text"))
+            Column("format", "format", "text", show=False))
     return Table("cmv_single_factor", "cmv", lang.t("title.cmv_single_factor"), cols,
                  pd.DataFrame(rows), note=lang.t("note.cmv_single_factor"))
 
