@@ -31,6 +31,20 @@ harman         < .50       --          Podsakoff et al. (2003)
 chisq_df       < 3         --          Kline (2016)
 =============  ==========  ==========  ==========================================
 
+Older fit indices that reports of covariance-structure models still print
+(lavaan's ``fitMeasures`` gives them) have their own table,
+:data:`SUPPLEMENTARY_FIT`, looked up by :func:`fit_cutoff` together with the
+fit cut-offs above:
+
+=============  ==========  ==========  ==========================================
+statistic      good        acceptable  source
+=============  ==========  ==========  ==========================================
+gfi            >= .90      --          Jöreskog & Sörbom (1984)
+agfi           >= .90      >= .80      Hair et al. (2019)
+nfi            >= .90      --          Bentler & Bonett (1980)
+ifi            >= .90      --          Bollen (1989)
+=============  ==========  ==========  ==========================================
+
 Kaiser (1974) labels the KMO index rather than fixing one cut-off: .90s
 marvelous, .80s meritorious, .70s middling, .60s mediocre, .50s miserable,
 below .50 unacceptable. The .70 default is the usual reading in management
@@ -38,6 +52,13 @@ research ("middling" or better); :func:`kaiser_label` gives Kaiser's word.
 
 References
 ----------
+Bentler, P. M., & Bonett, D. G. (1980). Significance tests and goodness of
+fit in the analysis of covariance structures. Psychological Bulletin, 88(3),
+588-606.
+
+Bollen, K. A. (1989). A new incremental fit index for general structural
+equation models. Sociological Methods & Research, 17(3), 303-316.
+
 Browne, M. W., & Cudeck, R. (1993). Alternative ways of assessing model
 fit. In K. A. Bollen & J. S. Long (Eds.), Testing structural equation
 models (pp. 136-162). Sage.
@@ -55,6 +76,9 @@ modeling. Journal of the Academy of Marketing Science, 43(1), 115-135.
 
 Hu, L., & Bentler, P. M. (1999). Cutoff criteria for fit indexes in
 covariance structure analysis. Structural Equation Modeling, 6(1), 1-55.
+
+Jöreskog, K. G., & Sörbom, D. (1984). LISREL VI user's guide. Scientific
+Software.
 
 Kaiser, H. F. (1974). An index of factorial simplicity. Psychometrika,
 39(1), 31-36.
@@ -208,6 +232,32 @@ def verdict(statistic: str, value: float | None,
     'acceptable'
     """
     return thresholds.get(statistic).verdict(value)
+
+
+#: Cut-offs of the older incremental and absolute fit indices (GFI, AGFI, NFI, IFI): GFI
+#: and NFI/IFI at .90 (Jöreskog & Sörbom 1984; Bentler & Bonett 1980; Bollen 1989), AGFI
+#: .90 good and .80 acceptable (Hair et al. 2019). Kept beside :class:`Thresholds`, whose
+#: fields are the measurement-report cut-offs; :func:`fit_cutoff` looks up either.
+SUPPLEMENTARY_FIT: dict[str, Cutoff] = {
+    "gfi": Cutoff(0.90, source="Jöreskog & Sörbom 1984"),
+    "agfi": Cutoff(0.90, 0.80, source="Hair et al. 2019"),
+    "nfi": Cutoff(0.90, source="Bentler & Bonett 1980"),
+    "ifi": Cutoff(0.90, source="Bollen 1989"),
+}
+
+
+def fit_cutoff(statistic: str, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> Cutoff:
+    """The :class:`Cutoff` of a statistic of :class:`Thresholds` or of
+    :data:`SUPPLEMENTARY_FIT` (``"gfi"``, ``"agfi"``, ``"nfi"``, ``"ifi"``).
+
+    Examples
+    --------
+    >>> fit_cutoff("agfi").verdict(0.85)
+    'acceptable'
+    """
+    if statistic in SUPPLEMENTARY_FIT:
+        return SUPPLEMENTARY_FIT[statistic]
+    return thresholds.get(statistic)
 
 
 _KAISER_LABELS: tuple[tuple[float, str], ...] = (

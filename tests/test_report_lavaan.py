@@ -16,6 +16,7 @@ from sem_kit.pipeline import analyze
 from sem_kit.report import fmt
 from sem_kit.report.i18n import Lang
 from sem_kit.report.tables import PARAM_GROUPS, build_tables, cells, param_group
+from sem_kit.thresholds import fit_cutoff
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data" / "sample_responses.csv"
@@ -131,3 +132,22 @@ def test_threshold_before_verdict_in_every_table(tables):
         verdicts = [i for i, c in enumerate(tb.shown) if c.kind == "verdict"]
         if "threshold" in keys and verdicts:
             assert keys.index("threshold") < min(verdicts), tb.id
+
+
+@pytest.mark.parametrize("key", ["gfi", "agfi", "nfi", "ifi"])
+def test_older_fit_indices_judged(result, tables, key):
+    rows = tables["cfa_fit"].data.set_index("index")
+    cut = fit_cutoff(key)
+    assert cut.good == 0.90 and (cut.acceptable == 0.80) == (key == "agfi")
+    assert rows.loc[key, "verdict"] == cut.verdict(result.measurement.cfa_fit[key])
+    assert rows.loc[key, "threshold"]
+    assert cut.source in tables["cfa_fit"].note
+
+
+def test_robust_sentence_only_with_robust_indices(result, tables):
+    assert "robust" not in tables["cfa_fit"].note
+    fit = dict(result.measurement.cfa_fit, cfi_robust=0.97, rmsea_robust=0.05)
+    mlr = dataclasses.replace(result.measurement, cfa_fit=fit)
+    tb = build_tables(dataclasses.replace(result, measurement=mlr))["cfa_fit"]
+    assert "robust indices are judged by the same cut-offs" in tb.note
+    assert tb.data.set_index("index").loc["cfi_robust", "verdict"] == "good"

@@ -361,11 +361,12 @@ STRINGS: dict[str, tuple[str, str]] = {
                                "common-method factor.",
                                "所有题项负载于一个因子。若单因子模型拟合明显差于测量模型，则不存在"
                                "主导的共同方法因子。"),
-    "note.fit": ("{estimator} estimation, N = {n}. Cut-offs: {cuts}; scaled and robust "
-                 "indices are judged by the same cut-offs. Indices without a cut-off are "
-                 "reported for completeness.",
-                 "{estimator} 估计，N = {n}。判断标准：{cuts}；校正（scaled）与稳健（robust）"
-                 "指标采用相同标准。无判断标准的指标仅供参考。"),
+    "note.fit": ("{estimator} estimation, N = {n}. Cut-offs: {cuts}.",
+                 "{estimator} 估计，N = {n}。判断标准：{cuts}。"),
+    "note.fit_robust": ("Scaled and robust indices are judged by the same cut-offs.",
+                        "校正（scaled）与稳健（robust）指标采用相同标准。"),
+    "note.fit_rest": ("Indices without a cut-off are reported for completeness.",
+                      "无判断标准的指标仅供参考。"),
     "note.cfa_loadings": ("Estimate: unstandardised loading (the first loading of each construct "
                           "fixed to 1, so it has no SE); Std. (β): lavaan's std.all. Cut-off for "
                           "standardised loadings: {cut}.",

@@ -20,7 +20,7 @@ import pandas as pd
 
 from sem_kit.report import fmt
 from sem_kit.report.i18n import Lang, rule_cutoffs
-from sem_kit.thresholds import DEFAULT_THRESHOLDS, kaiser_label, verdict
+from sem_kit.thresholds import DEFAULT_THRESHOLDS, fit_cutoff, kaiser_label, verdict
 
 if TYPE_CHECKING:  # pragma: no cover
     from sem_kit.pipeline import AnalysisResult
@@ -34,7 +34,8 @@ FIT_ROWS: tuple[str, ...] = (
 HEADLINE_FIT: tuple[str, ...] = ("chisq", "df", "pvalue", "chisq_df", "cfi", "tli", "rmsea",
                                  "srmr")
 #: Fit measures with a cut-off in :mod:`sem_kit.thresholds`.
-FIT_CUTOFFS: tuple[str, ...] = ("chisq_df", "cfi", "tli", "rmsea", "srmr")
+FIT_CUTOFFS: tuple[str, ...] = ("chisq_df", "cfi", "tli", "nfi", "ifi", "gfi", "agfi", "rmsea",
+                                "srmr")
 #: EFA loadings below this absolute value are left blank in printed tables.
 EFA_BLANK = 0.30
 #: How many modification indices a table shows.
@@ -326,21 +327,28 @@ def _fit_verdict(key: str, value: object, admissible: bool = True) -> str | None
         return None
     if not admissible:
         return "improper"
-    return verdict(base, float(value))  # type: ignore[arg-type]
+    return fit_cutoff(base).verdict(float(value))  # type: ignore[arg-type]
 
 
 def _fit_threshold(lang: Lang, key: str) -> str:
     base = _fit_base(key)
-    return lang.cutoff(DEFAULT_THRESHOLDS.get(base)) if base in FIT_CUTOFFS else ""
+    return lang.cutoff(fit_cutoff(base)) if base in FIT_CUTOFFS else ""
 
 
 def _cut_sources(keys: tuple[str, ...] | list[str], lang: Lang) -> str:
     parts = []
     for key in keys:
-        cut = DEFAULT_THRESHOLDS.get(key)
+        cut = fit_cutoff(key)
         label = _fit_label(lang, key) if lang.has(f"fit.{key}") else lang.t(f"col.{key}")
         parts.append(f"{label} {lang.cutoff(cut)} ({cut.source})")
     return ("；" if lang.zh else "; ").join(parts)
+
+
+def _judged(keys: list[str] | tuple[str, ...]) -> list[str]:
+    """The fit measures with a cut-off among ``keys`` (robust ones by their base), in the
+    order of :data:`FIT_CUTOFFS`."""
+    bases = {_fit_base(k) for k in keys}
+    return [k for k in FIT_CUTOFFS if k in bases]
 
 
 def _ordered(frame: pd.DataFrame, order: list[str]) -> pd.DataFrame:
@@ -515,7 +523,7 @@ def summary_fit(result: AnalysisResult, lang: Lang) -> Table:
                  Column(f"{model}_verdict", lang.t("col.verdict"), "verdict")]
     cols += [Column("format", "format", "text", show=False)]
     return Table("summary_fit", "summary", lang.t("title.summary_fit"), tuple(cols),
-                 pd.DataFrame(rows), note=_cut_sources(FIT_CUTOFFS, lang), export=False)
+                 pd.DataFrame(rows), note=_cut_sources(_judged(keys), lang), export=False)
 
 
 def sample_flow(result: AnalysisResult, lang: Lang) -> Table:
@@ -804,7 +812,10 @@ def fit_table(table_id: str, section: str, title: str, fit: dict[str, Any],
             _c(lang, "value", kind="mixed"), Column("format", "format", "text", show=False),
             _c(lang, "threshold", kind="text"), _c(lang, "verdict", kind="verdict"))
     note = lang.t("note.fit", estimator=estimator, n=fmt.integer(fit.get("n")),
-                  cuts=_cut_sources(FIT_CUTOFFS, lang))
+                  cuts=_cut_sources(_judged(keys), lang))
+    if any(_fit_base(k) != k for k in keys):
+        note += " " + lang.t("note.fit_robust")
+    note += " " + lang.t("note.fit_rest")
     return Table(table_id, section, title, cols, pd.DataFrame(rows), note=note)
 
 
