@@ -6,11 +6,13 @@ fit cut-offs, table numbers in DOCX and HTML, model-comparison verdicts, XLSX p 
 from __future__ import annotations
 
 import dataclasses
+import html as html_lib
 import re
 from pathlib import Path
 
 import numpy as np
 import pytest
+from docx import Document
 
 from sem_kit.pipeline import analyze
 from sem_kit.report import fmt
@@ -151,3 +153,15 @@ def test_robust_sentence_only_with_robust_indices(result, tables):
     tb = build_tables(dataclasses.replace(result, measurement=mlr))["cfa_fit"]
     assert "robust indices are judged by the same cut-offs" in tb.note
     assert tb.data.set_index("index").loc["cfi_robust", "verdict"] == "good"
+
+
+def test_docx_numbers_match_html(result, tmp_path):
+    out = result.save(tmp_path / "r")
+    html = (out / "report.html").read_text(encoding="utf-8")
+    html_caps = re.findall(r'<figcaption><span class="no">(Table \d+)</span> '
+                           r'<span class="ttl">([^<]*)</span>', html)
+    paras = [p.text for p in Document(out / "tables.docx").paragraphs]
+    docx_caps = [(paras[i], paras[i + 1]) for i, p in enumerate(paras)
+                 if re.fullmatch(r"Table \d+", p)]
+    assert [(n, html_lib.unescape(t)) for n, t in html_caps] == docx_caps
+    assert docx_caps[0][1] == build_tables(result)["summary_fit"].title

@@ -145,8 +145,9 @@ class Table:
     display_rows:
         Printed tables (HTML, DOCX) show only the first rows; CSV and XLSX hold all.
     export:
-        ``False`` for summary tables that repeat numbers of other tables
-        (not written to CSV or XLSX).
+        ``False`` for a table that only the HTML prints (not written to CSV, XLSX or DOCX);
+        every table of :func:`build_tables` is exported, so the tables of tables.docx carry
+        the numbers of report.html.
     header:
         ``(label, value)`` lines printed between the caption and the table, like the
         lines lavaan prints above its estimates (estimator, convergence, N).
@@ -523,7 +524,7 @@ def summary_fit(result: AnalysisResult, lang: Lang) -> Table:
                  Column(f"{model}_verdict", lang.t("col.verdict"), "verdict")]
     cols += [Column("format", "format", "text", show=False)]
     return Table("summary_fit", "summary", lang.t("title.summary_fit"), tuple(cols),
-                 pd.DataFrame(rows), note=_cut_sources(_judged(keys), lang), export=False)
+                 pd.DataFrame(rows), note=_cut_sources(_judged(keys), lang))
 
 
 def sample_flow(result: AnalysisResult, lang: Lang) -> Table:
