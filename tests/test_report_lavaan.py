@@ -15,7 +15,7 @@ import pytest
 from docx import Document
 
 from sem_kit.pipeline import analyze
-from sem_kit.report import fmt
+from sem_kit.report import fmt, render_report
 from sem_kit.report.i18n import Lang
 from sem_kit.report.tables import PARAM_GROUPS, build_tables, cells, param_group
 from sem_kit.thresholds import fit_cutoff
@@ -165,3 +165,15 @@ def test_docx_numbers_match_html(result, tmp_path):
                  if re.fullmatch(r"Table \d+", p)]
     assert [(n, html_lib.unescape(t)) for n, t in html_caps] == docx_caps
     assert docx_caps[0][1] == build_tables(result)["summary_fit"].title
+
+
+def test_wide_tables_print_narrow(result):
+    from sem_kit.report.html import WIDE_COLUMNS, table_view
+
+    lang = Lang("en", result.questionnaire)
+    items = build_tables(result, lang)["items"]
+    assert len(items.shown) > WIDE_COLUMNS
+    assert table_view(items, lang, 1)["wide"]
+    html = render_report(result)
+    assert '<table class="t wide">' in html
+    assert re.search(r"table\.t\.wide td\.longtext \{[^}]*max-width", html)

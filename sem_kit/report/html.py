@@ -48,6 +48,11 @@ GROUP_SECTIONS = (*SECTIONS[:SECTIONS.index("comparison") + 1], "groups",
                   *SECTIONS[SECTIONS.index("comparison") + 1:])
 
 
+#: Tables with more printed columns than this print in a smaller font with wrapping headers,
+#: so that they fit the page (1280 px window) without scrolling.
+WIDE_COLUMNS = 9
+
+
 @dataclass
 class Block:
     """One piece of a section: a paragraph, a table, a figure, a list or raw markup."""
@@ -99,6 +104,7 @@ def table_view(table: Table, lang: Lang, number: int | None = None) -> dict[str,
     spans = [{"label": label, "colspan": n} for label, n in table.spans()]
     return {"id": table.id, "title": table.title, "columns": cols, "rows": cells(table, lang),
             "note": table.note, "spans": spans, "header": list(table.header),
+            "wide": len(table.shown) > WIDE_COLUMNS,
             "number": lang.t("doc.table", n=number) if number is not None else ""}
 
 

@@ -253,7 +253,7 @@ def format_cell(col: Column, row: pd.Series, lang: Lang) -> Cell:
         text = "" if fmt.is_missing(value) and not isinstance(value, str) else str(value)
         if kind == "wrap":
             text = text.replace(" → ", "\u00a0→\u00a0")
-        return Cell(text, kind)
+        return Cell(text, "num" if col.kind == "mixed" else kind)
     if kind == "item":
         text = str(value)
         item = lang.questionnaire.items.get(text)
