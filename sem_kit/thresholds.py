@@ -260,6 +260,35 @@ def fit_cutoff(statistic: str, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> C
     return thresholds.get(statistic)
 
 
+#: A nested alternative is worse than the hypothesised model when its χ² difference test has
+#: p below this, or when its CFI falls below the hypothesised model's by more than
+#: :data:`COMPARISON_DELTA_CFI` (ΔCFI = CFI(alternative) − CFI(hypothesised) < −.01;
+#: Cheung & Rensvold 2002).
+COMPARISON_P = 0.05
+COMPARISON_DELTA_CFI = -0.01
+
+
+def comparison_verdict(delta_pvalue: float | None, delta_cfi: float | None) -> str | None:
+    """``"hypothesised preferred"`` when the alternative fits worse (Δχ² p <
+    :data:`COMPARISON_P` or ΔCFI < :data:`COMPARISON_DELTA_CFI`), ``"alternative not worse"``
+    when neither holds, ``None`` when both are undefined (the hypothesised model's own row).
+
+    Examples
+    --------
+    >>> comparison_verdict(0.08, -0.0005)
+    'alternative not worse'
+    """
+    def defined(x: float | None) -> bool:
+        return x is not None and not (isinstance(x, float) and math.isnan(x))
+
+    if not defined(delta_pvalue) and not defined(delta_cfi):
+        return None
+    if (defined(delta_pvalue) and delta_pvalue < COMPARISON_P) or (  # type: ignore[operator]
+            defined(delta_cfi) and delta_cfi < COMPARISON_DELTA_CFI):  # type: ignore[operator]
+        return "hypothesised preferred"
+    return "alternative not worse"
+
+
 _KAISER_LABELS: tuple[tuple[float, str], ...] = (
     (0.90, "marvelous"),
     (0.80, "meritorious"),

@@ -177,3 +177,27 @@ def test_wide_tables_print_narrow(result):
     html = render_report(result)
     assert '<table class="t wide">' in html
     assert re.search(r"table\.t\.wide td\.longtext \{[^}]*max-width", html)
+
+
+def test_model_comparison_verdicts(result, tables):
+    data = tables["comparison"].data
+    assert data["comparison_verdict"].iloc[0] == "baseline"
+    for _, row in data.iloc[1:].iterrows():
+        worse = row["delta_pvalue"] < 0.05 or row["delta_cfi"] < -0.01
+        assert row["comparison_verdict"] == (
+            "hypothesised preferred" if worse else "alternative not worse")
+    assert "ΔCFI < −.01" in tables["comparison"].note
+    zh = build_tables(result, Lang("zh", result.questionnaire))["comparison"]
+    assert "假设模型更优" in [c.text for row in cells(zh, Lang("zh", result.questionnaire))
+                          for c in row]
+
+
+def test_no_alternatives_is_one_sentence(result):
+    only = result.structural.comparison.iloc[:1]
+    s = dataclasses.replace(result.structural, comparison=only)
+    r = dataclasses.replace(result, structural=s)
+    assert "comparison" not in build_tables(r)
+    html = render_report(r)
+    section = html[html.index('<section id="comparison">'):]
+    section = section[:section.index("</section>")]
+    assert "No alternative model was compared" in section and "<table" not in section

@@ -263,6 +263,9 @@ def sections(result: AnalysisResult, tables: Tables, lang: Lang,
                 sec.blocks.append(Block("figure", {"svg": figures["path_diagram"],
                                                    "title": lang.t("title.path_diagram"),
                                                    "note": _diagram_note(lang)}))
+            if key == "comparison" and result.structural is not None and \
+                    "comparison" not in tables:
+                sec.blocks.append(_p(lang.t("note.no_alternatives")))
             for t in tables.in_section(key):
                 sec.blocks.append(Block("table", t))
                 if t.id == "parallel" and "scree" in figures:

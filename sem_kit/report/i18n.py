@@ -284,6 +284,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "verdict.holds": ("holds", "成立"),
     "verdict.does not hold": ("does not hold", "不成立"),
     "verdict.baseline": ("baseline", "基线"),
+    "verdict.hypothesised preferred": ("hypothesised model preferred", "假设模型更优"),
+    "verdict.alternative not worse": ("alternative not worse (more parsimonious)",
+                                      "备择模型不差（更简约）"),
     "verdict.differs": ("differs", "存在差异"),
     "verdict.does not differ": ("does not differ", "无差异"),
     "cut.good": ("good", "良好"),
@@ -407,12 +410,18 @@ STRINGS: dict[str, tuple[str, str]] = {
                      "各构念对其可达构念的效应；总效应等于直接效应加上全部间接效应；"
                      "（标准化）列为标准化效应。95% CI：{ci}。"),
     "note.comparison": ("Each alternative fixes the listed hypothesised paths to 0 and is "
-                        "compared with the hypothesised model by a χ² difference test; a "
-                        "significant Δχ², a CFI drop beyond .01 (Cheung & Rensvold 2002) or a "
-                        "higher AIC/BIC favours the hypothesised model.",
-                        "每个备择模型将所列假设路径固定为 0，并以 χ² 差异检验与假设模型比较；"
-                        "Δχ² 显著、CFI 下降超过 0.01（Cheung & Rensvold 2002）或 AIC/BIC 更高"
-                        "均支持假设模型。"),
+                        "compared with the hypothesised model by a χ² difference test. Verdict: "
+                        "“hypothesised model preferred” when Δχ² is significant (p < .05) or "
+                        "CFI drops by more than .01 (ΔCFI < −.01; Cheung & Rensvold 2002); "
+                        "otherwise “alternative not worse”, and the alternative, having fewer "
+                        "paths, is the more parsimonious account. Lower AIC/BIC also favour a "
+                        "model.",
+                        "每个备择模型将所列假设路径固定为 0，并以 χ² 差异检验与假设模型比较。结论："
+                        "Δχ² 显著（p < .05）或 CFI 下降超过 .01（ΔCFI < −.01；Cheung & Rensvold "
+                        "2002）时为“假设模型更优”；否则为“备择模型不差”，此时路径更少的备择模型"
+                        "更为简约。AIC/BIC 更低亦支持该模型。"),
+    "note.no_alternatives": ("No alternative model was compared with the hypothesised model.",
+                             "本研究未将假设模型与任何备择模型进行比较。"),
     "note.groups": ("Grouping column: {column} ({name}); N = {n} analysed respondents with a "
                     "value in it. Percentages of those N.",
                     "分组变量：{column}（{name}）；N = {n} 名该变量有取值的进入分析的答题者。"

@@ -20,7 +20,13 @@ import pandas as pd
 
 from sem_kit.report import fmt
 from sem_kit.report.i18n import Lang, rule_cutoffs
-from sem_kit.thresholds import DEFAULT_THRESHOLDS, fit_cutoff, kaiser_label, verdict
+from sem_kit.thresholds import (
+    DEFAULT_THRESHOLDS,
+    comparison_verdict,
+    fit_cutoff,
+    kaiser_label,
+    verdict,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from sem_kit.pipeline import AnalysisResult
@@ -47,7 +53,8 @@ PARALLEL_ROWS = 15
 TEXT_KINDS = ("text", "longtext", "wrap", "item", "sign")
 _INT_FIT = {"df", "n"}
 _P_FIT = {"pvalue", "rmsea_pvalue"}
-_BADGE = {"good": "good", "acceptable": "acceptable", "poor": "poor", "improper": "poor",
+_BADGE = {"hypothesised preferred": "good", "alternative not worse": "info",
+          "good": "good", "acceptable": "acceptable", "poor": "poor", "improper": "poor",
           "supported": "good",
           "not supported": "neutral", "significant, opposite sign": "poor", "yes": "good",
           "no": "neutral", "holds": "good", "does not hold": "poor", "baseline": "",
@@ -1042,9 +1049,11 @@ def effects(result: AnalysisResult, lang: Lang) -> Table | None:
 
 
 def comparison(result: AnalysisResult, lang: Lang) -> Table | None:
-    """The hypothesised model against its nested alternatives (χ² difference tests)."""
+    """The hypothesised model against its nested alternatives (χ² difference tests), each
+    alternative with a verdict (:func:`sem_kit.thresholds.comparison_verdict`); ``None``
+    without alternatives (the report says so in a sentence)."""
     t = getattr(result.structural, "comparison", None)
-    if t is None or len(t) == 0:
+    if t is None or len(t) < 2:
         return None
     t = t.copy()
     if not isinstance(t.index, pd.RangeIndex):
@@ -1062,7 +1071,13 @@ def comparison(result: AnalysisResult, lang: Lang) -> Table | None:
              Column("bic", lang.t("fit.bic"), decimals=1),
              _c(lang, "delta_chisq", missing=""), _c(lang, "delta_df", kind="int", missing=""),
              _c(lang, "delta_pvalue", kind="p", missing=""),
-             _c(lang, "delta_cfi", missing="")]
+             _c(lang, "delta_cfi", missing=""),
+             _c(lang, "comparison_verdict", "col.verdict", "verdict")]
+    t["comparison_verdict"] = [
+        comparison_verdict(p, c) if i else "baseline"
+        for i, (p, c) in enumerate(zip(t.get("delta_pvalue", pd.Series(np.nan, index=t.index)),
+                                       t.get("delta_cfi", pd.Series(np.nan, index=t.index)),
+                                       strict=True))]
     return Table("comparison", "comparison", lang.t("title.comparison"),
                  _with_hidden(shown, t, lang), t, note=lang.t("note.comparison"))
 
