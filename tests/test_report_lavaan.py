@@ -201,3 +201,23 @@ def test_no_alternatives_is_one_sentence(result):
     section = html[html.index('<section id="comparison">'):]
     section = section[:section.index("</section>")]
     assert "No alternative model was compared" in section and "<table" not in section
+
+
+def test_xlsx_p_values_print_as_in_html(result, tmp_path):
+    from openpyxl import load_workbook
+
+    out = result.save(tmp_path / "r")
+    ws = load_workbook(out / "tables.xlsx")["hypotheses"]
+    header = [c.value for c in ws[1]]
+    col = next(j for j, h in enumerate(header) if h == "p") + 1
+    cell = ws.cell(row=2, column=col)
+    assert isinstance(cell.value, float)
+    assert cell.number_format == '[<0.001]"<.001";.000'
+
+
+def test_backticks_print_as_code(result):
+    warned = dataclasses.replace(result, warnings=(
+        *result.warnings, "bootstrap intervals stay ML under `--estimator MLR` <b>"))
+    html = render_report(warned)
+    assert "<code>--estimator MLR</code> &lt;b&gt;" in html
+    assert "`--estimator" not in html

@@ -168,7 +168,8 @@ def _table(doc, table: Table, lang: Lang, available: float) -> None:
         for j, (col, c) in enumerate(zip(cols, row, strict=True)):
             cell = grid[i][j]
             cell.width = Cm(widths[j])
-            text = "" if c.flag == "repeat" else c.text + _MARK.get(c.flag or "", "")
+            text = "" if c.flag == "repeat" else c.text.replace("`", "") + _MARK.get(
+                c.flag or "", "")
             _paragraph(cell, text, WD_ALIGN_PARAGRAPH.LEFT if col.kind in TEXT_KINDS
                        else WD_ALIGN_PARAGRAPH.CENTER, bold=c.flag in ("diag", "bold"))
     if table.note:
@@ -177,7 +178,7 @@ def _table(doc, table: Table, lang: Lang, available: float) -> None:
         run = p.add_run(lang.t("doc.note") + " ")
         run.italic = not lang.zh
         run.font.size = Pt(9)
-        note = p.add_run(table.note)
+        note = p.add_run(table.note.replace("`", ""))
         note.font.size = Pt(9)
 
 

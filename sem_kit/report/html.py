@@ -7,14 +7,16 @@ opens offline, prints, and can be mailed as it is.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import platform
+import re
 from dataclasses import dataclass, field
 from importlib import metadata, resources
 from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from sem_kit.report import fmt
 from sem_kit.report.diagram import path_diagram_svg
@@ -94,6 +96,23 @@ def software_versions() -> dict[str, str]:
     return out
 
 
+_CODE = re.compile(r"`([^`]+)`")
+
+
+def code_markup(text: str) -> Markup | str:
+    """``text`` with each ```code``` span (a flag, a file, a column in a warning) printed as
+    ``<code>``, everything else escaped; ``text`` itself when it has no backticks."""
+    if "`" not in text:
+        return text
+    out = Markup("")
+    last = 0
+    for m in _CODE.finditer(text):
+        out += escape(text[last:m.start()]) + Markup("<code>") + escape(m.group(1)) + \
+            Markup("</code>")
+        last = m.end()
+    return out + escape(text[last:])
+
+
 def table_view(table: Table, lang: Lang, number: int | None = None) -> dict[str, Any]:
     """What the templates need to print one table."""
     cols = []
@@ -102,8 +121,10 @@ def table_view(table: Table, lang: Lang, number: int | None = None) -> dict[str,
             "text" if c.kind in TEXT_KINDS else "num")
         cols.append({"label": c.label, "threshold": c.threshold, "cls": cls})
     spans = [{"label": label, "colspan": n} for label, n in table.spans()]
-    return {"id": table.id, "title": table.title, "columns": cols, "rows": cells(table, lang),
-            "note": table.note, "spans": spans, "header": list(table.header),
+    rows = [[dataclasses.replace(c, text=code_markup(c.text)) if "`" in c.text else c
+             for c in row] for row in cells(table, lang)]
+    return {"id": table.id, "title": table.title, "columns": cols, "rows": rows,
+            "note": code_markup(table.note), "spans": spans, "header": list(table.header),
             "wide": len(table.shown) > WIDE_COLUMNS,
             "number": lang.t("doc.table", n=number) if number is not None else ""}
 

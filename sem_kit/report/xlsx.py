@@ -1,9 +1,10 @@
 """tables.xlsx: a contents sheet, then one formatted sheet per table.
 
 Each sheet: the column headers in bold on row 1 (frozen), the raw numbers
-with a three-decimal number format (p-values too, whole numbers without
-decimals), verdicts as words, column widths fitted to the content, and the
-table's note two rows under the data.
+with a three-decimal number format (p values as the HTML prints them, ``<.001``
+or ``.245``, the exact number kept in the cell; whole numbers without
+decimals), verdicts as words, column widths fitted to the content, the
+table's note two rows under the data and any header lines under the note.
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ from sem_kit.report.diagram import text_width
 from sem_kit.report.i18n import Lang
 from sem_kit.report.tables import TEXT_KINDS, Column, Tables
 
+#: p values as the report prints them: ``<.001`` below .001, else three decimals without the
+#: leading zero (``.245``); the cell keeps the exact number.
+P_FORMAT = '[<0.001]"<.001";.000'
 _FILL = {"good": "E2F2E6", "acceptable": "FBEFD2", "poor": "FBE1E1", "improper": "FBE1E1"}
 _THIN = Side(style="thin", color="1D2530")
 _THICK = Side(style="medium", color="1D2530")
@@ -88,7 +92,8 @@ def write_xlsx(tables: Tables, path: Path, lang: Lang) -> None:
                 value = _value(col, row.get(col.key), lang, kind)
                 c = ws.cell(row=i, column=j, value=value)
                 if isinstance(value, (int, float)) and not isinstance(value, bool):
-                    c.number_format = "0" if kind == "int" else "0.000"
+                    c.number_format = "0" if kind == "int" else (
+                        P_FORMAT if kind == "p" else "0.000")
                 if kind in ("longtext", "wrap"):
                     c.alignment = Alignment(wrap_text=True, vertical="top")
                 if table.flags is not None and col.key in table.flags.columns:
