@@ -32,15 +32,14 @@ chisq_df       < 3         --          Kline (2016)
 =============  ==========  ==========  ==========================================
 
 Older fit indices that reports of covariance-structure models still print
-(lavaan's ``fitMeasures`` gives them) have their own table,
-:data:`SUPPLEMENTARY_FIT`, looked up by :func:`fit_cutoff` together with the
-fit cut-offs above:
+(lavaan's ``fitMeasures`` gives them) are fields of :class:`Thresholds` too:
 
 =============  ==========  ==========  ==========================================
 statistic      good        acceptable  source
 =============  ==========  ==========  ==========================================
 gfi            >= .90      --          Jöreskog & Sörbom (1984)
-agfi           >= .90      >= .80      Hair et al. (2019)
+agfi           >= .90      >= .80      Jöreskog & Sörbom (1984); Etezadi-Amoli &
+                                       Farhoomand (1996)
 nfi            >= .90      --          Bentler & Bonett (1980)
 ifi            >= .90      --          Bollen (1989)
 =============  ==========  ==========  ==========================================
@@ -187,6 +186,11 @@ class Thresholds:
     harman: Cutoff = Cutoff(0.50, higher_is_better=False, strict=True,
                             source="Podsakoff et al. 2003")
     chisq_df: Cutoff = Cutoff(3.0, higher_is_better=False, strict=True, source="Kline 2016")
+    gfi: Cutoff = Cutoff(0.90, source="Jöreskog & Sörbom 1984")
+    agfi: Cutoff = Cutoff(0.90, 0.80, source="Jöreskog & Sörbom 1984; "
+                          "Etezadi-Amoli & Farhoomand 1996")
+    nfi: Cutoff = Cutoff(0.90, source="Bentler & Bonett 1980")
+    ifi: Cutoff = Cutoff(0.90, source="Bollen 1989")
 
     def names(self) -> list[str]:
         """The statistics that have a cut-off, in declaration order."""
@@ -238,25 +242,14 @@ def verdict(statistic: str, value: float | None,
 #: and NFI/IFI at .90 (Jöreskog & Sörbom 1984; Bentler & Bonett 1980; Bollen 1989), AGFI
 #: .90 good and .80 acceptable (Hair et al. 2019). Kept beside :class:`Thresholds`, whose
 #: fields are the measurement-report cut-offs; :func:`fit_cutoff` looks up either.
-SUPPLEMENTARY_FIT: dict[str, Cutoff] = {
-    "gfi": Cutoff(0.90, source="Jöreskog & Sörbom 1984"),
-    "agfi": Cutoff(0.90, 0.80, source="Hair et al. 2019"),
-    "nfi": Cutoff(0.90, source="Bentler & Bonett 1980"),
-    "ifi": Cutoff(0.90, source="Bollen 1989"),
-}
-
-
 def fit_cutoff(statistic: str, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> Cutoff:
-    """The :class:`Cutoff` of a statistic of :class:`Thresholds` or of
-    :data:`SUPPLEMENTARY_FIT` (``"gfi"``, ``"agfi"``, ``"nfi"``, ``"ifi"``).
+    """The :class:`Cutoff` of ``statistic`` (``thresholds.get``), kept for the report layer.
 
     Examples
     --------
     >>> fit_cutoff("agfi").verdict(0.85)
     'acceptable'
     """
-    if statistic in SUPPLEMENTARY_FIT:
-        return SUPPLEMENTARY_FIT[statistic]
     return thresholds.get(statistic)
 
 

@@ -128,7 +128,7 @@ def test_thresholds_are_replaceable_and_frozen():
     with pytest.raises(dataclasses.FrozenInstanceError):
         DEFAULT_THRESHOLDS.htmt = custom.htmt  # type: ignore[misc]
     with pytest.raises(KeyError, match="known statistics"):
-        verdict("gfi", 0.5)
+        verdict("pnfi", 0.5)
     with pytest.raises(ValueError, match="acceptable"):
         Cutoff(0.5, 0.7)
     assert isinstance(Thresholds(), Thresholds)

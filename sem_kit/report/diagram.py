@@ -7,7 +7,7 @@ not; endogenous constructs show their R².
 
 Layout (a small Sugiyama layout): each construct's layer is the length of
 the longest hypothesis chain that reaches it from an exogenous construct;
-arrows that skip layers pass through placeholder slots in the layers between,
+arrows that skip layers pass through pass-through slots in the layers between,
 so they never cut through an ellipse; the order within each layer comes from
 barycentre sweeps that keep the ordering with the fewest crossings; and
 vertical positions pull each construct towards its neighbours (isotonic
@@ -115,7 +115,7 @@ def _isotonic(values: np.ndarray) -> np.ndarray:
 
 def _target(n: str, y: dict[str, float], nbrs: dict[str, list[str]],
             preds: dict[str, list[str]], succs: dict[str, list[str]], is_dummy: bool) -> float:
-    """Where ``n`` would like to sit: between its two ends for a placeholder slot (so long
+    """Where ``n`` would like to sit: between its two ends for a pass-through slot (so long
     arrows run straight), else level with the mean of its neighbours towards the anchor."""
     if is_dummy:
         ends = [y[p] for p in preds.get(n, []) + succs.get(n, [])]
@@ -131,7 +131,7 @@ def layout(nodes: Sequence[str], edges: Sequence[tuple[str, str]]) -> Layout:
     -------
     Layout
         Centre of each construct, and for each edge (in order) the points from
-        its source's centre through its placeholder slots to its target's centre.
+        its source's centre through its pass-through slots to its target's centre.
     """
     layer = layers(nodes, edges)
     depth = max(layer.values(), default=0)

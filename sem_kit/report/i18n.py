@@ -1,7 +1,7 @@
 """Every word of the report in English and Chinese.
 
 :class:`Lang` looks texts up by key (``t("title.reliability")``), formats
-their ``{placeholders}``, and gives the questionnaire's construct names and
+their ``{fields}``, and gives the questionnaire's construct names and
 item texts in the report's language. A key missing from :data:`STRINGS`
 raises ``KeyError`` at once, so a typo never reaches a report.
 """
@@ -671,7 +671,7 @@ class Lang:
         return self.code == "zh"
 
     def t(self, key: str, **values: object) -> str:
-        """The text of ``key`` in this language with ``{placeholders}`` filled in."""
+        """The text of ``key`` in this language with its ``{fields}`` filled in."""
         en, zh = STRINGS[key]
         text = zh if self.zh else en
         return text.format(**values) if values else text
