@@ -401,7 +401,7 @@ def _analyze(
                         "excluded rows)")
     with _naming(label):
         measurement = measurement_model(q, complete, missing=screened.items, seed=options.seed,
-                                    estimator=options.estimator)
+                                        estimator=options.estimator)
     warnings += measurement.warnings
     structural = None
     if q.hypotheses:
