@@ -97,3 +97,19 @@ def vcov_of(name: str) -> np.ndarray:
     m = matrix(reference(name)["vcov"])
     keep = ~pd.Index(m.index).duplicated()
     return m.to_numpy()[np.ix_(keep, keep)]
+
+
+def check_estimates(m: pd.DataFrame, std_lv: bool = True) -> None:
+    """Estimates and standardised solution of a :func:`merged` table equal lavaan's."""
+    close(m.est_py, m.est_r)
+    close(m.std_all, m["std.all"])
+    if std_lv:
+        close(m.std_lv, m["std.lv"])
+
+
+def check_standard_errors(m: pd.DataFrame) -> None:
+    """SE, z and p of the free rows of a :func:`merged` table equal lavaan's."""
+    m = m[m.free_r > 0]
+    rel_close(m.se_py, m.se_r)
+    rel_close(m.z_py, m.z_r)
+    close(m.pvalue_py, m.pvalue_r)
