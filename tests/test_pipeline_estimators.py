@@ -57,3 +57,15 @@ def test_unwired_estimators_are_refused_clearly() -> None:
     with pytest.raises(InputError, match="WLSMV: not wired into the analysis"):
         Options(estimator="WLSMV").check()
     Options(estimator="MLM").check()
+
+
+def test_mlr_report_names_the_estimator_and_warns_about_cutoffs(tmp_path) -> None:
+    from sem_kit.pipeline import analyze
+
+    res = analyze(Path(__file__).parents[1] / "data" / "sample_responses.csv", bootstrap=50,
+                  seed=1, estimator="MLR")
+    out = res.save(tmp_path / "mlr")
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "MLR" in html and "derived for normal-theory ML" in html
+    doc = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert doc["meta"]["estimator"] == "MLR" and "cfi_robust" in doc["cfa"]["fit"]

@@ -366,8 +366,12 @@ STRINGS: dict[str, tuple[str, str]] = {
                                "主导的共同方法因子。"),
     "note.fit": ("{estimator} estimation, N = {n}. Cut-offs: {cuts}.",
                  "{estimator} 估计，N = {n}。判断标准：{cuts}。"),
-    "note.fit_robust": ("Scaled and robust indices are judged by the same cut-offs.",
-                        "校正（scaled）与稳健（robust）指标采用相同标准。"),
+    "note.fit_robust": ("Scaled and robust indices are judged by the same cut-offs, which "
+                        "were derived for normal-theory ML (Hu & Bentler 1999); for the robust "
+                        "versions they are approximate (Brosseau-Liard, Savalei & Li 2012).",
+                        "校正（scaled）与稳健（robust）指标采用相同标准；这些标准源自正态理论"
+                        "下的 ML 估计（Hu & Bentler 1999），用于稳健指标时仅为近似"
+                        "（Brosseau-Liard, Savalei & Li 2012）。"),
     "note.fit_rest": ("Indices without a cut-off are reported for completeness.",
                       "无判断标准的指标仅供参考。"),
     "note.cfa_loadings": ("Estimate: unstandardised loading (the first loading of each construct "
