@@ -63,6 +63,10 @@ def _add_analysis_options(p: argparse.ArgumentParser) -> None:
                         "this version cannot do them yet")
     p.add_argument("--group", default=None, metavar="COLUMN",
                    help="multi-group analysis by this column")
+    p.add_argument("--group-partial", action="append", default=[], metavar="PARAM",
+                   help="with --group: a parameter left free across groups for partial "
+                        "invariance, in lavaan's group.partial form (e.g. WIL=~WIL2, WIL2~1); "
+                        "repeat for several")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -186,6 +190,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
     options = Options(bootstrap=args.bootstrap, seed=args.seed, jobs=args.jobs, lang=args.lang,
                       missing=args.missing, estimator=args.estimator, group=args.group,
+                      group_partial=tuple(args.group_partial),
                       screen=args.screen, sheet=args.sheet)
     outdir = Path(args.outdir) if args.outdir else Path("reports") / Path(args.data).stem
     return run_analysis(args.data, args.questionnaire, outdir, options)

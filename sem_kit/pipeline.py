@@ -47,6 +47,7 @@ class Options:
     missing: str = "listwise"
     estimator: str = "ML"
     group: str | None = None
+    group_partial: tuple[str, ...] = ()
     screen: str = "default"
     sheet: str | None = None
 
@@ -77,6 +78,9 @@ class Options:
             raise InputError(f"--group with --estimator {self.estimator} --missing "
                              f"{self.missing}: group comparisons are available with ML and "
                              "listwise deletion only")
+        if self.group_partial and self.group is None:
+            raise InputError("--group-partial needs --group COLUMN (it frees parameters across "
+                             "the groups of the invariance steps)")
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -424,7 +428,8 @@ def _analyze(
         with _naming(label):
             groups = group_comparison(q.measurement_syntax(),
                                       q.model_syntax() if q.hypotheses else None, grouped,
-                                      options.group, hypotheses=hypotheses)
+                                      options.group, group_partial=options.group_partial,
+                                      hypotheses=hypotheses)
         warnings += groups.warnings
     return AnalysisResult(
         questionnaire=q, options=options, screening=screened, listwise=dropped, data=complete,

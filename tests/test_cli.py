@@ -67,3 +67,20 @@ def test_analysis_result_repr_is_short() -> None:
     text = repr(res)
     assert text.startswith("<AnalysisResult customer-knowledge-sharing: 363 of 409 rows")
     assert len(text.splitlines()) <= 5 and "hypotheses supported" in text
+
+
+def test_group_partial_frees_parameters(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    data = str(ROOT / "data" / "sample_responses.csv")
+    base = ["analyze", data, "--bootstrap", "0", "--seed", "1", "--group", "gender"]
+    assert main([*base, "-o", str(tmp_path / "full")]) == 0
+    assert main([*base, "-o", str(tmp_path / "part"), "--group-partial", "WIL2~1"]) == 0
+    full, part = (json.loads((tmp_path / name / "results.json").read_text(encoding="utf-8"))
+                  for name in ("full", "part"))
+    df = {r["step"]: r["df"] for r in full["groups"]["invariance"]}
+    df_part = {r["step"]: r["df"] for r in part["groups"]["invariance"]}
+    assert df_part["scalar"] == df["scalar"] - 1 and df_part["metric"] == df["metric"]
+    assert part["groups"]["group_partial"] == ["WIL2~1"]
+    assert main(["analyze", data, "--group-partial", "WIL2~1"]) == 2
+    assert "--group-partial needs --group" in capsys.readouterr().err
