@@ -38,6 +38,19 @@ def _check_items(data: pd.DataFrame, constructs: ItemMap) -> None:
         raise KeyError(f"items not among the data columns: {', '.join(missing)}")
 
 
+def _standardised_moment(data: pd.DataFrame, power: int) -> pd.Series:
+    """``m_k / s^k`` of each column (``s`` with divisor n - 1; NaN for n < 2 or s = 0)."""
+    data = _numeric(data)
+    out = {}
+    for col in data.columns:
+        x = data[col].dropna().to_numpy()
+        n = x.size
+        dev = x - x.mean()
+        sd = np.sqrt((dev**2).sum() / (n - 1)) if n > 1 else np.nan
+        out[col] = (dev**power).sum() / (n * sd**power) if n > 1 and sd > 0 else np.nan
+    return pd.Series(out, dtype=float)
+
+
 def skewness(data: pd.DataFrame) -> pd.Series:
     r"""Skewness of each column, psych's type 3 (the b1 form).
 
@@ -67,15 +80,7 @@ def skewness(data: pd.DataFrame) -> pd.Series:
     --------
     >>> # In R: psych::describe(data)$skew   (psych::skew(x, type = 3))
     """
-    data = _numeric(data)
-    out = {}
-    for col in data.columns:
-        x = data[col].dropna().to_numpy()
-        n = x.size
-        dev = x - x.mean()
-        sd = np.sqrt((dev**2).sum() / (n - 1)) if n > 1 else np.nan
-        out[col] = (dev**3).sum() / (n * sd**3) if n > 1 and sd > 0 else np.nan
-    return pd.Series(out, dtype=float, name="skew")
+    return _standardised_moment(data, 3).rename("skew")
 
 
 def kurtosis(data: pd.DataFrame) -> pd.Series:
@@ -100,15 +105,7 @@ def kurtosis(data: pd.DataFrame) -> pd.Series:
     --------
     >>> # In R: psych::describe(data)$kurtosis   (psych::kurtosi(x, type = 3))
     """
-    data = _numeric(data)
-    out = {}
-    for col in data.columns:
-        x = data[col].dropna().to_numpy()
-        n = x.size
-        dev = x - x.mean()
-        sd = np.sqrt((dev**2).sum() / (n - 1)) if n > 1 else np.nan
-        out[col] = (dev**4).sum() / (n * sd**4) - 3 if n > 1 and sd > 0 else np.nan
-    return pd.Series(out, dtype=float, name="kurtosis")
+    return (_standardised_moment(data, 4) - 3).rename("kurtosis")
 
 
 def n_missing(raw: pd.DataFrame) -> pd.Series:
