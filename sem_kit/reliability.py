@@ -6,6 +6,9 @@
   (1981).
 - :func:`omega` / :func:`omega_by_construct` - from the unstandardised CFA
   estimates and the observed item covariances, as ``semTools::compRelSEM``.
+- :func:`categorical_omega` / :func:`categorical_omega_by_construct` - omega of
+  ordinal items under WLSMV (Green & Yang's categorical omega or the latent-response
+  scale), as ``semTools::compRelSEM``.
 - :func:`reliability_l2` - omegaL1, omegaL2 and partialOmegaL1 of a
   second-order construct, as ``semTools::reliabilityL2``.
 - :func:`reliability_table` - the ``reliability`` block of results.json.
@@ -23,6 +26,9 @@ import numpy as np
 import pandas as pd
 import pingouin
 from scipy import stats
+from scipy.special import ndtr
+
+from sem_kit.ordinal import bivariate_normal_cdf
 
 ItemMap = Mapping[str, Sequence[str]]
 Loadings = Mapping[str, float] | pd.Series | Sequence[float] | np.ndarray
@@ -307,6 +313,220 @@ def omega_by_construct(lambda_: pd.DataFrame, cov_lv: pd.DataFrame,
             continue
         out[factor] = omega(col[items].to_numpy(), float(cov_lv.loc[factor, factor]),
                             cov.loc[items, items].to_numpy())
+    return pd.Series(out, dtype=float, name="omega")
+
+
+def _phi2_grid(t1: np.ndarray, t2: np.ndarray, rho: float) -> np.ndarray:
+    """``Φ₂(t1[c], t2[c']; ρ)`` for every pair of thresholds, shape ``(len(t1), len(t2))``.
+
+    At ``ρ ≥ 1`` the two latent responses coincide, ``Φ₂(a, b; 1) = Φ(min(a, b))``; at
+    ``ρ ≤ −1``, ``Φ₂(a, b; −1) = max(Φ(a) + Φ(b) − 1, 0)``. A correlation beyond ±1 (a
+    communality above 1 in a Heywood case) is treated as ±1, as Genz's algorithm in
+    ``mnormt::pmnorm`` does.
+    """
+    h, k = np.broadcast_arrays(t1[:, None], t2[None, :])
+    if rho >= 1.0:
+        return ndtr(np.minimum(h, k))
+    if rho <= -1.0:
+        return np.maximum(ndtr(h) + ndtr(k) - 1.0, 0.0)
+    return bivariate_normal_cdf(h.ravel(), k.ravel(), rho).reshape(h.shape)
+
+
+def categorical_omega(loadings: Loadings, latent_variance: float,
+                      thresholds: Sequence[Sequence[float] | np.ndarray],
+                      cov: pd.DataFrame | np.ndarray) -> float:
+    r"""Green & Yang's categorical omega of one construct, as ``compRelSEM(fit)`` for ordinal items.
+
+    The reliability of the *observed* sum score :math:`X = \sum_j X_j` of ordinal items
+    :math:`X_j = \sum_c 1\{y^*_j > \tau_{jc}\}` (category ranks 0, 1, ..., whose
+    latent responses :math:`y^*_j` are standard normal, the delta parameterisation):
+
+    .. math::
+
+        \omega_{cat} = \frac{\sum_{j, j'} \sum_{c, c'}
+            \left[\Phi_2(\tau_{jc}, \tau_{j'c'}; \lambda_j\lambda_{j'}\phi)
+            - \Phi(\tau_{jc})\Phi(\tau_{j'c'})\right]}
+          {\sum_{j, j'} \sum_{c, c'}
+            \left[\Phi_2(\tau_{jc}, \tau_{j'c'}; \rho_{jj'})
+            - \Phi(\tau_{jc})\Phi(\tau_{j'c'})\right]}
+
+    over all ordered pairs of items *including* :math:`j = j'`, where :math:`\lambda_j` are
+    the loadings, :math:`\phi` the model-implied variance of the construct,
+    :math:`\tau_{jc}` the thresholds and :math:`\rho_{jj'}` the entries of ``cov`` rescaled
+    to a correlation matrix. The numerator is the variance of the true part of
+    :math:`X` (the common-factor part of the latent responses, whose correlation
+    :math:`\lambda_j\lambda_{j'}\phi` on the diagonal is the item's communality), the
+    denominator the variance of :math:`X` implied by the thresholds and ``cov`` (on the
+    diagonal :math:`\rho_{jj} = 1` and :math:`\Phi_2(a, b; 1) = \Phi(\min(a, b))`).
+    Correlations at or beyond ±1 (a Heywood communality) are taken as ±1.
+
+    Parameters
+    ----------
+    loadings:
+        Unstandardised loadings of the construct's items (``lavInspect(fit, "est")$lambda``,
+        delta parameterisation, scale factors 1).
+    latent_variance:
+        Model-implied variance of the construct (``lavInspect(fit, "cov.lv")``).
+    thresholds:
+        One sequence of thresholds per item, same order as ``loadings``
+        (``lavInspect(fit, "est")$tau``; under WLSMV with free thresholds these equal the
+        sample thresholds).
+    cov:
+        Items x items correlations of the latent responses for the denominator, same
+        order: the sample polychoric correlations (``lavInspect(fit, "sampstat")$cov``,
+        semTools' ``obs.var = TRUE``) or the model-implied ones
+        (``lavInspect(fit, "fitted")$cov``, ``obs.var = FALSE``). A covariance matrix is
+        rescaled to correlations, as semTools' ``cov2cor``.
+
+    Returns
+    -------
+    float
+        Proportion of the sum score's variance due to the construct.
+
+    References
+    ----------
+    Green, S. B., & Yang, Y. (2009). Reliability of summed item scores using structural
+    equation modeling: An alternative to coefficient alpha. Psychometrika, 74(1), 155-167.
+
+    Examples
+    --------
+    >>> # In R: fit <- cfa(model, data, ordered = TRUE, estimator = "WLSMV")
+    >>> #       semTools::compRelSEM(fit)     # ord.scale = TRUE: semTools:::omegaCat
+    """
+    lam = _as_array(loadings)
+    taus = [np.asarray(t, dtype=float).ravel() for t in thresholds]
+    if len(taus) != lam.size:
+        raise ValueError(f"{len(taus)} threshold sets for {lam.size} items")
+    if any(t.size == 0 or not np.all(np.isfinite(t)) for t in taus):
+        raise ValueError("every item needs at least one finite threshold")
+    total = np.asarray(cov, dtype=float)
+    if total.shape != (lam.size, lam.size):
+        raise ValueError(f"correlation matrix is {total.shape}, expected "
+                         f"({lam.size}, {lam.size}) for the construct's items")
+    sd = np.sqrt(np.diag(total))
+    if not np.all(sd > 0):
+        raise ValueError("the items' latent-response variances must be positive")
+    total = total / np.outer(sd, sd)
+    common = np.outer(lam, lam) * float(latent_variance)
+    marginal = [float(ndtr(t).sum()) for t in taus]
+    num = den = 0.0
+    for j in range(lam.size):
+        for jp in range(j, lam.size):
+            weight = 1.0 if j == jp else 2.0  # (j, j') and (j', j)
+            independent = marginal[j] * marginal[jp]
+            num += weight * (_phi2_grid(taus[j], taus[jp], common[j, jp]).sum() - independent)
+            den += weight * (_phi2_grid(taus[j], taus[jp], total[j, jp]).sum() - independent)
+    return float(num / den)
+
+
+def _threshold_map(thresholds: Mapping[str, Sequence[float]] | pd.DataFrame,
+                   ) -> Mapping[str, Sequence[float]]:
+    """Item -> thresholds, from a mapping or a lavaan-style parameter table."""
+    if not isinstance(thresholds, pd.DataFrame):
+        return thresholds
+    params = thresholds
+    scales = params[params.op == "~*~"]
+    if not np.allclose(scales.est.to_numpy(dtype=float), 1.0):
+        raise ValueError("scale factors (~*~) other than 1: only the delta parameterisation "
+                         "with unit scales is supported")
+    rows = params[params.op == "|"].copy()
+    rows["_order"] = rows.rhs.str.lstrip("t").astype(int)
+    return {item: group.sort_values("_order").est.to_numpy(dtype=float)
+            for item, group in rows.groupby("lhs", sort=False)}
+
+
+def categorical_omega_by_construct(
+    lambda_: pd.DataFrame, cov_lv: pd.DataFrame, cov: pd.DataFrame,
+    thresholds: Mapping[str, Sequence[float]] | pd.DataFrame,
+    constructs: ItemMap | None = None, *, ord_scale: bool = True,
+) -> pd.Series:
+    r"""Omega of every first-order construct of ordinal items, as ``compRelSEM(fit)``.
+
+    For a model fitted to ordered items (``ordered = TRUE, estimator = "WLSMV"``, delta
+    parameterisation): with ``ord_scale=True`` (semTools' default) Green & Yang's
+    categorical omega, the reliability of the observed sum score
+    (:func:`categorical_omega`, semTools' internal ``omegaCat``); with
+    ``ord_scale=False`` omega of the sum of the latent responses,
+    :math:`(\sum_j \lambda_j)^2 \phi / \mathbf 1' R \mathbf 1` (:func:`omega` with
+    ``cov`` as :math:`R`). Loadings, latent variances and thresholds are the model's; the
+    denominator's correlations are ``cov``.
+
+    Only first-order constructs: a second-order factor (no item loadings in ``lambda_``)
+    is skipped, as compRelSEM does by default (its ``higher =`` option stops with an error
+    under ``ord.scale = TRUE`` in semTools 0.5.6).
+
+    Parameters
+    ----------
+    lambda_:
+        Items x factors unstandardised loadings (``lavInspect(fit, "est")$lambda``;
+        :func:`sem_kit.estimation.model_matrices`).
+    cov_lv:
+        Factors x factors model-implied latent covariances (``lavInspect(fit, "cov.lv")``).
+    cov:
+        Items x items correlations of the latent responses for the denominator: the
+        fit's ``sample_cov`` (polychoric correlations, semTools' ``obs.var = TRUE``) or
+        its ``implied_cov`` (``obs.var = FALSE``).
+    thresholds:
+        Item -> its thresholds in ascending order, or the fit's parameter table
+        (``params``; the ``op == "|"`` rows, ``rhs`` ``t1``, ``t2``, ..., are used, and its
+        ``~*~`` scale factors must be 1).
+    constructs:
+        First-order construct -> its items (``Questionnaire.construct_items``); every item
+        must load on its construct. Default: every factor with at least two non-zero
+        loadings, with those items. Constructs with fewer than two items are skipped
+        (semTools' ``dropSingle = TRUE``).
+    ord_scale:
+        Reliability of the observed sum score (``True``) or of the latent-response sum
+        (``False``).
+
+    Returns
+    -------
+    pandas.Series
+        Omega by construct, named ``"omega"``.
+
+    Raises
+    ------
+    ValueError
+        A construct that is not a column of ``lambda_`` or has an item that does not load
+        on it (e.g. a second-order construct), or an item without thresholds.
+
+    Examples
+    --------
+    >>> # In R: fit <- cfa(model, data, ordered = TRUE, estimator = "WLSMV")
+    >>> #       semTools::compRelSEM(fit)                      # ord_scale=True
+    >>> #       semTools::compRelSEM(fit, ord.scale = FALSE)   # ord_scale=False
+    >>> #       semTools::compRelSEM(fit, obs.var = FALSE)     # cov = fit.implied_cov
+    """
+    if constructs is None:
+        constructs = {f: list(lambda_.index[lambda_[f] != 0]) for f in lambda_.columns}
+    taus = _threshold_map(thresholds) if ord_scale else {}
+    out = {}
+    for construct, items in constructs.items():
+        items = list(items)
+        if construct not in lambda_.columns:
+            raise ValueError(f"construct {construct!r} is not a factor of the model")
+        absent = [i for i in items if i not in lambda_.index]
+        if absent:
+            raise ValueError(f"construct {construct}: items not in the model: "
+                             + ", ".join(absent))
+        loads = lambda_.loc[items, construct]
+        if (loads == 0).any():
+            raise ValueError(f"construct {construct}: items that do not load on it: "
+                             + ", ".join(loads.index[loads == 0])
+                             + " (only first-order constructs and their items)")
+        if len(items) < 2:
+            continue
+        phi = float(cov_lv.loc[construct, construct])
+        total = cov.loc[items, items].to_numpy()
+        if ord_scale:
+            missing = [i for i in items if i not in taus]
+            if missing:
+                raise ValueError(f"construct {construct}: no thresholds for "
+                                 + ", ".join(missing))
+            out[construct] = categorical_omega(loads.to_numpy(), phi,
+                                               [taus[i] for i in items], total)
+        else:
+            out[construct] = omega(loads.to_numpy(), phi, total)
     return pd.Series(out, dtype=float, name="omega")
 
 
