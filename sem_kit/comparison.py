@@ -31,8 +31,9 @@ The test is lavaan's ``anova(fit, alternative)`` (``lavTestLRT``) for ML:
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -195,8 +196,9 @@ def lr_test(hypothesised: Fit, alternative: Fit) -> dict[str, float]:
     In R: ``lavTestLRT(fit, alternative)`` (``anova()``), ML without scaling:
     columns ``Chisq diff``, ``Df diff``, ``Pr(>Chisq)`` and ``RMSEA``.
     """
-    d_chisq = float(alternative.chisq - hypothesised.chisq)
-    d_df = int(alternative.df - hypothesised.df)
+    hyp, alt = _measures(hypothesised), _measures(alternative)
+    d_chisq = float(alt["chisq"] - hyp["chisq"])
+    d_df = int(alt["df"] - hyp["df"])
     if d_df <= 0:
         return {"delta_chisq": d_chisq, "delta_df": d_df, "delta_pvalue": float("nan"),
                 "rmsea_d": float("nan")}
@@ -208,8 +210,14 @@ def lr_test(hypothesised: Fit, alternative: Fit) -> dict[str, float]:
     }
 
 
+def _measures(fit: Any) -> dict[str, float]:
+    """Fit measures of an ML :class:`Fit` or an estimator's fit (its ``measures``)."""
+    measures = getattr(fit, "measures", None)
+    return dict(measures) if measures is not None else fit_measures(fit)
+
+
 def _row(name: str, description: str, dropped: str, fit: Fit) -> dict[str, object]:
-    fm = fit_measures(fit)
+    fm = _measures(fit)
     return {"model": name, "description": description, "dropped": dropped,
             "npar": fit.npar, **{k: fm[k] for k in ("df", "chisq", "pvalue", "cfi", "tli",
                                                      "rmsea", "srmr", "aic", "bic")}}
@@ -253,8 +261,14 @@ def compare_models(hypothesised: Fit, alternatives: Mapping[str, tuple[Alternati
 
 
 def compare_alternatives(q: Questionnaire, hypothesised: Fit, data: pd.DataFrame,
+                         fitter: Callable[[str, pd.DataFrame, Any], Any] | None = None,
                          ) -> tuple[pd.DataFrame, tuple[str, ...]]:
     """Fit the :func:`nested_alternatives` of ``q`` and compare them with ``hypothesised``.
+
+    ``fitter(syntax, data, hypothesised)`` fits one alternative (default
+    :func:`fit_alternative`, ML); under ``--missing fiml`` it is a FIML fit, whose
+    χ² difference is the likelihood-ratio test too (lavaan's ``lavTestLRT`` of two
+    FIML fits).
 
     Returns
     -------
@@ -268,7 +282,9 @@ def compare_alternatives(q: Questionnaire, hypothesised: Fit, data: pd.DataFrame
     notes: list[str] = []
     for alt in nested_alternatives(q):
         try:
-            fit = fit_alternative(hypothesised, constrained_syntax(syntax, alt.dropped), data)
+            alt_syntax = constrained_syntax(syntax, alt.dropped)
+            fit = (fit_alternative(hypothesised, alt_syntax, data) if fitter is None
+                   else fitter(alt_syntax, data, hypothesised))
         except InputError as exc:
             notes.append(f"model comparison: the {alt.name} alternative could not be "
                          f"estimated ({exc})")

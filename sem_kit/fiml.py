@@ -102,6 +102,7 @@ from sem_kit.fit_indices import (
 from sem_kit.robust import HESSIAN_STEP
 
 __all__ = [
+    "FimlRefitter",
     "Patterns",
     "agfi_means",
     "em_saturated",
@@ -780,6 +781,53 @@ def fit_fiml(model: str | ModelSpec, data: pd.DataFrame) -> EstimatorFit:
                "h1_mean": mu_h1.tolist(), "implied_mean": mu.tolist(),
                "iterations": sol.iterations},
     )
+
+
+class FimlRefitter:
+    """Refit a model by FIML on resamples of the rows, starting from the full-sample estimates.
+
+    What a nonparametric bootstrap under ``--missing fiml`` refits (lavaan's
+    ``sem(model, data, missing = "ml", se = "bootstrap")`` refits FIML on every
+    resample, from the full-sample estimates): Fisher scoring on the resample's
+    missing-data patterns, no EM step and no standard errors. Picklable, for the
+    bootstrap's worker processes.
+
+    Parameters
+    ----------
+    fit:
+        The full-sample :func:`fit_fiml` result.
+    """
+
+    def __init__(self, fit: EstimatorFit) -> None:
+        self.spec: ModelSpec = fit.spec
+        self.observed: tuple[str, ...] = tuple(fit.spec.observed)
+        self.theta0 = np.asarray(fit.theta, dtype=float).copy()
+        self._model = _mean_model(fit.spec)
+
+    def estimates(self, sample: np.ndarray) -> np.ndarray:
+        """θ of one resample (rows × :attr:`observed`, NaN for a missing answer).
+
+        Returns
+        -------
+        numpy.ndarray
+            The free parameters in the order of ``fit.theta`` (covariance part,
+            then the intercepts).
+
+        Raises
+        ------
+        sem_kit.bootstrap.RefitFailed
+            An item with fewer than two answers in the resample, or no convergence.
+        """
+        from sem_kit.bootstrap import RefitFailed
+
+        pat = missing_patterns(np.asarray(sample, dtype=float))
+        answered = (~np.isnan(pat.y)).sum(axis=0)
+        if answered.min() < 2:
+            raise RefitFailed("an item has fewer than two answers in the resample")
+        sol = _fisher_fiml(self._model, pat, self.theta0)
+        if not sol.converged:
+            raise RefitFailed(f"FIML did not converge ({sol.message})")
+        return sol.theta
 
 
 def agfi_means(gfi_value: float, p: int, df: int) -> float:

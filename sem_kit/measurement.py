@@ -25,7 +25,12 @@ from sem_kit.fit_indices import fit_measures
 from sem_kit.item_stats import ItemStatistics, item_statistics
 from sem_kit.modification import modification_indices
 from sem_kit.questionnaire import Questionnaire
-from sem_kit.reliability import omega_by_construct, reliability_l2, reliability_table
+from sem_kit.reliability import (
+    categorical_omega_by_construct,
+    omega_by_construct,
+    reliability_l2,
+    reliability_table,
+)
 from sem_kit.robust import fit_robust
 from sem_kit.thresholds import DEFAULT_THRESHOLDS, Thresholds, verdict
 
@@ -40,7 +45,8 @@ class MeasurementResult:
     Attributes
     ----------
     n:
-        Respondents analysed (complete cases).
+        Respondents the CFA analysed (complete cases; under FIML every row,
+        incomplete ones too: ``items.n`` is then the complete rows).
     items:
         :class:`~sem_kit.item_stats.ItemStatistics`; its table also carries
         ``loading_std`` (the CFA's std.all loading) and its verdict.
@@ -68,7 +74,8 @@ class MeasurementResult:
     discriminant:
         HTMT, HTMT2 and Fornell-Larcker.
     modification_indices:
-        The CFA's modification indices, largest first.
+        The CFA's modification indices, largest first (ML's under MLM and
+        MLR); ``None`` under FIML and WLSMV.
     warnings:
         Numerical trouble and weak spots, in words.
     """
@@ -86,7 +93,7 @@ class MeasurementResult:
     latent_correlations: pd.DataFrame
     single_factor_fit: dict[str, float] | None
     discriminant: DiscriminantValidity
-    modification_indices: pd.DataFrame
+    modification_indices: pd.DataFrame | None
     warnings: tuple[str, ...] = field(default=())
 
     def to_dict(self) -> dict:
@@ -176,15 +183,17 @@ def measurement_model(
     seed: int | None = None,
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
     estimator: str = "ML",
+    missing_method: str = "listwise",
 ) -> MeasurementResult:
-    """Run the whole measurement stage on complete, reverse-coded item data.
+    """Run the whole measurement stage on reverse-coded item data.
 
     Parameters
     ----------
     q:
         The questionnaire (constructs, items, second-order structure, covariances).
     data:
-        Respondents x items, complete cases, reverse-coded items recoded.
+        Respondents x items, reverse-coded items recoded; complete cases
+        unless ``missing_method="fiml"`` (then NaN for an unanswered item).
     missing:
         The item frame before listwise deletion, for the per-item missing counts.
     seed:
@@ -192,16 +201,24 @@ def measurement_model(
     thresholds:
         Cut-offs for the verdicts.
     estimator:
-        ``ML``, or ``MLM`` / ``MLR``: the same estimates with robust SEs and
-        scaled fit measures (:func:`sem_kit.robust.fit_robust`); modification
-        indices stay ML's.
+        ``ML``; ``MLM`` / ``MLR``: the same estimates with robust SEs and
+        scaled fit measures (:func:`sem_kit.robust.fit_robust`), modification
+        indices ML's; ``WLSMV``: every item an ordered category
+        (:func:`sem_kit.ordinal.fit_wlsmv`), omega as semTools' categorical
+        omega, no modification indices.
+    missing_method:
+        ``listwise`` or ``fiml``: the CFAs by full-information ML on every row
+        (:func:`sem_kit.fiml.fit_fiml`), omega from the EM covariance matrix,
+        no modification indices. Item statistics, alpha, EFA, KMO, Bartlett,
+        parallel analysis, Harman's test and HTMT need complete rows and use
+        the complete rows of ``data`` (the warnings say how many).
 
     Returns
     -------
     MeasurementResult
     """
     with threadpool_limits(limits=1, user_api="blas"):  # small matrices: one thread is fastest
-        return _measurement_model(q, data, missing, seed, thresholds, estimator)
+        return _measurement_model(q, data, missing, seed, thresholds, estimator, missing_method)
 
 
 def _measurement_model(
@@ -211,22 +228,44 @@ def _measurement_model(
     seed: int | None,
     thresholds: Thresholds,
     estimator: str = "ML",
+    missing_method: str = "listwise",
 ) -> MeasurementResult:
     constructs = q.construct_items
     items = [i for c in q.first_order for i in constructs[c]]
-    data = data[items]
+    everyone = data[items]
+    data = everyone.dropna()
     warnings: list[str] = []
-    _check_variation(data)
+    _check_variation(everyone)
+    fiml = missing_method == "fiml"
+    if fiml and len(data) < len(everyone):
+        if len(data) <= len(items):
+            raise InputError(
+                f"--missing fiml: {len(data)} of the {len(everyone)} analysed rows answer every "
+                f"item, but item statistics, alpha, EFA, KMO, Bartlett and HTMT need complete "
+                f"rows: expected at least {len(items) + 1} (one more than the {len(items)} "
+                "items)")
+        warnings.append(
+            f"--missing fiml: the CFA, its fit, loadings, CR, AVE and omega use all "
+            f"{len(everyone)} rows (FIML); item statistics, alpha, EFA, KMO, Bartlett, "
+            f"parallel analysis, Harman's test and HTMT use the {len(data)} rows that answer "
+            "every item")
 
-    ml_cfa = fit_model(q.measurement_syntax(), data)
-    warnings += [f"CFA: {w}" for w in ml_cfa.warnings]
-    if not ml_cfa.converged:
-        warnings.append("CFA: the estimation did not converge; its numbers are not trustworthy")
-    if estimator == "ML":
-        cfa, cfa_fit = ml_cfa, fit_measures(ml_cfa)
+    ml_cfa = None
+    if fiml:
+        from sem_kit.fiml import fit_fiml
+
+        cfa = fit_fiml(q.measurement_syntax(), everyone)
+    elif estimator == "WLSMV":
+        from sem_kit.ordinal import fit_wlsmv
+
+        cfa = fit_wlsmv(q.measurement_syntax(), data)
     else:
-        cfa = fit_robust(ml_cfa, data, estimator=estimator)
-        cfa_fit = dict(cfa.measures)
+        ml_cfa = fit_model(q.measurement_syntax(), data)
+        cfa = ml_cfa if estimator == "ML" else fit_robust(ml_cfa, data, estimator=estimator)
+    warnings += [f"CFA: {w}" for w in cfa.warnings]
+    if not cfa.converged:
+        warnings.append("CFA: the estimation did not converge; its numbers are not trustworthy")
+    cfa_fit = fit_measures(cfa) if cfa is ml_cfa and estimator == "ML" else dict(cfa.measures)
     loadings = loadings_table(cfa, q)
     std_loading = loadings[loadings.level == 1].set_index("item")["std"]
 
@@ -238,7 +277,14 @@ def _measurement_model(
 
     mats = model_matrices(cfa)
     rel = reliability_table(data, constructs, std_loading).table.copy()
-    omegas = omega_by_construct(mats.lambda_, mats.cov_lv, cfa.sample_cov)
+    if estimator == "WLSMV":
+        # semTools compRelSEM() of an ordered-item fit: Green & Yang's (2009) categorical
+        # omega, the reliability of the item sum on its observed categories
+        omegas = categorical_omega_by_construct(mats.lambda_, mats.cov_lv, cfa.sample_cov,
+                                                cfa.params, {c: constructs[c]
+                                                             for c in q.first_order})
+    else:
+        omegas = omega_by_construct(mats.lambda_, mats.cov_lv, cfa.sample_cov)
     rel["omega"] = omegas.reindex(rel.index)
     rel["sqrt_ave"] = np.sqrt(rel["ave"])
     for stat in ("alpha", "cr", "ave"):
@@ -250,6 +296,12 @@ def _measurement_model(
                         "partial_omega_l1": r.partial_omega_l1})
     rel_l2 = pd.DataFrame(l2_rows, columns=["construct", "omega_l1", "omega_l2",
                                             "partial_omega_l1"]).set_index("construct")
+    if estimator == "WLSMV" and q.second_order:
+        warnings.append("reliability of the second-order construct(s) "
+                        + ", ".join(q.second_order) + " (omega L1, L2, partial L1) is on the "
+                        "scale of the latent responses under WLSMV (semTools has no categorical "
+                        "version for second-order constructs); the first-order omegas are "
+                        "categorical (Green & Yang 2009)")
 
     summary = efa_summary(data)
     parallel = parallel_analysis(data, seed=PARALLEL_SEED if seed is None else seed)
@@ -257,9 +309,9 @@ def _measurement_model(
 
     single = None
     try:
-        single_fit = fit_model(single_factor_syntax(items), data)
-        single = (fit_measures(single_fit) if estimator == "ML"
-                  else dict(fit_robust(single_fit, data, estimator=estimator).measures))
+        single_fit = _single_factor_fit(items, everyone, data, estimator, fiml)
+        single = (fit_measures(single_fit) if isinstance(single_fit, Fit)
+                  else dict(single_fit.measures))
         if not single_fit.converged:
             warnings.append("single-factor CFA did not converge")
     except InputError as exc:
@@ -288,13 +340,35 @@ def _measurement_model(
         if len(constructs[c]) < 3:
             warnings.append(f"construct {c} has {len(constructs[c])} items; CR and AVE of "
                             "two-item constructs are fragile")
-    mi = modification_indices(ml_cfa)
+    mi = None
+    if ml_cfa is not None:
+        mi = modification_indices(ml_cfa)
+    else:
+        warnings.append(f"modification indices: not computed under "
+                        f"{'FIML' if fiml else estimator} (sem-kit computes them for ML, MLM "
+                        "and MLR)")
     return MeasurementResult(
-        n=int(len(data)), items=stats, reliability=rel, reliability_l2=rel_l2,
+        n=int(len(everyone)), items=stats, reliability=rel, reliability_l2=rel_l2,
         efa_summary=summary, efa=efa_result, parallel=parallel, cfa=cfa, cfa_fit=cfa_fit,
         loadings=loadings, latent_correlations=latent_cor, single_factor_fit=single,
         discriminant=disc, modification_indices=mi, warnings=tuple(warnings),
     )
+
+
+def _single_factor_fit(items: list[str], everyone: pd.DataFrame, complete: pd.DataFrame,
+                       estimator: str, fiml: bool):
+    """Harman's one-factor CFA with the run's estimator."""
+    syntax = single_factor_syntax(items)
+    if fiml:
+        from sem_kit.fiml import fit_fiml
+
+        return fit_fiml(syntax, everyone)
+    if estimator == "WLSMV":
+        from sem_kit.ordinal import fit_wlsmv
+
+        return fit_wlsmv(syntax, complete)
+    fit = fit_model(syntax, complete)
+    return fit if estimator == "ML" else fit_robust(fit, complete, estimator=estimator)
 
 
 def _one_construct_validity(first: list[str], sqrt_ave: pd.Series,

@@ -32,8 +32,6 @@ LISTWISE = "listwise"
 
 ESTIMATORS = ("ML", "MLR", "MLM", "WLSMV")
 MISSING = ("listwise", "fiml")
-SUPPORTED_ESTIMATORS = ("ML", "MLM", "MLR")
-SUPPORTED_MISSING = ("listwise",)
 
 
 @dataclass(frozen=True)
@@ -65,12 +63,12 @@ class Options:
                              f"{self.estimator!r}")
         if self.missing not in MISSING:
             raise InputError(f"--missing: expected listwise or fiml, found {self.missing!r}")
-        if self.estimator not in SUPPORTED_ESTIMATORS:
-            raise InputError(f"--estimator {self.estimator}: not wired into the analysis in this "
-                             "version of sem-kit yet; ML, MLM and MLR are")
-        if self.missing not in SUPPORTED_MISSING:
-            raise InputError(f"--missing {self.missing}: not available in this version of "
-                             "sem-kit yet; listwise is")
+        if self.missing == "fiml" and self.estimator != "ML":
+            raise InputError(f"--missing fiml with --estimator {self.estimator}: full-information "
+                             "ML is available with the ML estimator only in sem-kit (lavaan "
+                             "refuses MLM and WLSMV with missing = \"ml\"; its MLR with FIML is "
+                             "not built here); use --estimator ML --missing fiml, or "
+                             f"--estimator {self.estimator} with --missing listwise")
         if self.group is not None and not str(self.group).strip():
             raise InputError("--group: expected the name of a demographic column, found an "
                              "empty name")
@@ -94,9 +92,11 @@ class AnalysisResult:
     screening:
         The screening result (kept rows, exclusion log, provenance).
     listwise:
-        Rows dropped by listwise deletion (some item unanswered).
+        Rows dropped by listwise deletion (some item unanswered); empty under
+        ``--missing fiml``, which keeps them.
     data:
-        The analysed item data: complete, reverse-coded, indexed by file row.
+        The analysed item data: reverse-coded, indexed by file row; complete
+        rows, or under ``--missing fiml`` every screened row (NaN where unanswered).
     measurement:
         :class:`~sem_kit.measurement.MeasurementResult`.
     structural:
@@ -166,7 +166,8 @@ class AnalysisResult:
             "excluded": [e.as_dict() for e in self.excluded],
             "estimator": self.options.estimator,
             "missing": self.options.missing,
-            "bootstrap": int(self.options.bootstrap) if self.structural is not None else 0,
+            "bootstrap": (int(self.structural.bootstrap.requested)
+                          if self.structural is not None else 0),
             "seed": self.options.seed,
             "warnings": list(self.warnings),
         }
@@ -284,9 +285,17 @@ def _check_constant_items(complete: pd.DataFrame, responses: Responses, label: s
     for iid in constant:
         header = responses.item_columns.get(iid, iid)
         column = f"column {header!r}" + ("" if header == iid else f" (item {iid})")
-        raw = responses.raw_items.loc[complete.index, iid]
-        shown.append(f"{column} is {raw.iloc[0]:g} in every one of the {len(complete)} "
-                     f"analysed rows ({_span(complete.index)})")
+        raw = responses.raw_items.loc[complete.index, iid].dropna()
+        answered = complete[iid].notna()
+        if raw.empty:
+            shown.append(f"{column} is unanswered in every one of the {len(complete)} "
+                         f"analysed rows ({_span(complete.index)})")
+        elif answered.all():
+            shown.append(f"{column} is {raw.iloc[0]:g} in every one of the {len(complete)} "
+                         f"analysed rows ({_span(complete.index)})")
+        else:
+            shown.append(f"{column} is {raw.iloc[0]:g} in every one of the {int(answered.sum())}"
+                         f" analysed rows that answer it ({_span(complete.index[answered])})")
     raise InputError(
         "; ".join(shown) + ". A constant item has no variance and cannot measure a "
         "construct: expected answers that vary between respondents; check the column or "
@@ -383,16 +392,23 @@ def _analyze(
         responses = read_responses(data, q, sheet=options.sheet)
         label = str(data)
     screened = screen(responses, q, rules=options.screen)
-    complete, dropped = listwise_deletion(screened.items, q.construct_items)
+    fiml = options.missing == "fiml"
+    if fiml:
+        # every screened row has at least one answer (the no_answers rule always runs)
+        complete, dropped = screened.items, ()
+    else:
+        complete, dropped = listwise_deletion(screened.items, q.construct_items)
     n_items = complete.shape[1]
     npar, model = free_parameters(q)
     needed = max(npar, n_items + 1)
     if len(complete) < needed:
+        rows = ("respondent rows remain" if fiml else "complete respondent rows remain")
         raise InputError(
-            f"{len(complete)} complete respondent rows remain of the file's "
+            f"{len(complete)} {rows} of the file's "
             f"{responses.n_rows} ({len(screened.excluded)} excluded by screening, "
             f"{len(dropped)} with unanswered items), but {model} has {npar} free parameters "
-            f"for {n_items} items: expected at least {needed} complete rows, and 5 to 10 per "
+            f"for {n_items} items: expected at least {needed} "
+            f"{'' if fiml else 'complete '}rows, and 5 to 10 per "
             f"free parameter ({5 * npar} or more) for stable estimates; `sem-kit validate` "
             "lists every excluded row",
             file=label,
@@ -403,9 +419,15 @@ def _analyze(
         warnings.append(f"listwise deletion dropped {len(dropped)} of {screened.n_kept} "
                         "screened rows with unanswered items (each is listed with the "
                         "excluded rows)")
+    if fiml:
+        incomplete = int(complete.isna().any(axis=1).sum())
+        warnings.append(f"--missing fiml: all {len(complete)} screened rows are analysed, "
+                        f"{incomplete} of them with unanswered items (full-information ML "
+                        "uses every answer given)")
     with _naming(label):
         measurement = measurement_model(q, complete, missing=screened.items, seed=options.seed,
-                                        estimator=options.estimator)
+                                        estimator=options.estimator,
+                                        missing_method=options.missing)
     warnings += measurement.warnings
     structural = None
     if q.hypotheses:
@@ -415,7 +437,8 @@ def _analyze(
         with _naming(label):
             structural = structural_model(q, complete, bootstrap=options.bootstrap,
                                           seed=options.seed, jobs=options.jobs, progress=bar,
-                                          estimator=options.estimator)
+                                          estimator=options.estimator,
+                                          missing=options.missing)
         warnings += structural.warnings
     groups = None
     if options.group is not None:

@@ -58,7 +58,7 @@ import pandas as pd
 from scipy.stats import norm
 
 from sem_kit.bootstrap import RefitFailed, bias_corrected_ci, percentile_ci, run_bootstrap
-from sem_kit.comparison import compare_alternatives
+from sem_kit.comparison import COMPARISON_COLUMNS, compare_alternatives
 from sem_kit.effects import SUPPORTED, effects_table, verdict
 from sem_kit.errors import InputError
 from sem_kit.estimation import Fit, fit_model, refit, specify
@@ -350,7 +350,8 @@ class StructuralResult:
     comparison:
         :func:`sem_kit.comparison.compare_models` table.
     modification_indices:
-        :func:`sem_kit.modification.modification_indices` of the full model.
+        :func:`sem_kit.modification.modification_indices` of the full model
+        (ML's under MLM and MLR); ``None`` under FIML and WLSMV.
     warnings:
         Estimation trouble, failed resamples, alternatives that failed.
     """
@@ -363,7 +364,7 @@ class StructuralResult:
     indirect: pd.DataFrame
     bootstrap: BootstrapInfo
     comparison: pd.DataFrame
-    modification_indices: pd.DataFrame
+    modification_indices: pd.DataFrame | None
     warnings: tuple[str, ...] = field(default=())
 
     def to_dict(self) -> dict[str, object]:
@@ -391,6 +392,22 @@ class StructuralResult:
 # --------------------------------------------------------------------------- the stage
 
 
+def _comparison(q: Questionnaire, reported: Any, fit: Fit | None, data: pd.DataFrame,
+                estimator: str, missing: str) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """The nested-model comparison: ML fits (ML, MLM, MLR), FIML fits (FIML), none (WLSMV)."""
+    if fit is not None:
+        return compare_alternatives(q, fit, data)
+    if missing == "fiml":
+        from sem_kit.fiml import fit_fiml
+
+        return compare_alternatives(q, reported, data, fitter=lambda syntax, d, base: fit_fiml(
+            syntax, d))
+    return (pd.DataFrame(columns=COMPARISON_COLUMNS),
+            (f"model comparison: not run under {estimator} (the chi-square difference of "
+             "two WLSMV fits needs lavaan's scaled difference test, which sem-kit does not "
+             "compute); compare the models' fit measures instead",))
+
+
 def _make_refitter(fit: Fit) -> Refitter:
     return Refitter(fit)
 
@@ -415,14 +432,14 @@ def _intervals(point: np.ndarray, se: np.ndarray, boot: np.ndarray | None,
             "bc_upper": nan, "boot_se": nan}
 
 
-def _bootstrap(fit: Fit, refitter: Any, data: np.ndarray, layout: EffectLayout, n_boot: int,
+def _bootstrap(statistic: Any, data: np.ndarray, layout: EffectLayout, n_boot: int,
                seed: int | None, jobs: int, progress: Callable[[int], None] | None,
                level: float) -> tuple[np.ndarray | None, BootstrapInfo, list[str]]:
     if n_boot <= 0:
         return None, BootstrapInfo(0, 0, 0, (), 0, seed, level), []
     if seed is None:
         seed = secrets.randbits(32)
-    res = run_bootstrap(_Statistic(refitter, layout, fit), data, n_boot, seed, layout.size + 1,
+    res = run_bootstrap(statistic, data, n_boot, seed, layout.size + 1,
                         jobs=jobs, progress=progress)
     reps = res.estimates
     nonadmissible = int(np.nansum(reps[:, -1]))
@@ -457,7 +474,7 @@ def _one_blas_thread() -> contextlib.AbstractContextManager:
 def structural_model(q: Questionnaire, data: pd.DataFrame, *, bootstrap: int = 5000,
                      seed: int | None = None, jobs: int = 1, level: float = 0.95,
                      progress: Callable[[int], None] | None = None,
-                     estimator: str = "ML") -> StructuralResult:
+                     estimator: str = "ML", missing: str = "listwise") -> StructuralResult:
     """Fit the hypothesised structural model and test its hypotheses and mediations.
 
     Parameters
@@ -465,8 +482,8 @@ def structural_model(q: Questionnaire, data: pd.DataFrame, *, bootstrap: int = 5
     q:
         The questionnaire; it must have at least one hypothesis.
     data:
-        Complete observations (listwise deletion or imputation done), item
-        columns named by item id, reverse-keyed items already recoded.
+        Item columns named by item id, reverse-keyed items already recoded;
+        complete rows unless ``missing="fiml"``.
     bootstrap:
         Number of bootstrap resamples; 0 for normal-theory (Wald / delta
         method) intervals only.
@@ -480,6 +497,17 @@ def structural_model(q: Questionnaire, data: pd.DataFrame, *, bootstrap: int = 5
         Confidence level of every interval.
     progress:
         Called with the number of finished resamples.
+    estimator:
+        ``ML``; ``MLM`` or ``MLR`` (ML estimates, robust SEs and scaled fit;
+        the bootstrap, comparison and modification indices are ML's);
+        ``WLSMV`` (every item ordered: :func:`sem_kit.ordinal.fit_wlsmv`; no
+        bootstrap -- Wald and delta-method intervals from its robust SEs --,
+        no model comparison, no modification indices).
+    missing:
+        ``listwise`` (``data`` complete) or ``fiml``
+        (:func:`sem_kit.fiml.fit_fiml` on every row of ``data``, NaN for an
+        unanswered item; each bootstrap resample is refitted by FIML; the
+        nested alternatives are FIML fits; no modification indices).
 
     Returns
     -------
@@ -513,55 +541,184 @@ def structural_model(q: Questionnaire, data: pd.DataFrame, *, bootstrap: int = 5
         raise ValueError(f"bootstrap must be 0 (no bootstrap) or a number of resamples, "
                          f"got {bootstrap}")
     with _one_blas_thread():
-        return _structural_model(q, data, bootstrap, seed, jobs, level, progress, estimator)
+        return _structural_model(q, data, bootstrap, seed, jobs, level, progress, estimator,
+                                 missing)
+
+
+@dataclass(frozen=True, eq=False)
+class _SpecPoint:
+    """What :class:`~sem_kit.fastfit.Refitter` reads of a fit, for a model fitted by
+    another estimator: the spec, ML-ordered θ and a sample covariance matrix (used
+    only for fixed.x rows, which FIML and WLSMV models do not have)."""
+
+    spec: Any
+    theta: np.ndarray
+    sample_cov: pd.DataFrame
+    information: np.ndarray
+
+    @property
+    def params(self) -> pd.DataFrame:
+        return self.spec.partable
+
+
+class _Mapped:
+    """θ of an estimator's fit (FIML, WLSMV) -> θ of the ML parameter table.
+
+    The structural statistics (paths, their std.all values, products) depend on
+    the parameters the two tables share by ``(lhs, op, rhs)``; a parameter free
+    in the ML table but fixed or derived in the estimator's (WLSMV's residual
+    variances of the items) keeps the estimator's value. Picklable.
+    """
+
+    def __init__(self, spec: Any, est_fit: Any) -> None:
+        pt = spec.partable
+        rows = est_fit.params.set_index(["lhs", "op", "rhs"])
+        base = np.zeros(spec.npar)
+        ml_pos, est_pos = [], []
+        for r in pt[pt["free"] > 0].itertuples():
+            row = rows.loc[(r.lhs, r.op, r.rhs)]
+            base[r.free - 1] = float(row["est"])
+            if int(row["free"]) > 0:
+                ml_pos.append(r.free - 1)
+                est_pos.append(int(row["free"]) - 1)
+        self.base = base
+        self.ml_pos = np.array(ml_pos, dtype=int)
+        self.est_pos = np.array(est_pos, dtype=int)
+
+    def ml_theta(self, theta_est: np.ndarray) -> np.ndarray:
+        """The ML table's θ at the estimator's θ (its full vector)."""
+        return self.embed(np.asarray(theta_est, dtype=float)[self.est_pos])
+
+    def embed(self, sub: np.ndarray) -> np.ndarray:
+        """The ML table's θ with the shared parameters set to ``sub``."""
+        out = self.base.copy()
+        out[self.ml_pos] = sub
+        return out
+
+
+class _MappedStatistic:
+    """Bootstrap statistic under FIML: refit the resample by FIML
+    (:class:`sem_kit.fiml.FimlRefitter`), map θ to the ML table, return the layout's
+    vector plus the non-admissibility flag. Picklable."""
+
+    def __init__(self, refitter: Any, mapper: Refitter, mapped: _Mapped,
+                 layout: EffectLayout) -> None:
+        self.refitter = refitter
+        self.mapper = mapper
+        self.mapped = mapped
+        self.layout = layout
+
+    def __call__(self, sample: np.ndarray) -> np.ndarray:
+        theta = self.mapped.ml_theta(self.refitter.estimates(sample))
+        est = self.mapper.est_all(theta)
+        std = self.mapper.std_all(theta)
+        flag = float((est[self.layout.variance_rows] < 0).any())
+        return np.append(self.layout.values(est, std), flag)
+
+
+def _estimator_fit(spec: Any, data: pd.DataFrame, estimator: str, missing: str,
+                   notes: list[str]) -> tuple[Any, Fit | None]:
+    """The reported fit and, for ML-based estimators on complete data, the ML fit under it."""
+    if missing == "fiml":
+        from sem_kit.fiml import fit_fiml
+
+        est_fit = fit_fiml(spec, data)
+        notes.extend(f"SEM: {w}" for w in est_fit.warnings)
+        return est_fit, None
+    if estimator == "WLSMV":
+        from sem_kit.ordinal import fit_wlsmv
+
+        est_fit = fit_wlsmv(spec, data)
+        notes.extend(f"SEM: {w}" for w in est_fit.warnings)
+        return est_fit, None
+    fit = fit_model(spec, data)
+    notes.extend(f"SEM: {w}" for w in fit.warnings)
+    # MLM / MLR: the ML estimates with robust SEs and scaled tests (lavaan's estimator =
+    # "MLM"/"MLR"); the bootstrap, model comparison and modification indices stay ML.
+    if estimator == "ML":
+        return fit, fit
+    notes.append(f"SEM: {estimator}: robust SEs, z and p and scaled fit measures; the "
+                 "bootstrap intervals, the model comparison (plain ML chi-square "
+                 "difference tests) and the modification indices are ML's")
+    return fit_robust(fit, data, estimator=estimator), fit
 
 
 def _structural_model(q: Questionnaire, data: pd.DataFrame, bootstrap: int, seed: int | None,
                       jobs: int, level: float,
                       progress: Callable[[int], None] | None,
-                      estimator: str = "ML") -> StructuralResult:
+                      estimator: str = "ML", missing: str = "listwise") -> StructuralResult:
     spec = specify(q.model_syntax())
-    fit = fit_model(spec, data)
-    notes: list[str] = [f"SEM: {w}" for w in fit.warnings]
-    # MLM / MLR: the ML estimates with robust SEs and scaled tests (lavaan's estimator =
-    # "MLM"/"MLR"); the bootstrap, model comparison and modification indices stay ML.
-    reported = fit if estimator == "ML" else fit_robust(fit, data, estimator=estimator)
-    if estimator != "ML":
-        notes.append(f"SEM: {estimator}: robust SEs, z and p and scaled fit measures; the "
-                     "bootstrap intervals, the model comparison (plain ML chi-square "
-                     "difference tests) and the modification indices are ML's")
+    notes: list[str] = []
+    reported, fit = _estimator_fit(spec, data, estimator, missing, notes)
     chains = [tuple(c) for c in q.indirect_paths()]
     constructs = list(q.structural_constructs)
     params = reported.params
-    coef = {(h.source, h.target): float(params.est[(params.op == "~") & (params.lhs == h.target)
-                                                   & (params.rhs == h.source)].iloc[0])
-            for h in q.hypotheses.values()}
-    coef_std = {(h.source, h.target): float(params.std_all[(params.op == "~")
-                                                           & (params.lhs == h.target)
-                                                           & (params.rhs == h.source)].iloc[0])
-                for h in q.hypotheses.values()}
+    keyed = params.set_index(["lhs", "op", "rhs"])
+    hyp_rows = [keyed.loc[(h.target, "~", h.source)] for h in q.hypotheses.values()]
+    coef = {(h.source, h.target): float(r["est"])
+            for h, r in zip(q.hypotheses.values(), hyp_rows, strict=True)}
+    coef_std = {(h.source, h.target): float(r["std_all"])
+                for h, r in zip(q.hypotheses.values(), hyp_rows, strict=True)}
     eff = effects_table(constructs, coef, chains)
     eff_std = effects_table(constructs, coef_std, chains)
     pairs = list(zip(eff["from"], eff["to"], strict=True))
-    layout = _layout(q, fit, chains, pairs)
-    point = layout.values(params.est.to_numpy(), params.std_all.to_numpy())
 
-    refitter = _make_refitter(fit)
-    theta = np.asarray(fit.theta, dtype=float)
-    vcov = reported.vcov.to_numpy(dtype=float)
+    if fit is not None:
+        # ML, MLM, MLR: the statistics are functions of the ML θ; the bootstrap refits ML
+        layout = _layout(q, fit, chains, pairs)
+        refitter = _make_refitter(fit)
+        theta = np.asarray(fit.theta, dtype=float)
+        vcov = reported.vcov.to_numpy(dtype=float)
+        s_full = fit.sample_cov.loc[list(refitter.observed),
+                                    list(refitter.observed)].to_numpy()
 
-    s_full = fit.sample_cov.loc[list(refitter.observed), list(refitter.observed)].to_numpy()
+        def vector(th: np.ndarray) -> np.ndarray:
+            return layout.values(refitter.est_all(th, s_full), refitter.std_all(th, s_full))
 
-    def vector(th: np.ndarray) -> np.ndarray:
-        return layout.values(refitter.est_all(th, s_full), refitter.std_all(th, s_full))
+        statistic: Any = _Statistic(refitter, layout, fit)
+    else:
+        # FIML, WLSMV: the estimator's θ mapped onto the ML parameter table
+        mapped = _Mapped(spec, reported)
+        point_fit = _SpecPoint(spec, mapped.base, reported.sample_cov, np.eye(spec.npar))
+        layout = _layout(q, point_fit, chains, pairs)
+        refitter = Refitter(point_fit)  # type: ignore[arg-type]
+        est_theta = np.asarray(reported.theta, dtype=float)
+        theta = est_theta[mapped.est_pos]
+        vcov = reported.vcov.to_numpy(dtype=float)[np.ix_(mapped.est_pos, mapped.est_pos)]
 
-    delta_se = delta_method(vector, theta, vcov) if spec.npar else np.zeros(layout.size)
+        def vector(th: np.ndarray) -> np.ndarray:
+            full = mapped.embed(th)
+            return layout.values(refitter.est_all(full), refitter.std_all(full))
+
+        statistic = None
+        if missing == "fiml":
+            from sem_kit.fiml import FimlRefitter
+
+            statistic = _MappedStatistic(FimlRefitter(reported), refitter, mapped, layout)
+    # the point values from the reported table itself, in the ML table's row order
+    pt_keys = list(zip(spec.partable.lhs, spec.partable.op, spec.partable.rhs, strict=True))
+    in_pt = keyed.loc[pt_keys]
+    point = layout.values(in_pt["est"].to_numpy(dtype=float),
+                          in_pt["std_all"].to_numpy(dtype=float))
+
+    delta_se = delta_method(vector, theta, vcov) if theta.size else np.zeros(layout.size)
     sl = layout.slices()
-    # the paths' own SEs are lavaan's (the delta method reproduces them to rounding)
-    delta_se[sl["path"]] = params.se.to_numpy()[layout.path_rows]
+    # the paths' own SEs are the estimator's (the delta method reproduces them to rounding)
+    delta_se[sl["path"]] = [float(r["se"]) for r in hyp_rows]
 
+    if statistic is None and bootstrap > 0:
+        notes.append(f"bootstrap: not run under {estimator} (every resample would re-estimate "
+                     "the thresholds and polychoric correlations); the paths have Wald "
+                     "intervals and the indirect and total effects delta-method intervals, "
+                     f"from {estimator}'s robust standard errors (lavaan's default)")
+        bootstrap = 0
+    elif missing == "fiml" and bootstrap > 0:
+        notes.append(f"bootstrap: every one of the {bootstrap} resamples is refitted by FIML "
+                     "(rows with unanswered items stay in the resamples), as lavaan's "
+                     "se = \"bootstrap\" with missing = \"ml\"")
+    observed = list(spec.observed)
     reps, info, boot_notes = _bootstrap(
-        fit, refitter, data[list(refitter.observed)].to_numpy(dtype=float), layout, bootstrap, seed,
+        statistic, data[observed].to_numpy(dtype=float), layout, bootstrap, seed,
         jobs, progress, level)
     notes += boot_notes
     ci = _intervals(point, delta_se, reps, level)
@@ -571,14 +728,12 @@ def _structural_model(q: Questionnaire, data: pd.DataFrame, bootstrap: int, seed
 
     method = PERCENTILE if reps is not None else None
     rows = []
-    path_params = params.iloc[layout.path_rows]
-    for i, (hid, h) in enumerate(q.hypotheses.items()):
-        r = path_params.iloc[i]
-        v = verdict(float(r.est), float(r.pvalue), h.sign)
+    for i, ((hid, h), r) in enumerate(zip(q.hypotheses.items(), hyp_rows, strict=True)):
+        v = verdict(float(r["est"]), float(r["pvalue"]), h.sign)
         rows.append({
             "hypothesis": hid, "from": h.source, "to": h.target, "sign": h.sign,
-            "est": float(r.est), "std": float(r.std_all), "se": float(r.se), "z": float(r.z),
-            "pvalue": float(r.pvalue),
+            "est": float(r["est"]), "std": float(r["std_all"]), "se": float(r["se"]),
+            "z": float(r["z"]), "pvalue": float(r["pvalue"]),
             "ci_lower": part("path", "lower")[i], "ci_upper": part("path", "upper")[i],
             "ci_method": method or WALD,
             "bc_lower": part("path", "bc_lower")[i], "bc_upper": part("path", "bc_upper")[i],
@@ -619,9 +774,16 @@ def _structural_model(q: Questionnaire, data: pd.DataFrame, bootstrap: int, seed
     no_chain = np.array([idx.size == 0 for idx in layout.pair_chains], dtype=bool)
     effects.loc[no_chain, ["indirect_ci_lower", "indirect_ci_upper"]] = np.nan
 
-    comparison, comp_notes = compare_alternatives(q, fit, data)
+    comparison, comp_notes = _comparison(q, reported, fit, data, estimator, missing)
     notes += comp_notes
-    r2 = fit.r2.reindex(q.endogenous).rename("r2")
+    r2 = reported.r2.reindex(q.endogenous).rename("r2")
+    mi = None
+    if fit is not None:
+        mi = modification_indices(fit)
+    else:
+        what = "FIML" if missing == "fiml" else estimator
+        notes.append(f"modification indices: not computed under {what} (sem-kit computes "
+                     "them for ML, MLM and MLR)")
     return StructuralResult(
         fit=reported,
         fit_measures=fit_measures(fit) if reported is fit else dict(reported.measures),
@@ -631,6 +793,6 @@ def _structural_model(q: Questionnaire, data: pd.DataFrame, bootstrap: int, seed
         indirect=indirect,
         bootstrap=info,
         comparison=comparison,
-        modification_indices=modification_indices(fit),
+        modification_indices=mi,
         warnings=tuple(notes),
     )

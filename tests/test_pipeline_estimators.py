@@ -51,21 +51,12 @@ def test_mlr_path_standard_errors_are_robust(result) -> None:
         assert row["se"] == pytest.approx(lav["se"], rel=0.01)
 
 
-def test_unwired_estimators_are_refused_clearly() -> None:
+def test_fiml_with_another_estimator_is_refused_clearly() -> None:
     from sem_kit.errors import InputError
 
-    with pytest.raises(InputError, match="WLSMV: not wired into the analysis"):
-        Options(estimator="WLSMV").check()
-    Options(estimator="MLM").check()
-
-
-def test_mlr_report_names_the_estimator_and_warns_about_cutoffs(tmp_path) -> None:
-    from sem_kit.pipeline import analyze
-
-    res = analyze(Path(__file__).parents[1] / "data" / "sample_responses.csv", bootstrap=50,
-                  seed=1, estimator="MLR")
-    out = res.save(tmp_path / "mlr")
-    html = (out / "report.html").read_text(encoding="utf-8")
-    assert "MLR" in html and "derived for normal-theory ML" in html
-    doc = json.loads((out / "results.json").read_text(encoding="utf-8"))
-    assert doc["meta"]["estimator"] == "MLR" and "cfi_robust" in doc["cfa"]["fit"]
+    for estimator in ("MLM", "MLR", "WLSMV"):
+        with pytest.raises(InputError, match=f"--missing fiml with --estimator {estimator}"):
+            Options(estimator=estimator, missing="fiml").check()
+    for estimator in ("ML", "MLM", "MLR", "WLSMV"):
+        Options(estimator=estimator).check()
+    Options(missing="fiml").check()

@@ -326,6 +326,19 @@ STRINGS: dict[str, tuple[str, str]] = {
                    "CITC：校正的题项-总分相关。标准化载荷：CFA 标准化载荷，{cut}。"
                    "缺失：筛查后保留的 {screened} 行中该题未作答的人数，在列删除之前计数；"
                    "均值、标准差及其余各列均基于进入分析的 N = {n} 行。"),
+    "note.reliability_wlsmv": ("Under WLSMV the loadings are those of the latent responses "
+                               "(polychoric correlations), and ω is the categorical omega of "
+                               "Green & Yang (2009), the reliability of the sum of the observed "
+                               "categories (semTools' compRelSEM); α uses the answers as numbers.",
+                               "WLSMV 下载荷为潜在反应（多分格相关）的载荷，ω 为 Green & Yang "
+                               "（2009）的类别 ω，即观测类别总分的信度（semTools compRelSEM）；"
+                               "α 将作答视为数值计算。"),
+    "note.reliability_fiml": ("α and its interval use the N = {n} rows that answer every item; "
+                              "CR, AVE and ω come from the FIML CFA on all N = {n_all} rows (ω "
+                              "with the EM estimate of the item covariances, as semTools).",
+                              "α 及其置信区间基于全部题项均作答的 N = {n} 行；CR、AVE 与 ω 来自基于"
+                              "全部 N = {n_all} 行的 FIML CFA（ω 使用 EM 估计的题项协方差，"
+                              "与 semTools 相同）。"),
     "note.reliability": ("α with Feldt's 95% confidence interval; CR composite reliability and "
                          "AVE average variance extracted from the CFA's standardised loadings "
                          "(Fornell & Larcker 1981); ω McDonald's omega from the CFA. "
@@ -366,6 +379,24 @@ STRINGS: dict[str, tuple[str, str]] = {
                                "主导的共同方法因子。"),
     "note.fit": ("{estimator} estimation, N = {n}. Cut-offs: {cuts}.",
                  "{estimator} 估计，N = {n}。判断标准：{cuts}。"),
+    "note.fit_wlsmv": ("Items are treated as ordered categories (WLSMV): report the scaled χ², "
+                       "CFI, TLI and RMSEA. The cut-offs were derived for continuous data and "
+                       "normal-theory ML (Hu & Bentler 1999); with ordinal data and WLSMV the "
+                       "same values are not equally strict and should be read as rough guides "
+                       "(Xia & Yang 2019). AIC and BIC do not exist without a likelihood.",
+                       "题项按有序类别处理（WLSMV）：报告校正 χ²、CFI、TLI 与 RMSEA。判断标准源自"
+                       "连续数据与正态理论 ML 估计（Hu & Bentler 1999）；用于有序数据与 WLSMV 时"
+                       "严格程度不同，只宜作粗略参考（Xia & Yang 2019）。无似然函数时不存在 AIC "
+                       "与 BIC。"),
+    "note.summary_wlsmv": ("Under WLSMV the scaled (mean- and variance-adjusted) test and "
+                           "indices are shown; the full fit tables also give the unscaled ones.",
+                           "WLSMV 下显示校正（均值与方差校正）检验及指标；"
+                           "完整拟合表另列未校正值。"),
+    "note.fit_fiml": ("Under FIML the χ² compares the model with the saturated model estimated "
+                      "by EM on every row (lavaan's missing = \"ml\"); the cut-offs were derived "
+                      "for complete data (Hu & Bentler 1999).",
+                      "FIML 下 χ² 以 EM 对全部样本估计的饱和模型为参照（lavaan missing = \"ml\"）；"
+                      "判断标准源自完整数据（Hu & Bentler 1999）。"),
     "note.fit_robust": ("Scaled and robust indices are judged by the same cut-offs, which "
                         "were derived for normal-theory ML (Hu & Bentler 1999); for the robust "
                         "versions they are approximate (Brosseau-Liard, Savalei & Li 2012).",
@@ -595,6 +626,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "param.covariance": ("Covariances (~~)", "协方差（~~）"),
     "param.intercept": ("Intercepts (~1)", "截距（~1）"),
     "param.variance": ("Variances (~~)", "方差（~~）"),
+    "param.threshold": ("Thresholds (|)", "阈值（|）"),
+    "param.scale": ("Scales y* (~*~)", "潜在反应尺度 y*（~*~）"),
     "param.defined": ("Defined parameters (:=)", "定义参数（:=）"),
     "param.estimator": ("Estimator", "估计方法"),
     "param.converged": ("Optimization method converged", "优化收敛"),

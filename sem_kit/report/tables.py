@@ -51,7 +51,7 @@ PARALLEL_ROWS = 15
 
 #: Column kinds printed left-aligned (the others are numbers or verdicts).
 TEXT_KINDS = ("text", "longtext", "wrap", "item", "sign")
-_INT_FIT = {"df", "n"}
+_INT_FIT = {"df", "df_scaled", "n"}
 _P_FIT = {"pvalue", "rmsea_pvalue"}
 _BADGE = {"hypothesised preferred": "good", "alternative not worse": "info",
           "good": "good", "acceptable": "acceptable", "poor": "poor", "improper": "poor",
@@ -469,8 +469,9 @@ def build_tables(result: AnalysisResult, lang: Lang | None = None) -> Tables:
     out.add(cmv_harman(result, lang))
     out.add(cmv_single_factor(result, lang))
     est = result.options.estimator
+    fiml = result.options.missing == "fiml"
     out.add(fit_table("cfa_fit", "cfa", lang.t("title.cfa_fit"), result.measurement.cfa_fit,
-                      lang, est, _admissible(result.measurement.cfa)))
+                      lang, est, _admissible(result.measurement.cfa), fiml))
     out.add(parameter_table("cfa_params", "cfa", result.measurement.cfa, est, lang))
     out.add(cfa_loadings(result, lang))
     out.add(fornell_larcker(result, lang))
@@ -478,7 +479,7 @@ def build_tables(result: AnalysisResult, lang: Lang | None = None) -> Tables:
     s = result.structural
     if s is not None:
         out.add(fit_table("sem_fit", "sem_fit", lang.t("title.sem_fit"), s.fit_measures, lang,
-                          est, _admissible(s.fit)))
+                          est, _admissible(s.fit), fiml))
         out.add(parameter_table("sem_params", "sem_fit", s.fit, est, lang))
         out.add(hypotheses(result, lang))
         out.add(r2(result, lang))
@@ -500,16 +501,23 @@ def summary_fit(result: AnalysisResult, lang: Lang) -> Table:
     """Headline fit of the CFA (and the structural model): χ², df and its p, χ²/df, CFI, TLI,
     RMSEA with its 90% interval (one row printed ``[lower, upper]``), SRMR, each with its
     cut-off (before the models' values, as in every fit table) and a verdict per model."""
-    fits = [("cfa", lang.t("col.measurement"), result.measurement.cfa_fit)]
+    fits = [("cfa", lang.t("col.measurement"), _with_scaled_ratio(result.measurement.cfa_fit))]
     ok = {"cfa": _admissible(result.measurement.cfa)}
     if result.structural is not None:
-        fits.append(("sem", lang.t("col.structural"), result.structural.fit_measures))
+        fits.append(("sem", lang.t("col.structural"),
+                     _with_scaled_ratio(result.structural.fit_measures)))
         ok["sem"] = _admissible(result.structural.fit)
     rows = []
-    robust = [k for k in ("chisq_scaled", "cfi_robust", "tli_robust", "rmsea_robust")
-              if any(k in fit for _, _, fit in fits)]
-    keys = list(HEADLINE_FIT)
-    keys.insert(keys.index("rmsea") + 1, "rmsea_ci")
+    if result.options.estimator == "WLSMV":
+        # the scaled test and indices are WLSMV's headline (the unscaled T is not χ²)
+        keys = ["chisq_scaled", "df_scaled", "pvalue_scaled", "chisq_df_scaled", "cfi_scaled",
+                "tli_scaled", "rmsea_scaled", "srmr"]
+        robust: list[str] = []
+    else:
+        robust = [k for k in ("chisq_scaled", "cfi_robust", "tli_robust", "rmsea_robust")
+                  if any(k in fit for _, _, fit in fits)]
+        keys = list(HEADLINE_FIT)
+        keys.insert(keys.index("rmsea") + 1, "rmsea_ci")
     for key in (*keys, *robust):
         row: dict[str, Any] = {"index": key, "label": _fit_label(lang, key),
                                "format": "text" if key == "rmsea_ci" else _fit_format(key),
@@ -530,8 +538,25 @@ def summary_fit(result: AnalysisResult, lang: Lang) -> Table:
         cols += [Column(model, label, "mixed", missing=fmt.DASH),
                  Column(f"{model}_verdict", lang.t("col.verdict"), "verdict")]
     cols += [Column("format", "format", "text", show=False)]
+    note = _cut_sources(_judged(keys), lang)
+    if result.options.estimator == "WLSMV":
+        note += ("。" if lang.zh else ". ") + lang.t("note.summary_wlsmv")
     return Table("summary_fit", "summary", lang.t("title.summary_fit"), tuple(cols),
-                 pd.DataFrame(rows), note=_cut_sources(_judged(keys), lang))
+                 pd.DataFrame(rows), note=note)
+
+
+def _with_scaled_ratio(fit: dict[str, Any]) -> dict[str, Any]:
+    """``fit`` plus ``chisq_df_scaled`` (scaled χ² / its df) when it has a scaled test."""
+    if "chisq_scaled" not in fit or "chisq_df_scaled" in fit:
+        return fit
+    chisq, df = fit.get("chisq_scaled"), fit.get("df_scaled", fit.get("df"))
+    out = dict(fit)
+    ok = not (fmt.is_missing(chisq) or fmt.is_missing(df)) and float(df) > 0
+    ratio = float(chisq) / float(df) if ok else float("nan")  # type: ignore[arg-type]
+    items = list(out.items())
+    at = [k for k, _ in items].index("chisq_scaled") + 1
+    items.insert(at, ("chisq_df_scaled", ratio))
+    return dict(items)
 
 
 def sample_flow(result: AnalysisResult, lang: Lang) -> Table:
@@ -655,6 +680,11 @@ def reliability(result: AnalysisResult, lang: Lang) -> Table:
             _c(lang, "ave_verdict", "col.verdict", "verdict"),
             _c(lang, "omega"), Column("sqrt_ave", "√AVE", show=False))
     note = lang.t("note.reliability", cuts=_cut_sources(["alpha", "cr", "ave"], lang))
+    if result.options.estimator == "WLSMV":
+        note += " " + lang.t("note.reliability_wlsmv")
+    if result.options.missing == "fiml":
+        note += " " + lang.t("note.reliability_fiml", n=result.measurement.items.n,
+                             n_all=result.measurement.n)
     return Table("reliability", "reliability", lang.t("title.reliability"), cols, t, note=note)
 
 
@@ -806,36 +836,46 @@ def _admissible(fit: Any) -> bool:
 
 
 def fit_table(table_id: str, section: str, title: str, fit: dict[str, Any],
-              lang: Lang, estimator: str = "ML", admissible: bool = True) -> Table:
+              lang: Lang, estimator: str = "ML", admissible: bool = True,
+              fiml: bool = False) -> Table:
     """Every fit measure of one model (lavaan's order) with its cut-off and verdict.
 
     With ``admissible=False`` every verdict reads "improper solution": the numbers
     are shown, but not judged against their cut-offs.
     """
+    fit = _with_scaled_ratio(fit)
     keys = [k for k in FIT_ROWS if k in fit] + [k for k in fit if k not in FIT_ROWS and k != "n"]
+    # under WLSMV the unscaled statistic is not χ²-distributed: only the scaled ones are judged
+    judged = [k for k in keys if estimator != "WLSMV" or _fit_base(k) != k]
     rows = [{"index": k, "label": _fit_label(lang, k), "value": fit.get(k),
-             "format": _fit_format(k), "threshold": _fit_threshold(lang, k),
-             "verdict": _fit_verdict(k, fit.get(k), admissible)} for k in keys]
+             "format": _fit_format(k), "threshold": _fit_threshold(lang, k) if k in judged else "",
+             "verdict": _fit_verdict(k, fit.get(k), admissible) if k in judged else None}
+            for k in keys]
     cols = (Column("index", "index", "text", show=False), _c(lang, "label", "col.index", "text"),
             _c(lang, "value", kind="mixed"), Column("format", "format", "text", show=False),
             _c(lang, "threshold", kind="text"), _c(lang, "verdict", kind="verdict"))
     note = lang.t("note.fit", estimator=estimator, n=fmt.integer(fit.get("n")),
                   cuts=_cut_sources(_judged(keys), lang))
-    if any(_fit_base(k) != k for k in keys):
+    if estimator == "WLSMV":
+        note += " " + lang.t("note.fit_wlsmv")
+    elif any(_fit_base(k) != k for k in keys):
         note += " " + lang.t("note.fit_robust")
+    if fiml:
+        note += " " + lang.t("note.fit_fiml")
     note += " " + lang.t("note.fit_rest")
     return Table(table_id, section, title, cols, pd.DataFrame(rows), note=note)
 
 
 #: lavaan's groups of ``summary(fit)``'s parameter estimates, in its order (:func:`param_group`).
-PARAM_GROUPS: tuple[str, ...] = ("latent", "regression", "covariance", "intercept", "variance",
-                                 "defined")
+PARAM_GROUPS: tuple[str, ...] = ("latent", "regression", "covariance", "intercept",
+                                 "threshold", "variance", "scale", "defined")
 
 
 def param_group(op: str, lhs: str, rhs: str) -> str | None:
     """The lavaan group of one parameter row: ``=~`` latent variables, ``~`` regressions,
-    ``~~`` covariances (two variables) or variances (one), ``~1`` intercepts, ``:=`` defined
-    parameters; ``None`` for other operators (constraints), which lavaan does not list."""
+    ``~~`` covariances (two variables) or variances (one), ``~1`` intercepts, ``|``
+    thresholds and ``~*~`` scales (WLSMV), ``:=`` defined parameters; ``None`` for other
+    operators (constraints), which lavaan does not list."""
     if op == "=~":
         return "latent"
     if op == "~":
@@ -844,6 +884,10 @@ def param_group(op: str, lhs: str, rhs: str) -> str | None:
         return "variance" if lhs == rhs else "covariance"
     if op == "~1":
         return "intercept"
+    if op == "|":
+        return "threshold"
+    if op == "~*~":
+        return "scale"
     if op == ":=":
         return "defined"
     return None
