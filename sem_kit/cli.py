@@ -57,10 +57,10 @@ def _add_analysis_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lang", choices=["en", "zh"], default="en", help="report language")
     p.add_argument("--missing", choices=["listwise", "fiml"], default="listwise",
                    help="missing answers: listwise deletion (default) or fiml "
-                        "(refused with a message where this version cannot do it yet)")
+                        "(full-information ML on every screened row; with --estimator ML)")
     p.add_argument("--estimator", choices=["ML", "MLR", "MLM", "WLSMV"], default="ML",
-                   help="ML (default); MLR, MLM, WLSMV are refused with a message where "
-                        "this version cannot do them yet")
+                   help="ML (default); MLM, MLR (robust SEs, scaled fit); WLSMV (items "
+                        "as ordered categories; no bootstrap)")
     p.add_argument("--group", default=None, metavar="COLUMN",
                    help="multi-group analysis by this column")
     p.add_argument("--group-partial", action="append", default=[], metavar="PARAM",

@@ -459,3 +459,46 @@ def test_installed_script_never_shows_a_traceback(tmp_path, qfile):
         if before is not None:
             assert sha(Path(args[1])) == before
     assert not (tmp_path / "out").exists()
+
+
+# --------------------------------------------------------------------------- --missing fiml
+
+
+def _with_holes(tmp_path: Path, n: int, complete: int) -> Path:
+    """Simulated answers where all but the first ``complete`` rows miss one item each."""
+    path = simulated(tmp_path, n, seed=4)
+    frame = pd.read_csv(path)
+    for k, row in enumerate(range(complete, n)):
+        frame.iloc[row, k % frame.shape[1]] = np.nan
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_fiml_keeps_incomplete_rows_that_listwise_deletion_drops(tmp_path):
+    path = _with_holes(tmp_path, 80, 50)
+    q = parse_questionnaire(SMALL_YAML, "small.yaml")
+    fiml = analyze(path, q, bootstrap=0, seed=1, screen="none", missing="fiml")
+    listwise = analyze(path, q, bootstrap=0, seed=1, screen="none")
+    assert fiml.n_analyzed == 80 and fiml.excluded == ()
+    assert listwise.n_analyzed == 50 and len(listwise.listwise) == 30
+
+
+def test_fiml_with_too_few_complete_rows_for_the_descriptives(capsys, tmp_path, qfile):
+    path = _with_holes(tmp_path, 60, 5)
+    message = fails(capsys, path, "-q", qfile, "-o", tmp_path / "out", "--screen", "none",
+                    "--missing", "fiml", command="analyze")
+    assert message.startswith(f"{path}: --missing fiml: 5 of the 60 analysed rows answer every "
+                              "item, but item statistics, alpha, EFA, KMO, Bartlett and HTMT "
+                              "need complete rows: expected at least 7"), message
+    assert not (tmp_path / "out").exists()
+
+
+def test_fiml_with_another_estimator_is_bad_input(capsys, tmp_path, qfile):
+    """An option error names the options, not the data file."""
+    path = simulated(tmp_path, 60)
+    code, _, err = cli(capsys, "analyze", path, "-q", qfile, "-o", tmp_path / "out",
+                       "--missing", "fiml", "--estimator", "WLSMV")
+    assert code == 2 and "Traceback" not in err and err.count("\n") == 1
+    assert err.startswith("sem-kit: error: --missing fiml with --estimator WLSMV: "
+                          "full-information ML is available with the ML estimator only")
+    assert not (tmp_path / "out").exists()

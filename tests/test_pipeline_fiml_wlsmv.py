@@ -1,0 +1,190 @@
+"""`sem-kit analyze --missing fiml` and `--estimator WLSMV` from the data file to the report.
+
+What is held to lavaan here is the wiring: the numbers analyze reports are those of
+sem_kit.fiml / sem_kit.ordinal (themselves held to lavaan in test_fiml.py, test_ordinal.py
+and, through the structural stage, test_structural_estimators.py), every row the run keeps
+or drops is accounted for, what is not computed under an estimator says so, and the
+outputs (results.json against its schema, the report) carry the estimator's numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sem_kit import load_questionnaire
+from sem_kit.fiml import fit_fiml
+from sem_kit.ordinal import fit_wlsmv
+from sem_kit.pipeline import analyze
+
+ROOT = Path(__file__).parents[1]
+SAMPLE = ROOT / "data" / "sample_responses.csv"
+
+
+@pytest.fixture(scope="module")
+def fiml_run(tmp_path_factory: pytest.TempPathFactory):
+    result = analyze(SAMPLE, missing="fiml", bootstrap=0, seed=5)
+    out = tmp_path_factory.mktemp("fiml") / "out"
+    result.save(out)
+    return result, out
+
+
+@pytest.fixture(scope="module")
+def wlsmv_run(tmp_path_factory: pytest.TempPathFactory):
+    result = analyze(SAMPLE, estimator="WLSMV", bootstrap=200, seed=5)
+    out = tmp_path_factory.mktemp("wlsmv") / "out"
+    result.save(out)
+    return result, out
+
+
+def test_fiml_keeps_every_screened_row(fiml_run) -> None:
+    result, _ = fiml_run
+    listwise = analyze(SAMPLE, bootstrap=0, seed=5)
+    assert result.listwise == ()
+    assert result.n_analyzed == result.screening.n_kept == 400
+    assert listwise.n_analyzed == 363  # the same file with listwise deletion
+    incomplete = int(result.data.isna().any(axis=1).sum())
+    assert incomplete == 400 - 363
+    # every row not analysed is a screening exclusion, none is a listwise one
+    assert {e.reason for e in result.excluded} <= set(result.screening.summary())
+    assert any("37 of them with unanswered items" in w for w in result.warnings)
+    assert any("use the 363 rows that answer every item" in w for w in result.warnings)
+    assert result.measurement.n == 400 and result.measurement.items.n == 363
+
+
+def test_fiml_numbers_are_fit_fiml_on_every_row(fiml_run) -> None:
+    result, _ = fiml_run
+    q = load_questionnaire()
+    items = [i for c in q.first_order for i in q.construct_items[c]]
+    cfa = fit_fiml(q.measurement_syntax(), result.data[items])
+    for key in ("chisq", "df", "cfi", "tli", "rmsea", "srmr", "aic", "bic"):
+        assert result.measurement.cfa_fit[key] == pytest.approx(cfa.measures[key], rel=1e-9)
+    assert result.measurement.cfa_fit["n"] == 400
+    sem = fit_fiml(q.model_syntax(), result.data)
+    assert result.structural.fit_measures["chisq"] == pytest.approx(sem.measures["chisq"],
+                                                                    rel=1e-9)
+    est = sem.params.set_index(["lhs", "op", "rhs"])
+    for row in result.paths.to_dict("records"):
+        lav = est.loc[(row["to"], "~", row["from"])]
+        assert row["est"] == pytest.approx(lav["est"], abs=1e-9)
+        assert row["se"] == pytest.approx(lav["se"], rel=1e-9)
+        assert row["ci_method"].startswith("Wald")
+    # the intercepts FIML estimates are in the reported parameter table
+    assert (result.structural.fit.params.op == "~1").sum() >= len(items)
+
+
+def test_fiml_comparison_is_a_fiml_likelihood_ratio_test(fiml_run) -> None:
+    result, _ = fiml_run
+    comp = result.structural.comparison.set_index("model")
+    hyp = comp.loc["hypothesised"]
+    assert hyp["chisq"] == pytest.approx(result.structural.fit_measures["chisq"], rel=1e-12)
+    for name in comp.index[1:]:
+        row = comp.loc[name]
+        assert row["delta_chisq"] == pytest.approx(row["chisq"] - hyp["chisq"], rel=1e-12)
+        assert row["delta_df"] == row["df"] - hyp["df"] > 0
+
+
+def test_fiml_says_what_it_does_not_compute(fiml_run) -> None:
+    result, out = fiml_run
+    assert result.measurement.modification_indices is None
+    assert result.structural.modification_indices is None
+    assert any(w.startswith("modification indices: not computed under FIML")
+               for w in result.warnings)
+    data = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert data["meta"]["missing"] == "fiml" and data["meta"]["estimator"] == "ML"
+    assert data["meta"]["n_analyzed"] == 400
+    assert not [e for e in data["meta"]["excluded"] if e["reason"] == "listwise"]
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "full-information maximum likelihood (FIML)" in html
+    assert "Intercepts (~1)" in html
+    assert "saturated model estimated by EM" in html
+    assert "α and its interval use the N = 363 rows" in html
+
+
+def test_fiml_bootstrap_refits_fiml_and_repeats_with_the_seed() -> None:
+    one = analyze(SAMPLE, missing="fiml", bootstrap=30, seed=11)
+    two = analyze(SAMPLE, missing="fiml", bootstrap=30, seed=11, jobs=2)
+    info = one.structural.bootstrap
+    assert info.requested == 30 and info.succeeded + info.failed == 30
+    assert one.indirect["method"].eq("percentile bootstrap").all()
+    cols = ["ci_lower", "ci_upper", "bc_lower", "bc_upper", "boot_se"]
+    np.testing.assert_array_equal(one.indirect[cols].to_numpy(), two.indirect[cols].to_numpy())
+    # a FIML resample refit is not the listwise ML one: the intervals differ from ML's
+    ml = analyze(SAMPLE, bootstrap=30, seed=11)
+    assert not np.allclose(one.indirect["ci_lower"], ml.indirect["ci_lower"])
+    assert any("refitted by FIML" in w for w in one.warnings)
+
+
+def test_wlsmv_numbers_are_fit_wlsmv_on_the_complete_rows(wlsmv_run) -> None:
+    result, _ = wlsmv_run
+    q = load_questionnaire()
+    assert result.n_analyzed == 363 and len(result.listwise) == 37
+    sem = fit_wlsmv(q.model_syntax(), result.data)
+    for key in ("chisq", "chisq_scaled", "cfi_scaled", "tli_scaled", "rmsea_scaled", "srmr"):
+        assert result.structural.fit_measures[key] == pytest.approx(sem.measures[key],
+                                                                    rel=1e-9), key
+    est = sem.params.set_index(["lhs", "op", "rhs"])
+    for row in result.paths.to_dict("records"):
+        lav = est.loc[(row["to"], "~", row["from"])]
+        assert row["est"] == pytest.approx(lav["est"], abs=1e-9)
+        assert row["std"] == pytest.approx(lav["std_all"], abs=1e-9)
+        assert row["se"] == pytest.approx(lav["se"], rel=1e-9)
+    assert (result.structural.fit.params.op == "|").sum() == 48 * 6
+
+
+def test_wlsmv_runs_no_bootstrap_and_says_so(wlsmv_run) -> None:
+    result, out = wlsmv_run
+    info = result.structural.bootstrap
+    assert info.requested == 0
+    assert result.indirect["method"].eq("delta method").all()
+    assert result.paths["ci_method"].str.startswith("Wald").all()
+    assert any(w.startswith("bootstrap: not run under WLSMV") for w in result.warnings)
+    assert any(w.startswith("model comparison: not run under WLSMV") for w in result.warnings)
+    assert len(result.structural.comparison) == 0
+    data = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert data["meta"]["estimator"] == "WLSMV" and data["meta"]["bootstrap"] == 0
+    assert "chisq_scaled" in data["sem"]["fit"] and data["sem"]["fit"]["aic"] is None
+
+
+def test_wlsmv_reliability_is_categorical_omega(wlsmv_run) -> None:
+    from sem_kit.estimation import model_matrices
+    from sem_kit.reliability import categorical_omega_by_construct, omega_by_construct
+
+    result, out = wlsmv_run
+    cfa = result.measurement.cfa
+    q = load_questionnaire()
+    mats = model_matrices(cfa)
+    first = {c: q.construct_items[c] for c in q.first_order}
+    cat = categorical_omega_by_construct(mats.lambda_, mats.cov_lv, cfa.sample_cov, cfa.params,
+                                         first)
+    latent = omega_by_construct(mats.lambda_, mats.cov_lv, cfa.sample_cov)
+    rel = result.measurement.reliability
+    np.testing.assert_allclose(rel["omega"].to_numpy(), cat.reindex(rel.index).to_numpy())
+    # the sum of 7 categories is less reliable than the sum of the latent responses
+    assert (cat.reindex(rel.index) < latent.reindex(rel.index)).all()
+    html = (out / "report.html").read_text(encoding="utf-8")
+    for text in ("Thresholds (|)", "categorical omega of Green &amp; Yang (2009)",
+                 "Xia &amp; Yang 2019", "χ²/df (scaled)"):
+        assert text in html, text
+
+
+def test_cli_fiml_and_refused_combinations(tmp_path: Path) -> None:
+    exe = str(Path(sys.executable).with_name("sem-kit"))
+    out = tmp_path / "out"
+    proc = subprocess.run([exe, "analyze", str(SAMPLE), "--missing", "fiml", "--bootstrap", "0",
+                           "--seed", "3", "-o", str(out)], capture_output=True, text=True,
+                          check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads((out / "results.json").read_text(encoding="utf-8"))["meta"][
+        "missing"] == "fiml"
+    proc = subprocess.run([exe, "analyze", str(SAMPLE), "--missing", "fiml", "--estimator",
+                           "MLR", "-o", str(tmp_path / "no")], capture_output=True, text=True,
+                          check=False)
+    assert proc.returncode == 2
+    assert "--missing fiml with --estimator MLR" in proc.stderr
+    assert "Traceback" not in proc.stderr and not (tmp_path / "no").exists()
