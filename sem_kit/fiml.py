@@ -483,7 +483,7 @@ class _Solution:
 
 
 def _fisher_fiml(model: _MeanModel, pat: Patterns, theta0: np.ndarray,
-                 max_iter: int = 500) -> _Solution:
+                 max_iter: int = 500, tol: float = GRADIENT_TOLERANCE) -> _Solution:
     theta = theta0.copy()
     terms = _pattern_terms(model, pat, theta, level=1)
     f, grad, info = terms.f, terms.grad, terms.info
@@ -492,7 +492,7 @@ def _fisher_fiml(model: _MeanModel, pat: Patterns, theta0: np.ndarray,
                          "definite covariance matrix for some pattern")
     for it in range(1, max_iter + 1):
         gmax = float(np.abs(grad).max())
-        if gmax < GRADIENT_TOLERANCE:
+        if gmax < tol:
             return _Solution(theta, f, gmax, it - 1, True, "converged")
         try:
             step = -np.linalg.solve(info, grad)
@@ -789,8 +789,10 @@ class FimlRefitter:
     What a nonparametric bootstrap under ``--missing fiml`` refits (lavaan's
     ``sem(model, data, missing = "ml", se = "bootstrap")`` refits FIML on every
     resample, from the full-sample estimates): Fisher scoring on the resample's
-    missing-data patterns, no EM step and no standard errors. Picklable, for the
-    bootstrap's worker processes.
+    missing-data patterns, no EM step and no standard errors, stopping at a
+    largest gradient element of ``tol`` (default 1e-6: 9-11 scoring steps on the
+    built-in model instead of 15-18 at the full fit's 1e-9, estimates within
+    ~5e-6 of the tighter solution). Picklable, for the bootstrap's worker processes.
 
     Parameters
     ----------
@@ -798,7 +800,8 @@ class FimlRefitter:
         The full-sample :func:`fit_fiml` result.
     """
 
-    def __init__(self, fit: EstimatorFit) -> None:
+    def __init__(self, fit: EstimatorFit, tol: float = 1e-6) -> None:
+        self.tol = float(tol)
         self.spec: ModelSpec = fit.spec
         self.observed: tuple[str, ...] = tuple(fit.spec.observed)
         self.theta0 = np.asarray(fit.theta, dtype=float).copy()
@@ -824,7 +827,7 @@ class FimlRefitter:
         answered = (~np.isnan(pat.y)).sum(axis=0)
         if answered.min() < 2:
             raise RefitFailed("an item has fewer than two answers in the resample")
-        sol = _fisher_fiml(self._model, pat, self.theta0)
+        sol = _fisher_fiml(self._model, pat, self.theta0, tol=self.tol)
         if not sol.converged:
             raise RefitFailed(f"FIML did not converge ({sol.message})")
         return sol.theta
