@@ -166,7 +166,8 @@ def test_fiml_bootstrap_interval_against_lavaans() -> None:
     assert boot is not None
     q = load_questionnaire(DATA / "structural_pd.yaml")
     data = pd.read_csv(DATA / ref["data_file"])
-    result = structural_model(q, data, bootstrap=boot["R"], seed=7, missing="fiml")
+    ours_b = boot["R"] // 2  # half lavaan's resamples: its Monte Carlo error is sqrt(2) larger
+    result = structural_model(q, data, bootstrap=ours_b, seed=7, missing="fiml")
     ind = result.indirect.iloc[0]
     lav = {r["label"]: r for r in boot["perc"] if r["op"] == ":="}["ind"]
     reps = np.asarray(boot["ind"], dtype=float)
@@ -175,8 +176,9 @@ def test_fiml_bootstrap_interval_against_lavaans() -> None:
     srt = np.sort(reps)
     k = int(round(0.025 * len(reps)))
     mc = (srt[min(k + int(np.ceil(s)), len(srt) - 1)] - srt[max(k - int(np.ceil(s)), 0)]) / 2
-    assert abs(ind["ci_lower"] - lav["ci.lower"]) <= 4 * np.sqrt(2) * mc
-    assert result.bootstrap.succeeded >= boot["R"] - 5
+    # 4 Monte Carlo SEs of the difference: lavaan's (mc) and ours (about sqrt(2) mc)
+    assert abs(ind["ci_lower"] - lav["ci.lower"]) <= 4 * np.sqrt(3) * mc
+    assert result.bootstrap.succeeded >= ours_b - 5
     close(ind["boot_se"], boot["ind_sd"], rel=0.15, what="bootstrap SD of ind")
 
 
