@@ -468,8 +468,8 @@ def build_tables(result: AnalysisResult, lang: Lang | None = None) -> Tables:
     out.add(parallel(result, lang))
     out.add(cmv_harman(result, lang))
     out.add(cmv_single_factor(result, lang))
-    est = result.options.estimator
     fiml = result.options.missing == "fiml"
+    est = result.options.estimator + (" (FIML)" if fiml else "")
     out.add(fit_table("cfa_fit", "cfa", lang.t("title.cfa_fit"), result.measurement.cfa_fit,
                       lang, est, _admissible(result.measurement.cfa), fiml))
     out.add(parameter_table("cfa_params", "cfa", result.measurement.cfa, est, lang))
