@@ -103,6 +103,8 @@ def test_fiml_says_what_it_does_not_compute(fiml_run) -> None:
     assert "full-information maximum likelihood (FIML)" in html
     assert "Intercepts (~1)" in html
     assert "saturated model estimated by EM" in html
+    assert "lavaan&#39;s defaults for missing = &#34;ml&#34;" in html
+    assert "ML (FIML)" in html and "listwise deletion then dropped" not in html
     assert "α and its interval use the N = 363 rows" in html
 
 
@@ -169,7 +171,9 @@ def test_wlsmv_reliability_is_categorical_omega(wlsmv_run) -> None:
     assert (cat.reindex(rel.index) < latent.reindex(rel.index)).all()
     html = (out / "report.html").read_text(encoding="utf-8")
     for text in ("Thresholds (|)", "categorical omega of Green &amp; Yang (2009)",
-                 "Xia &amp; Yang 2019", "χ²/df (scaled)"):
+                 "Xia &amp; Yang 2019", "χ²/df (scaled)",
+                 "with every item declared an ordered category",
+                 "No bootstrap was run (sem-kit does not bootstrap WLSMV)"):
         assert text in html, text
 
 

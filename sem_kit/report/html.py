@@ -253,6 +253,8 @@ def methods_text(result: AnalysisResult, lang: Lang) -> str:
                           ok=info["succeeded"] if info["succeeded"] is not None else "?",
                           failed=info["failed"] if info["failed"] is not None else "?",
                           method=ci_method_label(lang, info["method"]))
+        elif result.options.estimator == "WLSMV":
+            boot = lang.t("methods.no_boot_wlsmv")
         else:
             boot = lang.t("methods.no_boot")
     software = sep.join(f"{k} {v}" for k, v in software_versions().items())
@@ -262,9 +264,12 @@ def methods_text(result: AnalysisResult, lang: Lang) -> str:
         missing = lang.t("methods.listwise", listwise=len(result.listwise), n=result.n_analyzed)
     est = result.options.estimator
     estimator = lang.t(f"estimator.{est}") if lang.has(f"estimator.{est}") else est
+    settings = lang.t("methods.settings_wlsmv" if est == "WLSMV" else "methods.settings_fiml"
+                      if result.options.missing == "fiml" else "methods.settings")
     return lang.t("methods.text", path=result.input_label, rows=result.screening.n_input,
                   screen=len(result.screening.excluded), reasons=reasons, missing=missing,
-                  estimator=estimator, boot=boot, groups=methods_groups(result, lang),
+                  estimator=estimator, settings=settings, boot=boot,
+                  groups=methods_groups(result, lang),
                   seed=result.options.seed if result.options.seed is not None else "—",
                   software=software)
 

@@ -527,23 +527,51 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Item statistics, Cronbach's α with Feldt's interval, KMO, Bartlett's test, a minres "
         "EFA with oblimin rotation and Horn's parallel analysis follow psych; CR, AVE, ω, HTMT "
         "and reliabilityL2 follow semTools. The measurement model (CFA) and the structural model "
-        "were estimated by {estimator} with lavaan's defaults (the first loading of each "
-        "construct fixed to 1, N in the likelihood), and every fit index was computed from the "
-        "sample and model-implied covariance matrices as lavaan computes it. {boot} "
+        "were estimated by {estimator} {settings} {boot} "
         "{groups}Random seed: {seed}. Software: {software}.",
         "数据文件 {path} 共 {rows} 行。筛查剔除 {screen} 行（{reasons}）；{missing}"
         "反向题按 min + max − x "
         "反向计分。题项统计、Cronbach's α 及 Feldt 置信区间、KMO、Bartlett 球形检验、"
         "最小残差法 EFA（oblimin 旋转）与 Horn 平行分析与 psych 一致；CR、AVE、ω、HTMT 与 "
         "reliabilityL2 与 semTools 一致。测量模型（CFA）与结构模型采用 {estimator} 估计，"
-        "参数设置与 lavaan 默认一致（每个构念第一个载荷固定为 1，似然函数使用 N），全部拟合指标"
-        "均按 lavaan 的方法由样本协方差矩阵与模型隐含协方差矩阵计算。{boot}{groups}"
+        "{settings}{boot}{groups}"
         "随机种子：{seed}。软件：{software}。"),
     "methods.boot": ("Confidence intervals of the paths and indirect effects come from {requested} "
                      "nonparametric bootstrap resamples ({ok} succeeded, {failed} failed; "
                      "{method}).",
                      "路径系数与间接效应的置信区间来自 {requested} 次非参数 bootstrap 重抽样"
                      "（成功 {ok} 次，失败 {failed} 次；{method}）。"),
+    "methods.settings": ("with lavaan's defaults (the first loading of each construct fixed to "
+                         "1, N in the likelihood), and every fit index was computed from the "
+                         "sample and model-implied covariance matrices as lavaan computes it.",
+                         "参数设置与 lavaan 默认一致（每个构念第一个载荷固定为 1，"
+                         "似然函数使用 N），全部拟合指标均按 lavaan 的方法由样本协方差矩阵"
+                         "与模型隐含协方差矩阵计算。"),
+    "methods.settings_fiml": ("with lavaan's defaults for missing = \"ml\" (the first loading "
+                              "of each construct fixed to 1, the item intercepts estimated, "
+                              "observed-information standard errors), and every fit index was "
+                              "computed as lavaan computes it under FIML, against the saturated "
+                              "and baseline models estimated on every row.",
+                              "参数设置与 lavaan missing = \"ml\" 的默认一致（每个构念第一个载荷"
+                              "固定为 1，估计题项截距，标准误基于观测信息矩阵），全部拟合指标均按 "
+                              "lavaan 在 FIML 下的方法，以全部样本估计的饱和模型与基线模型为参照"
+                              "计算。"),
+    "methods.settings_wlsmv": ("with every item declared an ordered category as lavaan's ordered "
+                               "= TRUE does (thresholds and polychoric correlations, delta "
+                               "parameterisation, the first loading of each construct fixed to "
+                               "1); the fit indices are lavaan's for WLSMV, from the unscaled "
+                               "and the scaled-and-shifted test statistics.",
+                               "全部题项按有序类别处理，与 lavaan 的 ordered = TRUE "
+                               "一致（阈值与多分格相关，delta 参数化，每个构念第一个载荷"
+                               "固定为 1）；拟合指标为 lavaan 在 WLSMV 下由未校正及均值方差"
+                               "校正（scaled-and-shifted）检验统计量计算的指标。"),
+    "methods.no_boot_wlsmv": ("No bootstrap was run (sem-kit does not bootstrap WLSMV): the "
+                              "intervals are normal-theory from WLSMV's robust standard errors "
+                              "(Wald for the paths, delta method for indirect effects and "
+                              "standardised values).",
+                              "未进行 bootstrap（sem-kit 不对 WLSMV 进行 bootstrap）：置信区间基于 "
+                              "WLSMV 稳健标准误的正态理论（路径为 Wald 区间，间接效应与标准化值为 "
+                              "delta 法）。"),
     "methods.no_boot": ("No bootstrap was run: the intervals are normal-theory (Wald for the "
                         "paths, delta method for indirect effects and standardised values).",
                         "未进行 bootstrap：置信区间基于正态理论（路径为 Wald 区间，间接效应与"
