@@ -113,3 +113,16 @@ def check_standard_errors(m: pd.DataFrame) -> None:
     rel_close(m.se_py, m.se_r)
     rel_close(m.z_py, m.z_r)
     close(m.pvalue_py, m.pvalue_r)
+
+
+def check_pd_replicates(ours: np.ndarray, layout, lav: pd.DataFrame, atol: float = 1e-4) -> None:
+    """Our bootstrap statistic vectors of Political Democracy (hypotheses H1 = a, H2 = c,
+    H3 = b and the chain ind60 -> dem60 -> dem65 = ind) against lavaan's ``idx_stats`` of
+    the same resamples (columns ``a, b, c, ind`` and their ``.std``)."""
+    sl = layout.slices()
+    cols = {"a": (sl["path"], sl["path_std"], 0), "c": (sl["path"], sl["path_std"], 1),
+            "b": (sl["path"], sl["path_std"], 2), "ind": (sl["chain"], sl["chain_std"], 0)}
+    for name, (part, std_part, j) in cols.items():
+        np.testing.assert_allclose(ours[:, part][:, j], lav[name], atol=atol, err_msg=name)
+        np.testing.assert_allclose(ours[:, std_part][:, j], lav[f"{name}.std"], atol=atol,
+                                   err_msg=f"{name}.std")

@@ -26,20 +26,21 @@ ROOT = Path(__file__).parents[1]
 SAMPLE = ROOT / "data" / "sample_responses.csv"
 
 
-@pytest.fixture(scope="module")
-def fiml_run(tmp_path_factory: pytest.TempPathFactory):
-    result = analyze(SAMPLE, missing="fiml", bootstrap=0, seed=5)
-    out = tmp_path_factory.mktemp("fiml") / "out"
+def _saved_run(factory: pytest.TempPathFactory, name: str, **options):
+    result = analyze(SAMPLE, seed=5, **options)
+    out = factory.mktemp(name) / "out"
     result.save(out)
     return result, out
+
+
+@pytest.fixture(scope="module")
+def fiml_run(tmp_path_factory: pytest.TempPathFactory):
+    return _saved_run(tmp_path_factory, "fiml", missing="fiml", bootstrap=0)
 
 
 @pytest.fixture(scope="module")
 def wlsmv_run(tmp_path_factory: pytest.TempPathFactory):
-    result = analyze(SAMPLE, estimator="WLSMV", bootstrap=200, seed=5)
-    out = tmp_path_factory.mktemp("wlsmv") / "out"
-    result.save(out)
-    return result, out
+    return _saved_run(tmp_path_factory, "wlsmv", estimator="WLSMV", bootstrap=200)
 
 
 def test_fiml_keeps_every_screened_row(fiml_run) -> None:

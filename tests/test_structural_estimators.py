@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from estimators_ref import check_pd_replicates
 
 from sem_kit.questionnaire import load_questionnaire
 from sem_kit.structural import structural_model
@@ -209,14 +210,7 @@ def test_fiml_refits_of_lavaans_own_resamples() -> None:
     x = data[list(spec.observed)].to_numpy(dtype=float)
     ours = np.array([stat(x[rows]) for rows in idx[:100]])
     lav = pd.DataFrame(boot["idx_stats"]).iloc[:100]
-    sl = layout.slices()
-    cols = {"a": (sl["path"], 0), "c": (sl["path"], 1), "b": (sl["path"], 2),
-            "ind": (sl["chain"], 0)}
-    for name, (part, j) in cols.items():
-        np.testing.assert_allclose(ours[:, part][:, j], lav[name], atol=1e-4, err_msg=name)
-        std_part = sl["path_std"] if part == sl["path"] else sl["chain_std"]
-        np.testing.assert_allclose(ours[:, std_part][:, j], lav[f"{name}.std"], atol=1e-4,
-                                   err_msg=f"{name}.std")
+    check_pd_replicates(ours, layout, lav)
 
 
 # --------------------------------------------------------------------------- WLSMV
