@@ -55,10 +55,11 @@ def _add_analysis_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--jobs", type=int, default=1, metavar="J",
                    help="worker processes for the bootstrap (-1: all cores)")
     p.add_argument("--lang", choices=["en", "zh"], default="en", help="report language")
-    p.add_argument("--missing", choices=["listwise", "fiml"], default="listwise",
+    p.add_argument("--missing", choices=["listwise", "fiml"], default="listwise", type=str.lower,
                    help="missing answers: listwise deletion (default) or fiml "
                         "(full-information ML on every screened row; with --estimator ML)")
     p.add_argument("--estimator", choices=["ML", "MLR", "MLM", "WLSMV"], default="ML",
+                   type=str.upper,
                    help="ML (default); MLM, MLR (robust SEs, scaled fit); WLSMV (items "
                         "as ordered categories; no bootstrap)")
     p.add_argument("--group", default=None, metavar="COLUMN",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -45,8 +46,8 @@ class MeasurementResult:
     Attributes
     ----------
     n:
-        Respondents the CFA analysed (complete cases; under FIML every row,
-        incomplete ones too: ``items.n`` is then the complete rows).
+        Respondents analysed (complete cases; under FIML every row, incomplete
+        ones too).
     items:
         :class:`~sem_kit.item_stats.ItemStatistics`; its table also carries
         ``loading_std`` (the CFA's std.all loading) and its verdict.
@@ -209,9 +210,10 @@ def measurement_model(
     missing_method:
         ``listwise`` or ``fiml``: the CFAs by full-information ML on every row
         (:func:`sem_kit.fiml.fit_fiml`), omega from the EM covariance matrix,
-        no modification indices. Item statistics, alpha, EFA, KMO, Bartlett,
-        parallel analysis, Harman's test and HTMT need complete rows and use
-        the complete rows of ``data`` (the warnings say how many).
+        no modification indices; alpha, CITC, alpha if deleted, KMO, Bartlett,
+        EFA, parallel analysis, Harman's test and HTMT from the EM covariance
+        matrix with N = every row (:func:`em_moment_data`); M, SD, skewness and
+        kurtosis from each item's answers.
 
     Returns
     -------
@@ -237,19 +239,6 @@ def _measurement_model(
     warnings: list[str] = []
     _check_variation(everyone)
     fiml = missing_method == "fiml"
-    if fiml and len(data) < len(everyone):
-        if len(data) <= len(items):
-            raise InputError(
-                f"--missing fiml: {len(data)} of the {len(everyone)} analysed rows answer every "
-                f"item, but item statistics, alpha, EFA, KMO, Bartlett and HTMT need complete "
-                f"rows: expected at least {len(items) + 1} (one more than the {len(items)} "
-                "items)")
-        warnings.append(
-            f"--missing fiml: the CFA, its fit, loadings, CR, AVE and omega use all "
-            f"{len(everyone)} rows (FIML); item statistics, alpha, EFA, KMO, Bartlett, "
-            f"parallel analysis, Harman's test and HTMT use the {len(data)} rows that answer "
-            "every item")
-
     ml_cfa = None
     if fiml:
         from sem_kit.fiml import fit_fiml
@@ -269,7 +258,23 @@ def _measurement_model(
     loadings = loadings_table(cfa, q)
     std_loading = loadings[loadings.level == 1].set_index("item")["std"]
 
-    stats = item_statistics(data, constructs, missing=missing)
+    if fiml:
+        # the covariance-based statistics from the EM estimate of the item covariances
+        # (FIML's saturated model) over every row; M, SD, skew and kurtosis per item from
+        # its own answers
+        data = em_moment_data(cfa)
+        warnings.append(
+            f"--missing fiml: alpha, CITC, alpha if deleted, KMO, Bartlett, EFA, parallel "
+            f"analysis, Harman's test and HTMT are computed from the EM estimate of the item "
+            f"covariance matrix over all {len(everyone)} rows; M, SD, skewness and kurtosis "
+            "from each item's answers")
+        stats = item_statistics(everyone, constructs, missing=missing)
+        em_stats = item_statistics(data, constructs).table
+        table = stats.table.copy()
+        table[["citc", "alpha_if_deleted"]] = em_stats[["citc", "alpha_if_deleted"]]
+        stats = ItemStatistics(table=table, n=int(len(everyone)))
+    else:
+        stats = item_statistics(data, constructs, missing=missing)
     table = stats.table.copy()
     table["loading_std"] = std_loading.reindex(table.index)
     table["loading_verdict"] = [verdict("loading", v, thresholds) for v in table["loading_std"]]
@@ -309,7 +314,7 @@ def _measurement_model(
 
     single = None
     try:
-        single_fit = _single_factor_fit(items, everyone, data, estimator, fiml)
+        single_fit = _single_factor_fit(items, everyone, everyone.dropna(), estimator, fiml)
         single = (fit_measures(single_fit) if isinstance(single_fit, Fit)
                   else dict(single_fit.measures))
         if not single_fit.converged:
@@ -353,6 +358,34 @@ def _measurement_model(
         loadings=loadings, latent_correlations=latent_cor, single_factor_fit=single,
         discriminant=disc, modification_indices=mi, warnings=tuple(warnings),
     )
+
+
+def em_moment_data(fit: Any) -> pd.DataFrame:
+    """Rows whose mean and covariance matrix are exactly FIML's EM estimates.
+
+    Under ``--missing fiml`` the statistics that are functions of the item
+    covariance (or correlation) matrix and N -- alpha and its Feldt interval,
+    CITC, alpha if deleted, KMO, Bartlett, the EFA, parallel analysis,
+    Harman's test, HTMT -- are computed from the EM estimate of the saturated
+    model (``lavInspect(fit, "sampstat.h1")``) with N = every row: the
+    existing functions are given N rows ``μ + √N Q Lᵀ`` with ``Q`` orthonormal
+    and centred (a QR factor of centred, seeded random numbers) and
+    ``L Lᵀ = Σ``, whose mean is ``μ`` and whose covariance (divisor N) is
+    ``Σ`` to rounding. Nothing else about the rows means anything.
+
+    Parameters
+    ----------
+    fit:
+        A :func:`sem_kit.fiml.fit_fiml` result (``sample_cov`` is the EM
+        covariance matrix, ``extra["h1_mean"]`` the EM means).
+    """
+    sigma = fit.sample_cov.to_numpy(dtype=float)
+    mu = np.asarray(fit.extra["h1_mean"], dtype=float)
+    n, p = int(fit.n), sigma.shape[0]
+    z = np.random.default_rng(20261123).standard_normal((n, p))
+    q_mat, _ = np.linalg.qr(z - z.mean(axis=0))
+    rows = mu + math.sqrt(n) * q_mat @ np.linalg.cholesky(sigma).T
+    return pd.DataFrame(rows, columns=list(fit.sample_cov.columns))
 
 
 def _single_factor_fit(items: list[str], everyone: pd.DataFrame, complete: pd.DataFrame,

@@ -185,11 +185,16 @@ class AnalysisResult:
     def __repr__(self) -> str:
         """A few lines for a terminal: what was run, N, fit and verdicts (not every table)."""
         fit = self.measurement.cfa_fit
+        # WLSMV: the scaled test and indices (the unscaled T is not χ²-distributed)
+        sfx = "_scaled" if self.options.estimator == "WLSMV" else ""
+        how = f" ({self.options.estimator}" + (", FIML)" if self.options.missing == "fiml"
+                                                else ")")
         lines = [
             f"<AnalysisResult {self.questionnaire.name}: {self.n_analyzed} of "
             f"{self.screening.n_input} rows analysed, {len(self.excluded)} excluded>",
-            f"  CFA: chisq={fit['chisq']:.2f} df={fit['df']:.0f} CFI={fit['cfi']:.3f} "
-            f"TLI={fit['tli']:.3f} RMSEA={fit['rmsea']:.3f} SRMR={fit['srmr']:.3f}",
+            f"  CFA{how}: chisq{sfx}={fit['chisq' + sfx]:.2f} df={fit['df']:.0f} "
+            f"CFI{sfx}={fit['cfi' + sfx]:.3f} TLI{sfx}={fit['tli' + sfx]:.3f} "
+            f"RMSEA{sfx}={fit['rmsea' + sfx]:.3f} SRMR={fit['srmr']:.3f}",
         ]
         if self.structural is not None:
             paths = self.structural.paths
@@ -382,6 +387,10 @@ def _analyze(
 ) -> AnalysisResult:
     if options.seed is None:
         options = Options(**{**options.__dict__, "seed": secrets.randbelow(2**31 - 1) + 1})
+    # estimator names in any case; lavaan's missing = "ml" is FIML
+    missing = str(options.missing).lower()
+    options = Options(**{**options.__dict__, "estimator": str(options.estimator).upper(),
+                         "missing": "fiml" if missing == "ml" else missing})
     options.check()
     q = questionnaire if isinstance(questionnaire, Questionnaire) else load_questionnaire(
         questionnaire)
@@ -410,7 +419,9 @@ def _analyze(
             f"for {n_items} items: expected at least {needed} "
             f"{'' if fiml else 'complete '}rows, and 5 to 10 per "
             f"free parameter ({5 * npar} or more) for stable estimates; `sem-kit validate` "
-            "lists every excluded row",
+            "lists every excluded row"
+            + ("; --missing fiml analyses the rows with unanswered items too" if dropped
+               else ""),
             file=label,
         )
     _check_constant_items(complete, responses, label)

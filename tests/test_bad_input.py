@@ -483,14 +483,19 @@ def test_fiml_keeps_incomplete_rows_that_listwise_deletion_drops(tmp_path):
     assert listwise.n_analyzed == 50 and len(listwise.listwise) == 30
 
 
-def test_fiml_with_too_few_complete_rows_for_the_descriptives(capsys, tmp_path, qfile):
-    path = _with_holes(tmp_path, 60, 5)
+def test_fiml_without_one_complete_row(capsys, tmp_path, qfile):
+    """Every row misses an answer: listwise deletion leaves nothing (and says FIML would
+    not), FIML analyses every row (its descriptives come from the EM covariance matrix)."""
+    path = _with_holes(tmp_path, 60, 0)
     message = fails(capsys, path, "-q", qfile, "-o", tmp_path / "out", "--screen", "none",
-                    "--missing", "fiml", command="analyze")
-    assert message.startswith(f"{path}: --missing fiml: 5 of the 60 analysed rows answer every "
-                              "item, but item statistics, alpha, EFA, KMO, Bartlett and HTMT "
-                              "need complete rows: expected at least 7"), message
-    assert not (tmp_path / "out").exists()
+                    command="analyze")
+    assert message.startswith(f"{path}: 0 complete respondent rows remain of the file's 60")
+    assert message.endswith("--missing fiml analyses the rows with unanswered items too")
+    result = analyze(path, parse_questionnaire(SMALL_YAML, "small.yaml"), bootstrap=0, seed=1,
+                     screen="none", missing="FIML")
+    assert result.n_analyzed == 60 and result.options.missing == "fiml"
+    assert np.isfinite(result.reliability["alpha"]).all()
+    assert result.measurement.efa_summary.bartlett.n == 60
 
 
 def test_fiml_with_another_estimator_is_bad_input(capsys, tmp_path, qfile):

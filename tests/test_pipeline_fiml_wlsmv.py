@@ -54,8 +54,35 @@ def test_fiml_keeps_every_screened_row(fiml_run) -> None:
     # every row not analysed is a screening exclusion, none is a listwise one
     assert {e.reason for e in result.excluded} <= set(result.screening.summary())
     assert any("37 of them with unanswered items" in w for w in result.warnings)
-    assert any("use the 363 rows that answer every item" in w for w in result.warnings)
-    assert result.measurement.n == 400 and result.measurement.items.n == 363
+    assert any("from the EM estimate of the item covariance matrix over all 400 rows" in w
+               for w in result.warnings)
+    assert result.measurement.n == 400 and result.measurement.items.n == 400
+
+
+def test_fiml_descriptives_use_the_em_covariance_matrix(fiml_run) -> None:
+    """alpha, CITC, KMO/Bartlett are those of FIML's EM estimate, with N = every row."""
+    from sem_kit.measurement import em_moment_data
+    from sem_kit.reliability import cronbach_alpha
+
+    result, _ = fiml_run
+    cfa = result.measurement.cfa
+    sigma = cfa.sample_cov
+    rows = em_moment_data(cfa)
+    np.testing.assert_allclose(rows.mean().to_numpy(), cfa.extra["h1_mean"], atol=1e-9)
+    np.testing.assert_allclose(np.cov(rows.to_numpy(), rowvar=False, bias=True),
+                               sigma.to_numpy(), atol=1e-9)
+    q = load_questionnaire()
+    for cid in ("WIL", "KSB"):
+        items = q.construct_items[cid]
+        s = sigma.loc[items, items].to_numpy()
+        k = len(items)
+        alpha = k / (k - 1) * (1 - np.trace(s) / s.sum())
+        assert result.reliability.loc[cid, "alpha"] == pytest.approx(alpha, abs=1e-9)
+        assert cronbach_alpha(rows[items]).n == 400
+    assert result.measurement.efa_summary.bartlett.n == 400
+    # M and SD are each item's own answers (available cases), not the EM means
+    answers = result.data["WIL1"].dropna()
+    assert result.items.loc["WIL1", "mean"] == pytest.approx(answers.mean(), abs=1e-12)
 
 
 def test_fiml_numbers_are_fit_fiml_on_every_row(fiml_run) -> None:
@@ -106,7 +133,8 @@ def test_fiml_says_what_it_does_not_compute(fiml_run) -> None:
     assert "saturated model estimated by EM" in html
     assert "lavaan&#39;s defaults for missing = &#34;ml&#34;" in html
     assert "ML (FIML)" in html and "listwise deletion then dropped" not in html
-    assert "α and its interval use the N = 363 rows" in html
+    assert "α and its interval use the EM estimate of the item covariance matrix" in html
+    assert "listwise" not in html.split("Warnings and excluded rows")[0].lower()
 
 
 def test_fiml_bootstrap_refits_fiml_and_repeats_with_the_seed() -> None:

@@ -140,6 +140,7 @@ def summary_blocks(result: AnalysisResult, tables: Tables, lang: Lang) -> list[B
     sample = [
         (fmt.integer(result.screening.n_input), lang.t("sum.rows")),
         (fmt.integer(n_screen + n_list),
+         lang.t("sum.excluded_fiml") if result.options.missing == "fiml" else
          lang.t("sum.excluded", screen=n_screen, listwise=n_list)),
         (fmt.integer(result.n_analyzed), lang.t("sum.analysed")),
     ]
@@ -291,7 +292,9 @@ def sections(result: AnalysisResult, tables: Tables, lang: Lang,
                                                    "note": _diagram_note(lang)}))
             if key == "comparison" and result.structural is not None and \
                     "comparison" not in tables:
-                sec.blocks.append(_p(lang.t("note.no_alternatives")))
+                sec.blocks.append(_p(lang.t("note.no_comparison_wlsmv")
+                                     if result.options.estimator == "WLSMV"
+                                     else lang.t("note.no_alternatives")))
             for t in tables.in_section(key):
                 sec.blocks.append(Block("table", t))
                 if t.id == "parallel" and "scree" in figures:
@@ -400,8 +403,9 @@ def notebook_html(result: AnalysisResult) -> str:
         views.append(table_view(Table(hyp.id, hyp.section, hyp.title,
                                       tuple(c for c in hyp.columns if c.key in keep_h),
                                       hyp.data), lang))
-    excluded = lang.t("sum.excluded", screen=len(result.screening.excluded),
-                      listwise=len(result.listwise))
+    excluded = (lang.t("sum.excluded_fiml") if result.options.missing == "fiml" else
+                lang.t("sum.excluded", screen=len(result.screening.excluded),
+                       listwise=len(result.listwise)))
     context = {
         "title": lang.t("nb.title"),
         "line": (f"N = {result.n_analyzed} {lang.t('sum.analysed')} · "

@@ -53,6 +53,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "sum.rows": ("rows in the data file", "数据文件行数"),
     "sum.excluded": ("excluded (screening {screen}, listwise deletion {listwise})",
                      "剔除（筛查 {screen}，列删除 {listwise}）"),
+    "sum.excluded_fiml": ("excluded by screening (rows with unanswered items kept: FIML)",
+                          "被筛查剔除（存在未作答题项的行保留：FIML）"),
     "sum.analysed": ("analysed", "进入分析"),
     "sum.hypotheses": ("Hypotheses", "假设"),
     "sum.supported_count": ("{k} of {n} hypotheses supported", "{n} 个假设中 {k} 个得到支持"),
@@ -132,6 +134,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "col.skew": ("Skewness", "偏度"),
     "col.kurtosis": ("Kurtosis", "峰度"),
     "col.n_missing": ("Missing (before listwise deletion)", "缺失（列删除前）"),
+    "col.n_missing_fiml": ("Missing", "缺失"),
     "col.citc": ("CITC", "CITC"),
     "col.alpha_if_deleted": ("α if deleted", "删除后 α"),
     "col.loading_std": ("Std. loading", "标准化载荷"),
@@ -267,7 +270,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "stat.n_factors_parallel": ("Factors suggested by parallel analysis", "平行分析建议的因子数"),
     "stat.rows_in_file": ("Rows in the data file", "数据文件行数"),
     "stat.analysed": ("Analysed", "进入分析"),
-    "stat.listwise": ("Unanswered items (listwise deletion)", "存在未作答题项（列删除）"),
+    "stat.listwise": ("unanswered items (listwise deletion)", "存在未作答题项（列删除）"),
     "threshold.bartlett": ("p < .05", "p < .05"),
     "threshold.retain": ("observed > random", "实际值 > 随机值"),
     # -- verdicts -----------------------------------------------------------------------
@@ -314,6 +317,13 @@ STRINGS: dict[str, tuple[str, str]] = {
                          "row is listed under “Warnings and excluded rows”.",
                          "每行按其触发的第一条筛查规则剔除；之后存在未作答题项的行被列删除。"
                          "所有剔除的行列于“警告与剔除的样本”。"),
+    "note.sample_flow_fiml": ("Each row is excluded for the first screening rule it meets; rows "
+                              "with unanswered items are kept and analysed with the answers "
+                              "they gave (--missing fiml). Every excluded row is listed under "
+                              "“Warnings and excluded rows”.",
+                              "每行按其触发的第一条筛查规则剔除；存在未作答题项的行保留，并以其"
+                              "已作答的题项进入分析（--missing fiml）。所有剔除的行列于"
+                              "“警告与剔除的样本”。"),
     "note.demographics": ("Percentages of the {n} analysed respondents.",
                           "百分比以 {n} 名进入分析的答题者为基数。"),
     "note.items": ("N = {n}. Reverse-coded items (R) were recoded before any statistic. Skewness "
@@ -326,6 +336,17 @@ STRINGS: dict[str, tuple[str, str]] = {
                    "CITC：校正的题项-总分相关。标准化载荷：CFA 标准化载荷，{cut}。"
                    "缺失：筛查后保留的 {screened} 行中该题未作答的人数，在列删除之前计数；"
                    "均值、标准差及其余各列均基于进入分析的 N = {n} 行。"),
+    "note.items_fiml": ("N = {n} (every screened row: --missing fiml). Reverse-coded items (R) "
+                        "were recoded before any statistic. M, SD, skewness and kurtosis "
+                        "(excess, normal = 0) use each item's answers; CITC (corrected item-total "
+                        "correlation) and α if deleted use the EM estimate of the item "
+                        "covariance matrix. Std. loading: standardised FIML CFA loading, {cut}. "
+                        "Missing: unanswered answers to the item among the N = {n} rows.",
+                        "N = {n}（全部筛查后保留的行：--missing fiml）。反向题（R）在计算前已反向"
+                        "计分。均值、标准差、偏度与峰度（超额，正态 = 0）基于各题的作答；"
+                        "CITC（校正的题项-总分相关）与删除该题后的 α 基于 EM 估计的题项协方差"
+                        "矩阵。标准化载荷：FIML CFA 标准化载荷，{cut}。缺失：N = {n} 行中该题"
+                        "未作答的人数。"),
     "note.reliability_wlsmv": ("Under WLSMV the loadings are those of the latent responses "
                                "(polychoric correlations), and ω is the categorical omega of "
                                "Green & Yang (2009), the reliability of the sum of the observed "
@@ -333,12 +354,12 @@ STRINGS: dict[str, tuple[str, str]] = {
                                "WLSMV 下载荷为潜在反应（多分格相关）的载荷，ω 为 Green & Yang "
                                "（2009）的类别 ω，即观测类别总分的信度（semTools compRelSEM）；"
                                "α 将作答视为数值计算。"),
-    "note.reliability_fiml": ("α and its interval use the N = {n} rows that answer every item; "
-                              "CR, AVE and ω come from the FIML CFA on all N = {n_all} rows (ω "
-                              "with the EM estimate of the item covariances, as semTools).",
-                              "α 及其置信区间基于全部题项均作答的 N = {n} 行；CR、AVE 与 ω 来自基于"
-                              "全部 N = {n_all} 行的 FIML CFA（ω 使用 EM 估计的题项协方差，"
-                              "与 semTools 相同）。"),
+    "note.reliability_fiml": ("α and its interval use the EM estimate of the item covariance "
+                              "matrix over all N = {n_all} rows; CR, AVE and ω come from the "
+                              "FIML CFA (ω with the EM covariance matrix, as semTools).",
+                              "α 及其置信区间基于全部 N = {n_all} 行的 EM 估计题项协方差矩阵；"
+                              "CR、AVE 与 ω 来自 FIML CFA（ω 使用 EM 估计的协方差矩阵，与 "
+                              "semTools 相同）。"),
     "note.reliability": ("α with Feldt's 95% confidence interval; CR composite reliability and "
                          "AVE average variance extracted from the CFA's standardised loadings "
                          "(Fornell & Larcker 1981); ω McDonald's omega from the CFA. "
@@ -424,20 +445,32 @@ STRINGS: dict[str, tuple[str, str]] = {
                   "good are marked.",
                   "HTMT（semTools htmt，htmt2 = FALSE）；判断标准：{cut}。未达良好的数值被标出。"),
     "note.hypotheses": ("Estimate: unstandardised path coefficient; Std. (β): standardised "
-                        "(std.all); SE, z and p from the ML information matrix; 95% CI of the "
+                        "(std.all); SE, z and p: {se}; 95% CI of the "
                         "estimate: {ci}. A hypothesis is supported when p < .05 and the "
                         "estimate has the hypothesised sign.",
-                        "非标准化估计：非标准化路径系数；标准化 (β)：std.all；标准误、z 与 p "
-                        "基于 ML 信息矩阵；非标准化估计的 95% CI：{ci}。p < 0.05 且估计值方向"
+                        "非标准化估计：非标准化路径系数；标准化 (β)：std.all；标准误、z 与 p："
+                        "{se}；非标准化估计的 95% CI：{ci}。p < 0.05 且估计值方向"
                         "与假设一致时假设得到支持。"),
+    "se.ML": ("ML, expected information", "ML 期望信息矩阵"),
+    "se.FIML": ("FIML, observed information", "FIML 观测信息矩阵"),
+    "se.MLM": ("robust (Satorra–Bentler) standard errors", "稳健（Satorra–Bentler）标准误"),
+    "se.MLR": ("robust (Huber–White sandwich) standard errors",
+               "稳健（Huber–White 三明治）标准误"),
+    "se.WLSMV": ("robust WLSMV standard errors (DWLS with the full weight matrix in the "
+                 "sandwich)", "WLSMV 稳健标准误（DWLS，三明治估计使用完整权重矩阵）"),
     "note.r2": ("Share of each endogenous construct's variance explained by its predictors.",
                 "各内生构念的方差中被其前因变量解释的比例。"),
+    "note.bc_phrase": ("; BC: bias-corrected bootstrap interval",
+                       "；偏差校正：偏差校正 bootstrap 区间"),
     "note.indirect": ("Indirect effect: product of the unstandardised paths along the chain "
-                      "(Std.: of the standardised ones); 95% CI: {ci}; BC: bias-corrected "
-                      "bootstrap interval. Mediation is supported when the CI excludes 0 "
+                      "(Std.: of the standardised ones); 95% CI: {ci}"
+                      "; BC: bias-corrected bootstrap interval"
+                      ". Mediation is supported when the CI excludes 0 "
                       "(Preacher & Hayes 2008).",
                       "间接效应：链上各非标准化路径系数的乘积（标准化：标准化系数的乘积）；"
-                      "95% CI：{ci}；偏差校正：偏差校正 bootstrap 区间。置信区间不含 0 时中介"
+                      "95% CI：{ci}"
+                      "；偏差校正：偏差校正 bootstrap 区间"
+                      "。置信区间不含 0 时中介"
                       "效应成立（Preacher & Hayes 2008）。"),
     "note.effects": ("Effects of each construct on each construct it reaches; the total effect "
                      "is the direct plus every indirect effect; (std.) columns are standardised. "
@@ -455,6 +488,12 @@ STRINGS: dict[str, tuple[str, str]] = {
                         "Δχ² 显著（p < .05）或 CFI 下降超过 .01（ΔCFI < −.01；Cheung & Rensvold "
                         "2002）时为“假设模型更优”；否则为“备择模型不差”，此时路径更少的备择模型"
                         "更为简约。AIC/BIC 更低亦支持该模型。"),
+    "note.no_comparison_wlsmv": ("No model comparison was run: the χ² difference of two WLSMV "
+                                 "fits needs lavaan's scaled difference test, which sem-kit "
+                                 "does not compute; the alternatives' fit cannot be compared "
+                                 "here.",
+                                 "未进行模型比较：两个 WLSMV 拟合的 χ² 差异需 lavaan 的校正差异"
+                                 "检验，sem-kit 未实现该检验。"),
     "note.no_alternatives": ("No alternative model was compared with the hypothesised model.",
                              "本研究未将假设模型与任何备择模型进行比较。"),
     "note.groups": ("Grouping column: {column} ({name}); N = {n} analysed respondents with a "

@@ -574,8 +574,9 @@ def sample_flow(result: AnalysisResult, lang: Lang) -> Table:
     rows.append({"step": "analysed", "label": lang.t("stat.analysed"), "rows": result.n_analyzed})
     cols = (Column("step", "step", "text", show=False), _c(lang, "label", "col.stage", "text"),
             _c(lang, "rows", "col.count", "int"))
+    key = "note.sample_flow_fiml" if result.options.missing == "fiml" else "note.sample_flow"
     return Table("sample_flow", "sample", lang.t("title.sample_flow"), cols, pd.DataFrame(rows),
-                 note=lang.t("note.sample_flow"))
+                 note=lang.t(key))
 
 
 def demographics(result: AnalysisResult, lang: Lang) -> Table | None:
@@ -650,11 +651,14 @@ def items(result: AnalysisResult, lang: Lang) -> Table:
     cut = DEFAULT_THRESHOLDS.get("loading")
     cols = (_c(lang, "item", kind="item"), _c(lang, "construct", kind="text"),
             _c(lang, "text", kind="longtext"), _c(lang, "mean"), _c(lang, "sd"),
-            _c(lang, "skew"), _c(lang, "kurtosis"), _c(lang, "n_missing", kind="int"),
+            _c(lang, "skew"), _c(lang, "kurtosis"),
+            _c(lang, "n_missing", "col.n_missing_fiml" if result.options.missing == "fiml"
+               else "col.n_missing", kind="int"),
             _c(lang, "citc"), _c(lang, "alpha_if_deleted"),
             _c(lang, "loading_std", threshold=lang.cutoff(cut, short=True)),
             _c(lang, "loading_verdict", "col.verdict", "verdict"))
-    note = lang.t("note.items", n=result.n_analyzed,
+    key = "note.items_fiml" if result.options.missing == "fiml" else "note.items"
+    note = lang.t(key, n=result.n_analyzed,
                   screened=result.screening.n_kept,
                   cut=f"{lang.cutoff(cut)} ({cut.source})")
     return Table("items", "items", lang.t("title.items"), cols, t, note=note)
@@ -812,7 +816,12 @@ def cmv_single_factor(result: AnalysisResult, lang: Lang) -> Table | None:
         return None
     cfa = result.measurement.cfa_fit
     rows = []
-    for key in (*HEADLINE_FIT, "aic", "bic"):
+    keys: tuple[str, ...] = (*HEADLINE_FIT, "aic", "bic")
+    if result.options.estimator == "WLSMV":  # the scaled test and indices, as the summary
+        single, cfa = _with_scaled_ratio(single), _with_scaled_ratio(cfa)
+        keys = ("chisq_scaled", "df_scaled", "pvalue_scaled", "chisq_df_scaled", "cfi_scaled",
+                "tli_scaled", "rmsea_scaled", "srmr")
+    for key in keys:
         rows.append({"index": key, "label": _fit_label(lang, key), "format": _fit_format(key),
                      "single_factor": single.get(key),
                      "single_factor_verdict": _fit_verdict(key, single.get(key)),
@@ -1026,7 +1035,9 @@ def hypotheses(result: AnalysisResult, lang: Lang) -> Table:
              _c(lang, "z", decimals=2), _c(lang, "pvalue", kind="p"),
              _c(lang, "std", stars="pvalue"), _ci(lang, "ci"),
              _c(lang, "verdict", kind="verdict")]
-    note = lang.t("note.hypotheses", ci=ci_note(lang, s)) + " " + lang.t("note.stars")
+    se_key = "FIML" if result.options.missing == "fiml" else result.options.estimator
+    note = lang.t("note.hypotheses", ci=ci_note(lang, s), se=lang.t(f"se.{se_key}")) + " " + \
+        lang.t("note.stars")
     return Table("hypotheses", "hypotheses", lang.t("title.hypotheses"),
                  _with_hidden(shown, t, lang), t, note=note)
 
@@ -1073,6 +1084,9 @@ def indirect(result: AnalysisResult, lang: Lang) -> Table | None:
     shown = [_c(lang, "chain", "col.path", "text"), _c(lang, "est"), _c(lang, "std"),
              _ci(lang, "ci"), _ci(lang, "bc"), _c(lang, "ci_excludes_zero", kind="verdict")]
     note = lang.t("note.indirect", ci=ci_note(lang, s, "method", "indirect"))
+    if not s.bootstrap.requested:  # no bootstrap: no bias-corrected interval either
+        shown = [c for c in shown if c.key != "bc_lower"]
+        note = note.replace(lang.t("note.bc_phrase"), "")
     return Table("indirect", "mediation", lang.t("title.indirect"),
                  _with_hidden(shown, t, lang), t, note=note)
 
