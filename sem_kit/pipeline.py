@@ -355,7 +355,8 @@ def analyze(
         ``customer-knowledge-sharing``).
     options:
         :class:`Options`; or give its fields as keyword arguments
-        (``bootstrap=2000, seed=1``).
+        (``bootstrap=2000, seed=1``, ``estimator="MLR"``, ``missing="fiml"``,
+        ``estimator="WLSMV"``, ``group="gender"``, ``jobs=-1``, ``lang="zh"``).
     progress:
         Called as ``progress(done, total)`` during the bootstrap.
 
