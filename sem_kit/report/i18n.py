@@ -409,6 +409,8 @@ STRINGS: dict[str, tuple[str, str]] = {
                        "连续数据与正态理论 ML 估计（Hu & Bentler 1999）；用于有序数据与 WLSMV 时"
                        "严格程度不同，只宜作粗略参考（Xia & Yang 2019）。无似然函数时不存在 AIC "
                        "与 BIC。"),
+    "note.summary_estimator": ("Estimator: {estimator}. Cut-offs:",
+                               "估计方法：{estimator}。判断标准："),
     "note.summary_wlsmv": ("Under WLSMV the scaled (mean- and variance-adjusted) test and "
                            "indices are shown; the full fit tables also give the unscaled ones.",
                            "WLSMV 下显示校正（均值与方差校正）检验及指标；"
@@ -494,6 +496,10 @@ STRINGS: dict[str, tuple[str, str]] = {
                                  "here.",
                                  "未进行模型比较：两个 WLSMV 拟合的 χ² 差异需 lavaan 的校正差异"
                                  "检验，sem-kit 未实现该检验。"),
+    "note.comparison_ml": ("Under {estimator} these are the plain ML χ² difference tests and "
+                           "ML fit measures of each model (no scaled difference test).",
+                           "在 {estimator} 下，此处为各模型的普通 ML χ² 差异检验与 ML 拟合指标"
+                           "（未做校正差异检验）。"),
     "note.no_alternatives": ("No alternative model was compared with the hypothesised model.",
                              "本研究未将假设模型与任何备择模型进行比较。"),
     "note.groups": ("Grouping column: {column} ({name}); N = {n} analysed respondents with a "
@@ -572,7 +578,7 @@ STRINGS: dict[str, tuple[str, str]] = {
         "反向题按 min + max − x "
         "反向计分。题项统计、Cronbach's α 及 Feldt 置信区间、KMO、Bartlett 球形检验、"
         "最小残差法 EFA（oblimin 旋转）与 Horn 平行分析与 psych 一致；CR、AVE、ω、HTMT 与 "
-        "reliabilityL2 与 semTools 一致。测量模型（CFA）与结构模型采用 {estimator} 估计，"
+        "reliabilityL2 与 semTools 一致。测量模型（CFA）与结构模型采用{estimator}估计，"
         "{settings}{boot}{groups}"
         "随机种子：{seed}。软件：{software}。"),
     "methods.boot": ("Confidence intervals of the paths and indirect effects come from {requested} "

@@ -538,7 +538,9 @@ def summary_fit(result: AnalysisResult, lang: Lang) -> Table:
         cols += [Column(model, label, "mixed", missing=fmt.DASH),
                  Column(f"{model}_verdict", lang.t("col.verdict"), "verdict")]
     cols += [Column("format", "format", "text", show=False)]
-    note = _cut_sources(_judged(keys), lang)
+    est = result.options.estimator + (" (FIML)" if result.options.missing == "fiml" else "")
+    note = lang.t("note.summary_estimator", estimator=est) + " " + _cut_sources(_judged(keys),
+                                                                                 lang)
     if result.options.estimator == "WLSMV":
         note += ("。" if lang.zh else ". ") + lang.t("note.summary_wlsmv")
     return Table("summary_fit", "summary", lang.t("title.summary_fit"), tuple(cols),
@@ -855,7 +857,7 @@ def fit_table(table_id: str, section: str, title: str, fit: dict[str, Any],
     fit = _with_scaled_ratio(fit)
     keys = [k for k in FIT_ROWS if k in fit] + [k for k in fit if k not in FIT_ROWS and k != "n"]
     # under WLSMV the unscaled statistic is not χ²-distributed: only the scaled ones are judged
-    judged = [k for k in keys if estimator != "WLSMV" or _fit_base(k) != k]
+    judged = [k for k in keys if estimator != "WLSMV" or _fit_base(k) != k or k == "srmr"]
     rows = [{"index": k, "label": _fit_label(lang, k), "value": fit.get(k),
              "format": _fit_format(k), "threshold": _fit_threshold(lang, k) if k in judged else "",
              "verdict": _fit_verdict(k, fit.get(k), admissible) if k in judged else None}
@@ -864,7 +866,7 @@ def fit_table(table_id: str, section: str, title: str, fit: dict[str, Any],
             _c(lang, "value", kind="mixed"), Column("format", "format", "text", show=False),
             _c(lang, "threshold", kind="text"), _c(lang, "verdict", kind="verdict"))
     note = lang.t("note.fit", estimator=estimator, n=fmt.integer(fit.get("n")),
-                  cuts=_cut_sources(_judged(keys), lang))
+                  cuts=_cut_sources(_judged(judged), lang))
     if estimator == "WLSMV":
         note += " " + lang.t("note.fit_wlsmv")
     elif any(_fit_base(k) != k for k in keys):
@@ -1137,7 +1139,9 @@ def comparison(result: AnalysisResult, lang: Lang) -> Table | None:
                                        t.get("delta_cfi", pd.Series(np.nan, index=t.index)),
                                        strict=True))]
     return Table("comparison", "comparison", lang.t("title.comparison"),
-                 _with_hidden(shown, t, lang), t, note=lang.t("note.comparison"))
+                 _with_hidden(shown, t, lang), t, note=lang.t("note.comparison") + (
+                     " " + lang.t("note.comparison_ml", estimator=result.options.estimator)
+                     if result.options.estimator in ("MLM", "MLR") else ""))
 
 
 # --------------------------------------------------------------------------- group comparison
