@@ -579,11 +579,14 @@ def read_responses(
     item_columns = _match_items(table, questionnaire, path, warnings)
 
     raw = pd.DataFrame(index=table.index, columns=list(item_columns), dtype=float)
+    codes = [float(c) for c in questionnaire.model.missing_codes]
     unreadable: list[tuple[str, str, dict[str, list[int]]]] = []
     for iid, header in item_columns.items():
         scale = questionnaire.item_scale(iid)
         values, bad = _convert_column(table[header], questionnaire, scale)
         raw[iid] = values
+        if codes:  # declared missing-answer codes (e.g. 99, -9 of an SPSS export)
+            raw.loc[raw[iid].isin(codes), iid] = np.nan
         if bad:
             unreadable.append((iid, header, bad))
     if unreadable:
@@ -829,6 +832,9 @@ def _check_scales(
             value, rows = next(iter(by_value.items()))
             text = (f"{_column_text(header, iid)}, {_rows_text(rows)}: value {value!r} {what}; "
                     f"expected {_scale_text(scale)}")
+            if what == "is off the scale" and _looks_like_missing_code(value):
+                text += (f" (if {value} marks an unanswered item, declare it in the "
+                         f"questionnaire: `missing_codes: [{value}]`)")
             if len(by_value) > 1:
                 text += "; the column also holds " + "; ".join(
                     f"{v!r} ({_rows_text(r)})" for v, r in list(by_value.items())[1:4]
@@ -839,6 +845,11 @@ def _check_scales(
         if len(problems) > 1:
             msg += f". {len(problems) - 1} more such problem(s), e.g. " + problems[1]
         raise DataError(msg, file=path)
+
+
+def _looks_like_missing_code(value: str) -> bool:
+    """9, 99, 999, -9, -99, -1: codes survey tools write for an unanswered item."""
+    return re.fullmatch(r"-?9{1,4}|-1", value.strip()) is not None
 
 
 def _read_demographics(

@@ -507,3 +507,29 @@ def test_fiml_with_another_estimator_is_bad_input(capsys, tmp_path, qfile):
     assert err.startswith("sem-kit: error: --missing fiml with --estimator WLSMV: "
                           "full-information ML is available with the ML estimator only")
     assert not (tmp_path / "out").exists()
+
+
+# --------------------------------------------------------------------------- missing codes
+
+
+def test_missing_code_99_is_named_with_the_fix(capsys, tmp_path, qfile):
+    path = csv_file(tmp_path, "spss.csv", [HEADER, "1,2,3,4,5,6", "1,2,99,4,5,6"])
+    message = fails(capsys, path, "-q", qfile)
+    assert message == (f"{path}: column 'A3', row 3: value '99' is off the scale; expected a "
+                       "whole number from 1 to 7 (if 99 marks an unanswered item, declare it "
+                       "in the questionnaire: `missing_codes: [99]`)")
+
+
+def test_declared_missing_codes_are_unanswered_items(tmp_path):
+    q = parse_questionnaire(SMALL_YAML + "missing_codes: [99, -9]\n", "small.yaml")
+    path = simulated(tmp_path, 80, seed=6)
+    frame = pd.read_csv(path)
+    frame.iloc[3, 0], frame.iloc[7, 4] = 99, -9
+    frame.to_csv(path, index=False)
+    before = sha(path)
+    listwise = analyze(path, q, bootstrap=0, seed=1, screen="none")
+    assert [e.row for e in listwise.listwise] == [5, 9]  # file rows: header is row 1
+    assert "1 unanswered item(s): A1" in listwise.listwise[0].detail
+    fiml = analyze(path, q, bootstrap=0, seed=1, screen="none", missing="fiml")
+    assert fiml.n_analyzed == 80 and int(fiml.data.isna().sum().sum()) == 2
+    assert sha(path) == before

@@ -201,6 +201,7 @@ class QuestionnaireModel(_Strict):
     covariances: list[tuple[str, str]] = Field(default_factory=list)
     columns: dict[str, str] = Field(default_factory=dict)
     value_labels: dict[str, float] = Field(default_factory=dict)
+    missing_codes: list[float] = Field(default_factory=list)
     demographics: dict[str, Demographic] = Field(default_factory=dict)
     screening: Screening = Field(default_factory=Screening)
     population: Population = Field(default_factory=Population)
