@@ -3,7 +3,8 @@
 :func:`structural_model` is the stage. It fits the questionnaire's full model
 (measurement part, second-order constructs, hypothesised regressions and
 residual covariances: :meth:`~sem_kit.questionnaire.Questionnaire.model_syntax`)
-by ML as ``lavaan::sem()`` does, and reports
+by ML as ``lavaan::sem()`` does (or by MLM, MLR, FIML or WLSMV: see
+:func:`structural_model`), and reports
 
 - one row per hypothesis: the regression coefficient (``est``), its std.all
   value (``std``), SE, z, p, a confidence interval and the verdict
@@ -34,6 +35,14 @@ intervals are lavaan's ``boot.ci.type = "perc"`` (``ci_lower, ci_upper``) and
 "perc")``. Like lavaan, non-admissible resample solutions (negative variances)
 are kept and counted, and resamples whose refit fails are left out, counted
 with their reasons and named in the warnings.
+
+Under ``missing="fiml"`` every resample is refitted by FIML
+(:class:`sem_kit.fiml.FimlRefitter`, rows with unanswered items included, as
+lavaan's ``se = "bootstrap"`` with ``missing = "ml"``); under
+``estimator="WLSMV"`` no bootstrap is run (lavaan's default there is the robust
+vcov) and the intervals are those below. The FIML and WLSMV estimates are
+mapped onto the ML parameter table by ``(lhs, op, rhs)`` (``_Mapped``), so the
+same statistic vector and delta method serve every estimator.
 
 With ``bootstrap = 0`` the intervals are normal-theory: Wald intervals
 ``est ± z SE`` for the paths (``parameterEstimates(fit)``) and delta-method
