@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from sem_kit import load_questionnaire
@@ -221,3 +222,39 @@ def test_cli_fiml_and_refused_combinations(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert "--missing fiml with --estimator MLR" in proc.stderr
     assert "Traceback" not in proc.stderr and not (tmp_path / "no").exists()
+
+
+def test_fiml_descriptives_match_semtools_and_psych_on_the_em_matrix() -> None:
+    """On the nine-factor answers with 5% deleted at random: HTMT equals semTools'
+    htmt(missing = "ml"), and KMO, Bartlett and alpha equal psych's on lavaan's EM
+    covariance matrix (tests/reference/fiml_descriptives_reference.R)."""
+    from sem_kit.discriminant import htmt, htmt2
+    from sem_kit.efa import bartlett_sphericity, kmo
+    from sem_kit.measurement import em_moment_data
+    from sem_kit.reliability import cronbach_alpha
+
+    ref = json.loads((ROOT / "tests" / "reference" / "fiml_descriptives.json")
+                     .read_text(encoding="utf-8"))
+    data = pd.read_csv(ROOT / "tests" / "reference" / "data" / ref["data_file"])
+    q = load_questionnaire()
+    items = [i for c in q.first_order for i in q.construct_items[c]]
+    rows = em_moment_data(fit_fiml(q.measurement_syntax(), data[items]))
+    first = {c: q.construct_items[c] for c in q.first_order}
+
+    def matrix(block: dict) -> pd.DataFrame:
+        return pd.DataFrame(block["values"], index=block["rownames"],
+                            columns=block["colnames"])
+
+    em_cor = matrix(ref["em_cor"])
+    np.testing.assert_allclose(rows[items].corr().to_numpy(),
+                               em_cor.loc[items, items].to_numpy(), atol=1e-4)
+    for ours, theirs in ((htmt(rows, first), matrix(ref["htmt"])),
+                         (htmt2(rows, first), matrix(ref["htmt2"]))):
+        np.testing.assert_allclose(ours.loc[theirs.index, theirs.columns].to_numpy(),
+                                   theirs.to_numpy(), atol=1e-4)
+    assert kmo(rows).overall == pytest.approx(ref["kmo"], abs=1e-4)
+    bart = bartlett_sphericity(rows)
+    assert bart.n == ref["n"] == 500
+    assert bart.chi2 == pytest.approx(ref["bartlett"]["chisq"], rel=1e-4)
+    for cid, alpha in ref["alpha"].items():
+        assert cronbach_alpha(rows[first[cid]]).alpha == pytest.approx(alpha, abs=1e-4), cid
