@@ -32,7 +32,7 @@ The default, ``--missing listwise``, is the complete-data ML benchmark above.
 Usage (from the repository root)::
 
     .venv/bin/python benchmarks/bench_bootstrap.py --boot 1000 5000 --reps 3
-    .venv/bin/python benchmarks/bench_bootstrap.py --missing fiml --boot 200 1000 --reps 3
+    .venv/bin/python benchmarks/bench_bootstrap.py --missing fiml --boot 200 500 --reps 3
 
 ``--out FILE`` also writes every timing as JSON. Nothing here is a test: the
 machine is shared and noisy, so compare medians and look at the load average
@@ -417,7 +417,10 @@ def main() -> None:
               f"{lav:.2f} | {ratio:.1f}x | {1e3 * med['semkit_jobs2'] / n_boot:.2f} / "
               f"{1e3 * lav / n_boot:.2f} |")
     results["median"] = summary
-    print(f"\nmedians of {args.reps} repetitions; load average before each run: "
+    counts = {str(b): sum(r["B"] == b for r in results["runs"]) for b in args.boot}
+    results["median_of"] = counts
+    print("\nmedians of " + ", ".join(f"{k} repetition(s) at B = {b}" for b, k in counts.items())
+          + "; load average before each run: "
           + ", ".join(f"{r['load_before']:.1f}" for r in results["runs"]))
     failed = {k: sum(r.get(k, 0) for r in results["runs"])
               for k in ("semkit_jobs1_failed", "semkit_jobs2_failed", "lavaan_failed",
