@@ -1,0 +1,65 @@
+"""results.json on the sample data stays what it was before the engine redesign (issue #13).
+
+tests/regression/*.json were written by tests/regression/make_before.py before the
+redesign; every run here must give the same keys, the same strings and the same
+numbers to 1e-6 relative (1e-12 absolute near zero).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent / "regression"
+_spec = importlib.util.spec_from_file_location("make_before", HERE / "make_before.py")
+make_before = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(make_before)
+
+REL, ABS = 1e-6, 1e-12
+
+
+def differences(before, after, where: str = "") -> list[str]:
+    """Every place where ``after`` differs from ``before`` (keys, lengths, strings, numbers)."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        out = [f"{where}: keys {sorted(set(before) ^ set(after))} on one side only"] \
+            if set(before) != set(after) else []
+        for key in before.keys() & after.keys():
+            out += differences(before[key], after[key], f"{where}.{key}")
+        return out
+    if isinstance(before, list) and isinstance(after, list):
+        if len(before) != len(after):
+            return [f"{where}: {len(before)} entries before, {len(after)} after"]
+        return [d for i, (b, a) in enumerate(zip(before, after, strict=True))
+                for d in differences(b, a, f"{where}[{i}]")]
+    numbers = (int, float)
+    if (isinstance(before, numbers) and isinstance(after, numbers)
+            and not isinstance(before, bool) and not isinstance(after, bool)):
+        if math.isnan(before) and math.isnan(after):
+            return []
+        if math.isclose(before, after, rel_tol=REL, abs_tol=ABS):
+            return []
+        return [f"{where}: {before!r} before, {after!r} after"]
+    return [] if before == after and type(before) is type(after) else \
+        [f"{where}: {before!r} before, {after!r} after"]
+
+
+@pytest.mark.parametrize("name", sorted(make_before.RUNS))
+def test_results_json_equals_the_stored_run(name: str) -> None:
+    before = json.loads((HERE / f"{name}.json").read_text(encoding="utf-8"))
+    after = make_before.results(name)
+    found = differences(before, after)
+    assert not found, f"{len(found)} difference(s) in {name}:\n" + "\n".join(found[:20])
+
+
+def test_the_comparison_sees_a_changed_number() -> None:
+    before = {"sem": {"paths": [{"est": 0.276, "supported": True}]}}
+    assert differences(before, {"sem": {"paths": [{"est": 0.276 * (1 + 2e-6),
+                                                   "supported": True}]}})
+    assert differences(before, {"sem": {"paths": [{"est": 0.276, "supported": False}]}})
+    assert differences(before, {"sem": {"paths": []}})
+    assert not differences(before, {"sem": {"paths": [{"est": 0.276 * (1 + 1e-7),
+                                                       "supported": True}]}})
