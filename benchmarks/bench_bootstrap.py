@@ -104,7 +104,7 @@ def make_inputs(directory: Path, n: int, seed: int,
     without any answer are dropped. Missing answers are written as ``NA``.
     """
     import sem_kit
-    from sem_kit.simulate import simulate_responses
+    from sem_kit.io.simulate import simulate_responses
 
     q = sem_kit.load_questionnaire()
     df = simulate_responses(q, n, seed, demographics=False, missing=missing)
@@ -132,8 +132,8 @@ def run_semkit_fiml(data: Path, model: Path, n_boot: int, jobs: int, seed: int,
     """One timed FIML bootstrap (fit_fiml + B FimlRefitter refits + intervals)."""
     from threadpoolctl import threadpool_limits
 
-    from sem_kit.bootstrap import percentile_ci, run_bootstrap
-    from sem_kit.fiml import FimlRefitter, fit_fiml
+    from sem_kit.estimators.fiml import FimlRefitter, fit_fiml
+    from sem_kit.postestimation.bootstrap import percentile_ci, run_bootstrap
 
     df = pd.read_csv(data)
     syntax = model.read_text(encoding="utf-8")
@@ -161,9 +161,9 @@ def run_semkit_fiml(data: Path, model: Path, n_boot: int, jobs: int, seed: int,
 def run_semkit(data: Path, model: Path, n_boot: int, jobs: int, seed: int,
                ci_out: Path) -> dict:
     """One timed sem_kit bootstrap (fit + B refits + intervals); intervals to ``ci_out``."""
-    from sem_kit.bootstrap import percentile_ci, run_bootstrap
-    from sem_kit.estimation import fit_model
-    from sem_kit.fastfit import Refitter
+    from sem_kit.engine.model import fit_model
+    from sem_kit.engine.refit import Refitter
+    from sem_kit.postestimation.bootstrap import percentile_ci, run_bootstrap
 
     df = pd.read_csv(data)
     syntax = model.read_text(encoding="utf-8")

@@ -67,8 +67,8 @@ def peak_mb() -> float:
 
 
 def child_respondents(n: int, seed: int) -> dict:
-    from sem_kit.estimation import fit_model
-    from sem_kit.simulate import simulate_responses
+    from sem_kit.engine.model import fit_model
+    from sem_kit.io.simulate import simulate_responses
 
     q = questionnaire(None)
     t0 = time.perf_counter()
@@ -81,10 +81,10 @@ def child_respondents(n: int, seed: int) -> dict:
 
 
 def child_items(k: int, seed: int) -> dict:
-    from sem_kit.bootstrap import resample_rows
-    from sem_kit.estimation import fit_model
-    from sem_kit.fastfit import Refitter
-    from sem_kit.simulate import simulate_responses
+    from sem_kit.engine.model import fit_model
+    from sem_kit.engine.refit import Refitter
+    from sem_kit.io.simulate import simulate_responses
+    from sem_kit.postestimation.bootstrap import resample_rows
 
     q = questionnaire(k)
     df = simulate_responses(q, 500, seed, demographics=False, missing=0)

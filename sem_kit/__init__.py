@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
 from sem_kit.errors import DataError, InputError, QuestionnaireError
 from sem_kit.questionnaire import Questionnaire, load_questionnaire
+from sem_kit.version import __version__
 
 _LAZY = {"AnalysisResult", "Options", "analyze"}
 
@@ -18,11 +17,6 @@ def __getattr__(name: str) -> object:
         return getattr(pipeline, name)
     raise AttributeError(f"module 'sem_kit' has no attribute {name!r}")
 
-
-try:
-    __version__ = version("sem_kit")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
-    __version__ = "0.0.0"
 
 __all__ = [
     "AnalysisResult",

@@ -14,12 +14,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sem_kit.errors import InputError
+from sem_kit.literals import ESTIMATORS, LANGS, MISSING, SCREENS
 
 if TYPE_CHECKING:  # pragma: no cover
-    from sem_kit.ingest import Responses
+    from sem_kit.io.ingest import Responses
+    from sem_kit.io.screening import ScreeningResult
     from sem_kit.pipeline import Options
     from sem_kit.questionnaire import Questionnaire
-    from sem_kit.screening import ScreeningResult
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
 SAMPLE_FILE = "sample_responses.csv"
@@ -40,7 +41,7 @@ def _add_questionnaire(p: argparse.ArgumentParser) -> None:
 def _add_screen(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--screen",
-        choices=["default", "none"],
+        choices=SCREENS,
         default="default",
         help="screening rules: default, or none (blank and unanswered rows are still dropped)",
     )
@@ -54,11 +55,11 @@ def _add_analysis_options(p: argparse.ArgumentParser) -> None:
                    help="random seed (default: drawn at random and written to the report)")
     p.add_argument("--jobs", type=int, default=1, metavar="J",
                    help="worker processes for the bootstrap (-1: all cores)")
-    p.add_argument("--lang", choices=["en", "zh"], default="en", help="report language")
-    p.add_argument("--missing", choices=["listwise", "fiml"], default="listwise", type=str.lower,
+    p.add_argument("--lang", choices=LANGS, default="en", help="report language")
+    p.add_argument("--missing", choices=MISSING, default="listwise", type=str.lower,
                    help="missing answers: listwise deletion (default) or fiml "
                         "(full-information ML on every screened row; with --estimator ML)")
-    p.add_argument("--estimator", choices=["ML", "MLR", "MLM", "WLSMV"], default="ML",
+    p.add_argument("--estimator", choices=ESTIMATORS, default="ML",
                    type=str.upper,
                    help="ML (default); MLM, MLR (robust SEs, scaled fit); WLSMV (items "
                         "as ordered categories; no bootstrap)")
@@ -72,7 +73,7 @@ def _add_analysis_options(p: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``sem-kit`` with all its subcommands."""
-    from sem_kit import __version__
+    from sem_kit.version import __version__
 
     parser = argparse.ArgumentParser(
         prog="sem-kit",
@@ -94,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--outdir", default="reports/demo", metavar="OUTDIR")
     p.add_argument("--bootstrap", type=int, default=DEMO_BOOTSTRAP, metavar="N")
     p.add_argument("--jobs", type=int, default=-1, metavar="J")
-    p.add_argument("--lang", choices=["en", "zh"], default="en")
+    p.add_argument("--lang", choices=LANGS, default="en")
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("validate", help="read and screen a responses file; list excluded rows")
@@ -134,7 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
     qp.set_defaults(func=cmd_questionnaire_list)
     qp = qsub.add_parser("show", help="constructs, items and hypotheses of a questionnaire")
     qp.add_argument("name", metavar="NAME", help="built-in name or YAML file")
-    qp.add_argument("--lang", choices=["en", "zh"], default="en")
+    qp.add_argument("--lang", choices=LANGS, default="en")
     qp.set_defaults(func=cmd_questionnaire_show)
     qp = qsub.add_parser("export", help="write a built-in questionnaire's YAML to a file")
     qp.add_argument("name", metavar="NAME")
@@ -210,8 +211,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from sem_kit import load_questionnaire
-    from sem_kit.ingest import read_responses
-    from sem_kit.screening import screen
+    from sem_kit.io.ingest import read_responses
+    from sem_kit.io.screening import screen
 
     q = load_questionnaire(args.questionnaire)
     responses = read_responses(args.data, q, sheet=args.sheet)
@@ -254,7 +255,7 @@ def format_screening(
 
 def cmd_simulate(args: argparse.Namespace) -> int:
     from sem_kit import load_questionnaire
-    from sem_kit.simulate import simulate_responses, write_responses
+    from sem_kit.io.simulate import simulate_responses, write_responses
 
     if args.n < 1:
         raise InputError(f"-n: expected a positive number of respondents, found {args.n}")
@@ -328,7 +329,7 @@ def cmd_questionnaire_show(args: argparse.Namespace) -> int:
 
 
 def cmd_questionnaire_export(args: argparse.Namespace) -> int:
-    from sem_kit.atomic import write_text
+    from sem_kit.io.atomic import write_text
     from sem_kit.questionnaire import builtin_text
 
     target = Path(args.file)

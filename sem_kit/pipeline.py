@@ -18,20 +18,19 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from sem_kit.errors import InputError
-from sem_kit.ingest import Responses, read_responses
-from sem_kit.measurement import MeasurementResult, measurement_model
+from sem_kit.io.ingest import Responses, read_responses
+from sem_kit.io.screening import Exclusion, ScreeningResult, screen
+from sem_kit.literals import ESTIMATORS, LANGS, MISSING
+from sem_kit.measurement.stage import MeasurementResult, measurement_model
 from sem_kit.questionnaire import Questionnaire, load_questionnaire
-from sem_kit.screening import Exclusion, ScreeningResult, screen
 
 if TYPE_CHECKING:  # pragma: no cover
-    from sem_kit.invariance import GroupComparison
-    from sem_kit.structural import StructuralResult
+    from sem_kit.postestimation.invariance import GroupComparison
+    from sem_kit.structural.stage import StructuralResult
 
 LISTWISE = "listwise"
 """Reason code of a row dropped by listwise deletion (some item unanswered)."""
 
-ESTIMATORS = ("ML", "MLR", "MLM", "WLSMV")
-MISSING = ("listwise", "fiml")
 
 
 @dataclass(frozen=True)
@@ -56,7 +55,7 @@ class Options:
         if self.jobs == 0 or self.jobs < -1:
             raise InputError(f"--jobs: expected a positive number or -1 (all cores), found "
                              f"{self.jobs}")
-        if self.lang not in ("en", "zh"):
+        if self.lang not in LANGS:
             raise InputError(f"--lang: expected en or zh, found {self.lang!r}")
         if self.estimator not in ESTIMATORS:
             raise InputError(f"--estimator: expected one of {', '.join(ESTIMATORS)}, found "
@@ -98,16 +97,16 @@ class AnalysisResult:
         The analysed item data: reverse-coded, indexed by file row; complete
         rows, or under ``--missing fiml`` every screened row (NaN where unanswered).
     measurement:
-        :class:`~sem_kit.measurement.MeasurementResult`.
+        :class:`~sem_kit.measurement.stage.MeasurementResult`.
     structural:
-        :class:`~sem_kit.structural.StructuralResult`, or ``None`` when the
+        :class:`~sem_kit.structural.stage.StructuralResult`, or ``None`` when the
         questionnaire has no hypotheses.
     input_label:
         The data file as given (``<DataFrame>`` for in-memory data).
     warnings:
         Every warning of every stage, in order.
     groups:
-        :class:`~sem_kit.invariance.GroupComparison` with ``--group``
+        :class:`~sem_kit.postestimation.invariance.GroupComparison` with ``--group``
         (measurement invariance and structural paths across groups), else ``None``.
     """
 
@@ -154,7 +153,7 @@ class AnalysisResult:
 
     def meta(self) -> dict[str, Any]:
         """The ``meta`` block of results.json."""
-        from sem_kit import __version__
+        from sem_kit.version import __version__
 
         responses = self.screening.responses
         return {
@@ -263,7 +262,7 @@ def free_parameters(q: Questionnaire) -> tuple[int, str]:
         A model has negative degrees of freedom (more free parameters than
         sample moments); the message names the questionnaire file.
     """
-    from sem_kit.estimation import specify
+    from sem_kit.engine.model import specify
 
     models = [("the measurement model (CFA)", q.measurement_syntax())]
     if q.hypotheses:
@@ -443,7 +442,7 @@ def _analyze(
     warnings += measurement.warnings
     structural = None
     if q.hypotheses:
-        from sem_kit.structural import structural_model
+        from sem_kit.structural.stage import structural_model
 
         bar = (lambda done: progress(done, options.bootstrap)) if progress else None
         with _naming(label):
@@ -454,7 +453,7 @@ def _analyze(
         warnings += structural.warnings
     groups = None
     if options.group is not None:
-        from sem_kit.invariance import group_comparison
+        from sem_kit.postestimation.invariance import group_comparison
 
         grouped, note = _grouped_data(q, responses, complete, options.group, options.lang,
                                       label)

@@ -168,7 +168,7 @@ class Thresholds:
 
     Each field is a :class:`Cutoff`; see the module docstring for the table
     of defaults and sources. ``harman`` is a proportion (0.50 = 50 % of the
-    total variance), as :func:`sem_kit.efa.harman_single_factor` returns it.
+    total variance), as :func:`sem_kit.measurement.efa.harman_single_factor` returns it.
     """
 
     alpha: Cutoff = Cutoff(0.70, source="Nunnally 1978")

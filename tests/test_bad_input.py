@@ -23,9 +23,9 @@ import pandas as pd
 import pytest
 
 from sem_kit.cli import main
+from sem_kit.io.simulate import simulate_responses
 from sem_kit.pipeline import analyze, free_parameters
 from sem_kit.questionnaire import load_questionnaire, parse_questionnaire
-from sem_kit.simulate import simulate_responses
 
 SMALL_YAML = """\
 format: 1

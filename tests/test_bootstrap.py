@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sem_kit.bootstrap import (
-    RefitFailed,
+from sem_kit.engine.optimizer import RefitFailed
+from sem_kit.postestimation.bootstrap import (
     bias_corrected_ci,
     norm_inter,
     percentile_ci,

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from psych_ref import DATASETS, TIGHT, load, matrix
 
-from sem_kit.discriminant import discriminant_validity, fornell_larcker, htmt, htmt2
+from sem_kit.measurement.discriminant import discriminant_validity, fornell_larcker, htmt, htmt2
 from sem_kit.thresholds import (
     DEFAULT_THRESHOLDS,
     Cutoff,

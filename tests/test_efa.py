@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from psych_ref import DATASETS, TIGHT, load, matrix
 
-from sem_kit.efa import (
+from sem_kit.measurement.efa import (
     bartlett_sphericity,
     efa,
     efa_summary,

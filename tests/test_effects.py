@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from sem_kit import load_questionnaire
-from sem_kit.effects import (
+from sem_kit.structural.effects import (
     NOT_SUPPORTED,
     OPPOSITE,
     SUPPORTED,

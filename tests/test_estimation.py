@@ -1,4 +1,4 @@
-"""sem_kit.estimation against lavaan 0.6-14 (tests/reference/lavaan_*.json).
+"""sem_kit.engine.model against lavaan 0.6-14 (tests/reference/lavaan_*.json).
 
 Every expected number comes from ``tests/reference/lavaan_reference.R``:
 ``parameterEstimates(fit, standardized = TRUE)``, ``lavInspect(fit, "r2")``,
@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sem_kit.engine.model import Fit, fit_model, refit, specify
 from sem_kit.errors import InputError
-from sem_kit.estimation import Fit, fit_model, refit, specify
 
 REF = Path(__file__).parent / "reference"
 MODELS = ["hs_cfa", "hs_saturated", "hs_mimic", "hs_paths", "hs_second_order", "heywood",
@@ -317,7 +317,7 @@ def test_linearly_dependent_items_are_named():
 def test_simple_start_values_when_semopy_fails(monkeypatch):
     """If semopy's optimisation breaks down, lavaan's simple start values + Fisher scoring
     reach the same solution."""
-    import sem_kit.estimation as est
+    import sem_kit.engine.model as est
 
     def broken(*args, **kwargs):
         raise ValueError("semopy broke")
@@ -330,7 +330,7 @@ def test_simple_start_values_when_semopy_fails(monkeypatch):
 
 
 def test_non_convergence_is_reported(monkeypatch):
-    import sem_kit.estimation as est
+    import sem_kit.engine.model as est
 
     def stalled(comp, s, theta0, **kwargs):
         return est._Optimum(theta0, 0, False, 1.0, "no convergence in 0 iterations")

@@ -1,4 +1,4 @@
-"""The fast bootstrap refit (sem_kit.fastfit) gives the same numbers as a plain fit.
+"""The fast bootstrap refit (sem_kit.engine.refit) gives the same numbers as a plain fit.
 
 Untimed: the benchmarks in benchmarks/ measure speed. Here every check is on
 the same resample:
@@ -29,9 +29,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sem_kit.bootstrap import RefitFailed, resample_rows, run_bootstrap
-from sem_kit.estimation import Fit, fit_model, implied_moments, standardize
-from sem_kit.fastfit import Refitter
+from sem_kit.engine.model import Fit, fit_model, implied_moments, standardize
+from sem_kit.engine.optimizer import RefitFailed
+from sem_kit.engine.refit import Refitter
+from sem_kit.postestimation.bootstrap import resample_rows, run_bootstrap
 
 REF = Path(__file__).parent / "reference"
 #: hs_cfa: CFA; pd_sem: SEM with residual covariances; ninefactor_sem: the built-in model
@@ -197,7 +198,7 @@ def test_wrong_shape_is_a_clear_error():
 def test_causal_order_and_the_general_inverse_agree():
     """Variables in causal order make I − A triangular; a feedback loop has no such order
     and falls back to a general inverse, which gives the same refit."""
-    from sem_kit.fastfit import _causal_order
+    from sem_kit.engine.refit import _causal_order
 
     assert _causal_order(("x", "y", "f"), [("x", "f"), ("y", "f")]) == ["f", "x", "y"]
     assert _causal_order(("a", "b"), [("a", "b"), ("b", "a")]) is None

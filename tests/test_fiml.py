@@ -1,4 +1,4 @@
-"""sem_kit.fiml against lavaan 0.6-14 (tests/reference/estimators_*_fiml.json).
+"""sem_kit.estimators.fiml against lavaan 0.6-14 (tests/reference/estimators_*_fiml.json).
 
 Every expected number comes from tests/reference/estimators_reference.R:
 ``cfa(model, data, missing = "ml")`` on Holzinger-Swineford with about 10% of the answers
@@ -31,11 +31,11 @@ from estimators_ref import (
     vcov_of,
 )
 
+from sem_kit.engine.fit_indices import FIT_KEYS, fit_measures
+from sem_kit.engine.model import fit_model, model_matrices
 from sem_kit.errors import InputError
-from sem_kit.estimation import fit_model, model_matrices
-from sem_kit.estimators import EstimatorFit, fit_estimator
-from sem_kit.fiml import em_saturated, fit_fiml, missing_patterns
-from sem_kit.fit_indices import FIT_KEYS, fit_measures
+from sem_kit.estimators.base import EstimatorFit, fit_estimator
+from sem_kit.estimators.fiml import em_saturated, fit_fiml, missing_patterns
 
 MODELS = ["hs_cfa_fiml", "pd_fiml", "hs_paths_fiml", "ninefactor_fiml"]
 RELATIVE = {"chisq", "aic", "bic"}
@@ -186,8 +186,8 @@ def test_model_matrices_read_the_result():
 def test_bootstrap_refit_equals_a_full_fiml_fit_of_the_resample() -> None:
     """FimlRefitter (BFGS from the full-sample estimates, no EM, no SEs) lands where a full
     fit_fiml of the same resample does; an item left with one answer fails as a RefitFailed."""
-    from sem_kit.bootstrap import RefitFailed
-    from sem_kit.fiml import FimlRefitter
+    from sem_kit.engine.optimizer import RefitFailed
+    from sem_kit.estimators.fiml import FimlRefitter
 
     data = pd.read_csv(REF / "data" / "estimators_pd_missing.csv")
     model = (REF / "data" / "pd_sem.lav").read_text(encoding="utf-8")

@@ -1,4 +1,5 @@
-"""sem_kit.fit_indices against lavaan 0.6-14 ``fitMeasures()`` (tests/reference/lavaan_*.json).
+"""sem_kit.engine.fit_indices
+against lavaan 0.6-14 ``fitMeasures()`` (tests/reference/lavaan_*.json).
 
 Two layers: every FIT key of a sem_kit fit against lavaan's (±0.001 absolute;
 χ², AIC, BIC ±0.01% relative), and every formula fed with lavaan's own inputs
@@ -19,8 +20,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sem_kit import fit_indices as fi
-from sem_kit.estimation import Fit, fit_model
+from sem_kit.engine import fit_indices as fi
+from sem_kit.engine.model import Fit, fit_model
 
 REF = Path(__file__).parent / "reference"
 MODELS = ["hs_cfa", "hs_saturated", "hs_mimic", "hs_paths", "hs_second_order", "heywood",

@@ -1,4 +1,4 @@
-"""Tests of sem_kit.ingest: every format, encoding and delimiter, and every error.
+"""Tests of sem_kit.io.ingest: every format, encoding and delimiter, and every error.
 
 Each test writes its own small file into ``tmp_path`` and checks that reading
 it leaves the file's bytes unchanged.
@@ -16,7 +16,7 @@ import pyreadstat
 import pytest
 
 from sem_kit.errors import DataError, InputError
-from sem_kit.ingest import MISSING_CODES, Responses, parse_duration, read_responses, read_table
+from sem_kit.io.ingest import MISSING_CODES, Responses, parse_duration, read_responses, read_table
 from sem_kit.questionnaire import parse_questionnaire
 
 SMALL_YAML = """

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from psych_ref import DATASETS, TIGHT, load
 
-from sem_kit.item_stats import (
+from sem_kit.measurement.item_stats import (
     ITEM_COLUMNS,
     alpha_if_deleted,
     corrected_item_total,

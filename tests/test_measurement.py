@@ -16,8 +16,8 @@ import pandas as pd
 import pytest
 
 from sem_kit import load_questionnaire
-from sem_kit.fit_indices import FIT_KEYS
-from sem_kit.measurement import measurement_model
+from sem_kit.engine.fit_indices import FIT_KEYS
+from sem_kit.measurement.stage import measurement_model
 
 REF = Path(__file__).parent / "reference"
 PSYCH = json.loads((REF / "psych_ninefactor.json").read_text())

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sem_kit.estimation import fit_model, model_matrices
+from sem_kit.engine.model import fit_model, model_matrices
 
 REF = Path(__file__).parent / "reference"
 HS = json.loads((REF / "psych_holzinger.json").read_text())

@@ -1,4 +1,4 @@
-"""sem_kit.modification against lavaan 0.6-14 ``modindices(fit, sort. = TRUE)``.
+"""sem_kit.postestimation.modification against lavaan 0.6-14 ``modindices(fit, sort. = TRUE)``.
 
 Every expected number comes from ``tests/reference/lavaan_reference.R``
 (``tests/reference/lavaan_*.json``, key ``modindices``); mi, epc, sepc.lv and
@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sem_kit.estimation import Fit, fit_model
-from sem_kit.modification import modification_indices
+from sem_kit.engine.model import Fit, fit_model
+from sem_kit.postestimation.modification import modification_indices
 
 REF = Path(__file__).parent / "reference"
 MODELS = ["hs_cfa", "hs_saturated", "hs_mimic", "hs_paths", "hs_second_order", "heywood",

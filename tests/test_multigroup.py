@@ -18,7 +18,8 @@ import pandas as pd
 import pytest
 
 from sem_kit.errors import InputError
-from sem_kit.invariance import (
+from sem_kit.estimators.multigroup import fit_multigroup, minimum_group_size, specify_groups
+from sem_kit.postestimation.invariance import (
     CHEN_LARGE_N,
     STEPS,
     chen_cutoffs,
@@ -27,7 +28,6 @@ from sem_kit.invariance import (
     lr_test,
     measurement_invariance,
 )
-from sem_kit.multigroup import fit_multigroup, minimum_group_size, specify_groups
 
 REF = Path(__file__).parent / "reference"
 DATA = REF / "data"

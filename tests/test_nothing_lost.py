@@ -18,11 +18,11 @@ import pandas as pd
 import pytest
 
 from sem_kit.cli import main
-from sem_kit.ingest import read_responses
+from sem_kit.io.ingest import read_responses
+from sem_kit.io.screening import REASONS, screen
+from sem_kit.io.simulate import simulate_responses
 from sem_kit.pipeline import LISTWISE, AnalysisResult, analyze, listwise_deletion
 from sem_kit.questionnaire import load_questionnaire, parse_questionnaire
-from sem_kit.screening import REASONS, screen
-from sem_kit.simulate import simulate_responses
 
 ROOT = Path(__file__).parents[1]
 SAMPLE = ROOT / "data" / "sample_responses.csv"

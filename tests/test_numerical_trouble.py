@@ -3,7 +3,7 @@ as a good fit; or, where no estimate can exist, exit 2 with a message naming the
 
 Each fixture is built here: continuous item scores drawn with numpy so that their sample
 covariance matrix is exactly the one wanted (no sampling luck involved), or Likert answers
-from :func:`sem_kit.simulate.simulate_responses`. Runs use ``bootstrap=0`` and questionnaires
+from :func:`sem_kit.io.simulate.simulate_responses`. Runs use ``bootstrap=0`` and questionnaires
 without hypotheses (the measurement stage).
 """
 
@@ -19,13 +19,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import sem_kit.estimation as est
+import sem_kit.engine.model as est
 from sem_kit.cli import main
-from sem_kit.estimation import specify
-from sem_kit.measurement import measurement_model
+from sem_kit.engine.model import specify
+from sem_kit.io.simulate import simulate_responses
+from sem_kit.measurement.stage import measurement_model
 from sem_kit.pipeline import AnalysisResult, analyze
 from sem_kit.questionnaire import Questionnaire, parse_questionnaire
-from sem_kit.simulate import simulate_responses
 
 IMPROPER = "the solution is improper (see the warnings above), so its fit measures"
 AB = {"A": ["A1", "A2", "A3"], "B": ["B1", "B2", "B3"]}

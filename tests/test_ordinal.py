@@ -1,4 +1,5 @@
-"""sem_kit.ordinal (WLSMV) against lavaan 0.6-14 (tests/reference/estimators_ordinal_wlsmv.json).
+"""sem_kit.estimators.wlsmv (WLSMV)
+against lavaan 0.6-14 (tests/reference/estimators_ordinal_wlsmv.json).
 
 Every expected number comes from tests/reference/estimators_reference.R:
 ``sem(model, data, ordered = TRUE, estimator = "WLSMV")`` on 600 simulated 5-point
@@ -34,11 +35,12 @@ from estimators_ref import (
     syntax_of,
 )
 
+from sem_kit.engine.bivariate_normal import bivariate_normal_cdf
+from sem_kit.engine.fit_indices import FIT_KEYS
+from sem_kit.engine.model import model_matrices, specify
 from sem_kit.errors import InputError
-from sem_kit.estimation import model_matrices, specify
-from sem_kit.estimators import SCALED_KEYS, EstimatorFit, fit_estimator
-from sem_kit.fit_indices import FIT_KEYS
-from sem_kit.ordinal import bivariate_normal_cdf, fit_wlsmv, ordinal_statistics
+from sem_kit.estimators.base import SCALED_KEYS, EstimatorFit, fit_estimator
+from sem_kit.estimators.wlsmv import fit_wlsmv, ordinal_statistics
 
 NAME = "ordinal_wlsmv"
 MODELS = [NAME, "ninefactor_wlsmv"]

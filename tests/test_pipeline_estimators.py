@@ -14,7 +14,7 @@ import pytest
 
 from sem_kit import load_questionnaire
 from sem_kit.pipeline import Options
-from sem_kit.structural import structural_model
+from sem_kit.structural.stage import structural_model
 
 REF = Path(__file__).parent / "reference"
 MLR = json.loads((REF / "estimators_ninefactor_mlr.json").read_text())

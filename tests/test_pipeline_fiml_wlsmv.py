@@ -1,8 +1,9 @@
 """`sem-kit analyze --missing fiml` and `--estimator WLSMV` from the data file to the report.
 
 What is held to lavaan here is the wiring: the numbers analyze reports are those of
-sem_kit.fiml / sem_kit.ordinal (themselves held to lavaan in test_fiml.py, test_ordinal.py
-and, through the structural stage, test_structural_estimators.py), every row the run keeps
+sem_kit.estimators.fiml / sem_kit.estimators.wlsmv (themselves held to lavaan in test_fiml.py,
+test_ordinal.py and, through the structural stage, test_structural_estimators.py), every
+row the run keeps
 or drops is accounted for, what is not computed under an estimator says so, and the
 outputs (results.json against its schema, the report) carry the estimator's numbers.
 """
@@ -19,8 +20,8 @@ import pandas as pd
 import pytest
 
 from sem_kit import load_questionnaire
-from sem_kit.fiml import fit_fiml
-from sem_kit.ordinal import fit_wlsmv
+from sem_kit.estimators.fiml import fit_fiml
+from sem_kit.estimators.wlsmv import fit_wlsmv
 from sem_kit.pipeline import analyze
 
 ROOT = Path(__file__).parents[1]
@@ -62,8 +63,8 @@ def test_fiml_keeps_every_screened_row(fiml_run) -> None:
 
 def test_fiml_descriptives_use_the_em_covariance_matrix(fiml_run) -> None:
     """alpha, CITC, KMO/Bartlett are those of FIML's EM estimate, with N = every row."""
-    from sem_kit.measurement import em_moment_data
-    from sem_kit.reliability import cronbach_alpha
+    from sem_kit.measurement.reliability import cronbach_alpha
+    from sem_kit.measurement.stage import em_moment_data
 
     result, _ = fiml_run
     cfa = result.measurement.cfa
@@ -184,8 +185,8 @@ def test_wlsmv_runs_no_bootstrap_and_says_so(wlsmv_run) -> None:
 
 
 def test_wlsmv_reliability_is_categorical_omega(wlsmv_run) -> None:
-    from sem_kit.estimation import model_matrices
-    from sem_kit.reliability import categorical_omega_by_construct, omega_by_construct
+    from sem_kit.engine.model import model_matrices
+    from sem_kit.measurement.reliability import categorical_omega_by_construct, omega_by_construct
 
     result, out = wlsmv_run
     cfa = result.measurement.cfa
@@ -228,10 +229,10 @@ def test_fiml_descriptives_match_semtools_and_psych_on_the_em_matrix() -> None:
     """On the nine-factor answers with 5% deleted at random: HTMT equals semTools'
     htmt(missing = "ml"), and KMO, Bartlett and alpha equal psych's on lavaan's EM
     covariance matrix (tests/reference/fiml_descriptives_reference.R)."""
-    from sem_kit.discriminant import htmt, htmt2
-    from sem_kit.efa import bartlett_sphericity, kmo
-    from sem_kit.measurement import em_moment_data
-    from sem_kit.reliability import cronbach_alpha
+    from sem_kit.measurement.discriminant import htmt, htmt2
+    from sem_kit.measurement.efa import bartlett_sphericity, kmo
+    from sem_kit.measurement.reliability import cronbach_alpha
+    from sem_kit.measurement.stage import em_moment_data
 
     ref = json.loads((ROOT / "tests" / "reference" / "fiml_descriptives.json")
                      .read_text(encoding="utf-8"))

@@ -26,9 +26,9 @@ from hypothesis import strategies as st
 
 from sem_kit.cli import main
 from sem_kit.errors import InputError
+from sem_kit.io.simulate import simulate_responses
 from sem_kit.pipeline import AnalysisResult, analyze
 from sem_kit.questionnaire import parse_questionnaire
-from sem_kit.simulate import simulate_responses
 
 SMALL_YAML = """\
 format: 1

@@ -270,7 +270,7 @@ def test_population_and_alias_errors(block: str, expected: str) -> None:
 def test_declared_alternatives() -> None:
     q = _parse(MINIMAL + "alternatives:\n  no_ab: {description: without A on B, drop: [A -> B]}\n")
     assert q.model.alternatives["no_ab"].drop == ["A -> B"]
-    from sem_kit.comparison import nested_alternatives
+    from sem_kit.postestimation.comparison import nested_alternatives
 
     declared = [a for a in nested_alternatives(q) if a.name == "no_ab"]
     assert declared and declared[0].dropped == (("A", "B"),)

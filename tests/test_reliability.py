@@ -14,7 +14,7 @@ import pingouin
 import pytest
 from psych_ref import DATASETS, TIGHT, load, matrix
 
-from sem_kit.reliability import (
+from sem_kit.measurement.reliability import (
     average_variance_extracted,
     composite_reliability,
     cronbach_alpha,

@@ -8,7 +8,7 @@ estimators_ordinal.lav (12 five-point items), both fitted with ``ordered = TRUE,
 ``compRelSEM(fit, ord.scale = FALSE)`` and both with ``obs.var = FALSE``.
 
 Two checks per variant: the formula fed lavaan's own matrices (agrees to about 5e-15), and
-the whole chain from our :func:`~sem_kit.ordinal.fit_wlsmv` (agrees to below 1e-6; the
+the whole chain from our :func:`~sem_kit.estimators.wlsmv.fit_wlsmv` (agrees to below 1e-6; the
 tolerance is 1e-5). Then properties: binary items split at 0 have a closed form, many
 categories approach the latent-response omega, values lie in (0, 1).
 """
@@ -24,9 +24,9 @@ import pandas as pd
 import pytest
 from scipy.special import ndtri
 
-from sem_kit.estimation import model_matrices, specify
-from sem_kit.ordinal import fit_wlsmv
-from sem_kit.reliability import categorical_omega, categorical_omega_by_construct, omega
+from sem_kit.engine.model import model_matrices, specify
+from sem_kit.estimators.wlsmv import fit_wlsmv
+from sem_kit.measurement.reliability import categorical_omega, categorical_omega_by_construct, omega
 
 REF = Path(__file__).parent / "reference"
 MODELS = ["ninefactor_cfa", "ordinal_sem"]

@@ -604,7 +604,7 @@ constructs:
 
 @pytest.mark.parametrize("text,lang", [(SMALL, "en"), (SMALL, "zh"), (ONE, "en")])
 def test_small_questionnaires_report(text, lang, tmp_path):
-    from sem_kit.simulate import simulate_responses
+    from sem_kit.io.simulate import simulate_responses
 
     q = parse_questionnaire(text)
     data = simulate_responses(q, 150, seed=3, demographics=False)

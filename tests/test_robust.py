@@ -1,4 +1,5 @@
-"""sem_kit.robust (MLM, MLR) against lavaan 0.6-14 (tests/reference/estimators_*_ml[mr].json).
+"""sem_kit.estimators.robust (MLM, MLR)
+against lavaan 0.6-14 (tests/reference/estimators_*_ml[mr].json).
 
 Every expected number comes from tests/reference/estimators_reference.R:
 ``sem(model, data, estimator = "MLM" | "MLR")`` on Political Democracy, the
@@ -30,9 +31,10 @@ from estimators_ref import (
     vcov_of,
 )
 
+from sem_kit.engine.fit_indices import FIT_KEYS
+from sem_kit.engine.model import fit_model, model_matrices
 from sem_kit.errors import InputError
-from sem_kit.estimation import fit_model, model_matrices
-from sem_kit.estimators import (
+from sem_kit.estimators.base import (
     ROBUST_KEYS,
     SCALED_KEYS,
     EstimatorFit,
@@ -40,8 +42,7 @@ from sem_kit.estimators import (
     normal_weight,
     vech_index,
 )
-from sem_kit.fit_indices import FIT_KEYS
-from sem_kit.robust import fit_robust, gamma_adf
+from sem_kit.estimators.robust import fit_robust, gamma_adf
 
 MODELS = ["pd_mlm", "pd_mlr", "hs_cfa_mlm", "hs_cfa_mlr", "hs_mimic_mlm", "hs_mimic_mlr",
           "ninefactor_mlr"]

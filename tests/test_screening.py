@@ -1,4 +1,4 @@
-"""Tests of sem_kit.screening: each rule, their order, ``rules="none"`` and the bookkeeping."""
+"""Tests of sem_kit.io.screening: each rule, their order, ``rules="none"`` and the bookkeeping."""
 
 from __future__ import annotations
 
@@ -9,15 +9,15 @@ import numpy as np
 import pytest
 
 from sem_kit.errors import InputError
-from sem_kit.ingest import read_responses
-from sem_kit.questionnaire import parse_questionnaire
-from sem_kit.screening import (
+from sem_kit.io.ingest import read_responses
+from sem_kit.io.screening import (
     MIN_STRAIGHTLINE_ITEMS,
     REASONS,
     Exclusion,
     ScreeningResult,
     screen,
 )
+from sem_kit.questionnaire import parse_questionnaire
 
 YAML = """
 format: 1

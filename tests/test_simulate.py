@@ -27,15 +27,15 @@ import pytest
 from scipy.stats import multivariate_normal, norm
 
 from sem_kit import InputError, load_questionnaire
-from sem_kit.questionnaire import parse_questionnaire
-from sem_kit.questionnaire.schema import Population
-from sem_kit.simulate import (
+from sem_kit.io.simulate import (
     FLAW_REASONS,
     likert_thresholds,
     population_model,
     simulate_responses,
     write_responses,
 )
+from sem_kit.questionnaire import parse_questionnaire
+from sem_kit.questionnaire.schema import Population
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample_responses.csv"

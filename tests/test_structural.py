@@ -32,16 +32,17 @@ import pytest
 from estimators_ref import check_pd_replicates
 from scipy.stats import chi2, norm
 
-from sem_kit import structural
-from sem_kit.bootstrap import RefitFailed, percentile_ci
-from sem_kit.comparison import constrained_syntax, nested_alternatives
-from sem_kit.effects import SUPPORTED, verdict
+from sem_kit.engine.model import specify
+from sem_kit.engine.optimizer import RefitFailed
 from sem_kit.errors import InputError
-from sem_kit.estimation import specify
-from sem_kit.modification import modification_indices
+from sem_kit.io.simulate import simulate_responses
+from sem_kit.postestimation.bootstrap import percentile_ci
+from sem_kit.postestimation.comparison import constrained_syntax, nested_alternatives
+from sem_kit.postestimation.modification import modification_indices
 from sem_kit.questionnaire import load_questionnaire, parse_questionnaire
-from sem_kit.simulate import simulate_responses
-from sem_kit.structural import FIT_KEYS, structural_model
+from sem_kit.structural import stage as structural
+from sem_kit.structural.effects import SUPPORTED, verdict
+from sem_kit.structural.stage import FIT_KEYS, structural_model
 
 HERE = Path(__file__).resolve().parent
 REF = HERE / "reference"
@@ -543,7 +544,7 @@ def test_simulated_population_values_are_recovered(nf_q):
     """
     q = nf_q
     data = simulate_responses(q, SIM_N, SIM_SEED, demographics=False, missing=0)
-    for item in q.reverse_items:  # as sem_kit.ingest recodes them
+    for item in q.reverse_items:  # as sem_kit.io.ingest recodes them
         data[item] = q.item_scale(item).reverse(data[item])
     result = structural_model(q, data, bootstrap=300, seed=SIM_SEED)
     paths = result.paths
@@ -574,8 +575,8 @@ def test_simulated_population_values_are_recovered(nf_q):
 
 def test_end_to_end_on_the_bundled_sample(nf_q):
     """data/sample_responses.csv with the built-in questionnaire, as `sem-kit analyze` runs it."""
-    from sem_kit.ingest import read_responses
-    from sem_kit.screening import screen
+    from sem_kit.io.ingest import read_responses
+    from sem_kit.io.screening import screen
 
     responses = read_responses(ROOT / "data" / "sample_responses.csv", nf_q)
     kept = screen(responses, nf_q).items.dropna()

@@ -29,7 +29,7 @@ import pytest
 from estimators_ref import check_pd_replicates
 
 from sem_kit.questionnaire import load_questionnaire
-from sem_kit.structural import structural_model
+from sem_kit.structural.stage import structural_model
 
 HERE = Path(__file__).resolve().parent
 REF = HERE / "reference"
@@ -187,10 +187,10 @@ def test_fiml_refits_of_lavaans_own_resamples() -> None:
     """lavaan's first FIML bootstrap resamples (its row indices, rows with missing answers
     included) refitted by our FIML bootstrap statistic: the same a, b, c, ind and their
     std.all values."""
-    from sem_kit import structural
-    from sem_kit.estimation import specify
-    from sem_kit.fastfit import Refitter
-    from sem_kit.fiml import FimlRefitter, fit_fiml
+    from sem_kit.engine.model import specify
+    from sem_kit.engine.refit import Refitter
+    from sem_kit.estimators.fiml import FimlRefitter, fit_fiml
+    from sem_kit.structural import stage as structural
 
     path = REF / "structural_pd_fiml.json"
     if not path.exists():

@@ -135,7 +135,7 @@ class Demographic(_Strict):
 
 
 class Screening(_Strict):
-    """Screening settings (see :mod:`sem_kit.screening`).
+    """Screening settings (see :mod:`sem_kit.io.screening`).
 
     - ``id_column``: respondent id; repeated ids are duplicate respondents.
     - ``duration_column`` and ``min_duration`` (seconds): faster rows are excluded.

@@ -27,8 +27,8 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sem_kit.atomic import write_text
 from sem_kit.errors import InputError
+from sem_kit.io.atomic import write_text
 from sem_kit.report.csvs import write_csvs
 from sem_kit.report.docx import write_docx
 from sem_kit.report.html import figures_of, notebook_html, render_report

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sem_kit.atomic import write_with
+from sem_kit.io.atomic import write_with
 from sem_kit.report.tables import Tables
 
 

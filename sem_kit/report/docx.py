@@ -19,7 +19,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 
-from sem_kit.atomic import write_with
+from sem_kit.io.atomic import write_with
 from sem_kit.report.diagram import text_width
 from sem_kit.report.i18n import Lang
 from sem_kit.report.tables import TEXT_KINDS, Table, Tables, cells

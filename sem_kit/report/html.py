@@ -363,7 +363,7 @@ def render_report(result: AnalysisResult, tables: Tables | None = None,
         views.append({"id": sec.id, "title": sec.title, "blocks": blocks})
     responses = result.screening.responses
     title = result.questionnaire.model.title
-    from sem_kit import __version__
+    from sem_kit.version import __version__
 
     context = {
         "lang": "zh-CN" if lang.zh else "en",

@@ -726,7 +726,7 @@ STRINGS: dict[str, tuple[str, str]] = {
 
 
 #: The screening and listwise-deletion details of excluded rows in Chinese: a pattern of the
-#: English sentence (sem_kit.screening, sem_kit.pipeline) and its Chinese form. A detail that
+#: English sentence (sem_kit.io.screening, sem_kit.pipeline) and its Chinese form. A detail that
 #: matches none stays in English.
 DETAILS_ZH: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"^(\d+) unanswered item\(s\): (.+?)(?:; no item of construct (.+) answered)? "
@@ -744,7 +744,8 @@ DETAILS_ZH: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
-#: The verdict rule of a measurement-invariance run as :mod:`sem_kit.invariance` words it.
+#: The verdict rule of a measurement-invariance run as
+#: :mod:`sem_kit.postestimation.invariance` words it.
 RULE_CHEN = re.compile(r"^Chen \(2007\), N = (\d+) ([>≤]) (\d+): a step holds when "
                        r"ΔCFI ≥ (\S+) and ΔRMSEA ≤ (\S+) against the previous step$")
 

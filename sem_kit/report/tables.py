@@ -1158,7 +1158,7 @@ def group_tables(result: AnalysisResult, lang: Lang) -> list[Table]:
     ----------
     result:
         The analysis; ``result.groups`` is a
-        :class:`~sem_kit.invariance.GroupComparison` or ``None``.
+        :class:`~sem_kit.postestimation.invariance.GroupComparison` or ``None``.
     lang:
         Language of labels and notes.
 

@@ -15,7 +15,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
-from sem_kit.atomic import write_with
+from sem_kit.io.atomic import write_with
 from sem_kit.report import fmt
 from sem_kit.report.diagram import text_width
 from sem_kit.report.i18n import Lang

@@ -1,5 +1,5 @@
 # Regenerate the lavaan reference numbers that tests/test_robust.py, tests/test_fiml.py and
-# tests/test_ordinal.py hold sem_kit.robust, sem_kit.fiml and sem_kit.ordinal to.
+# tests/test_ordinal.py hold sem_kit.estimators.robust, sem_kit.estimators.fiml and sem_kit.estimators.wlsmv to.
 #
 # Run from the repository root (after
 # .venv/bin/python tests/reference/data/estimators_make_inputs.py, which writes the data

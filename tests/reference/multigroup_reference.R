@@ -1,5 +1,5 @@
 # Regenerate the lavaan reference numbers that tests/test_multigroup.py holds
-# sem_kit.multigroup and sem_kit.invariance to.
+# sem_kit.estimators.multigroup and sem_kit.postestimation.invariance to.
 #
 # Run from the repository root:
 #

@@ -1,5 +1,5 @@
 # Regenerate the semTools reference numbers that tests/test_reliability_ordinal.py holds
-# sem_kit.reliability.categorical_omega_by_construct to: reliability of ordinal items fitted
+# sem_kit.measurement.reliability.categorical_omega_by_construct to: reliability of ordinal items fitted
 # by WLSMV, as semTools::compRelSEM reports it.
 #
 # Run from the repository root:

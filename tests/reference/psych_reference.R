@@ -12,7 +12,7 @@
 #   psych_ninefactor.csv the built-in customer knowledge-sharing questionnaire,
 #                        N = 500, items only, complete, reverse-worded items
 #                        (WIL4, TRU4) recoded as 8 - x; written once from
-#                        sem_kit.simulate.simulate_responses(q, 500, seed=20240601,
+#                        sem_kit.io.simulate.simulate_responses(q, 500, seed=20240601,
 #                        demographics=False, missing=0) and frozen here
 #   psych_ninefactor_constructs.csv  construct, member, kind (item | dimension):
 #                        13 first-order constructs, KCH second order over

@@ -1,5 +1,5 @@
 # Regenerate the lavaan reference numbers that tests/test_structural.py holds
-# sem_kit.structural and sem_kit.comparison to.
+# sem_kit.structural.stage and sem_kit.postestimation.comparison to.
 #
 # Run from the repository root:
 #

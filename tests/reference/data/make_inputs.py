@@ -13,7 +13,7 @@ It writes, next to this file,
   democracy data, 75 rows (``semopy.examples.political_democracy``), identical
   to lavaan's ``PoliticalDemocracy``.
 - ``sim_ninefactor.csv``: 500 complete simulated answers to the built-in
-  customer knowledge-sharing questionnaire (``sem_kit.simulate``), items only,
+  customer knowledge-sharing questionnaire (``sem_kit.io.simulate``), items only,
   reverse-coded items recoded as ``min + max - x`` as the pipeline does.
 - ``heywood.csv``: 200 rows whose sample correlations are exactly those of a
   one-factor model with a loading above 1 (a Heywood case).
@@ -137,9 +137,9 @@ def write_ninefactor() -> bool:
     (HERE / "ninefactor_cfa.lav").write_text(q.measurement_syntax(), encoding="utf-8")
     (HERE / "ninefactor_sem.lav").write_text(q.model_syntax(), encoding="utf-8")
     try:
-        from sem_kit.simulate import simulate_responses
+        from sem_kit.io.simulate import simulate_responses
     except ImportError:
-        print("sem_kit.simulate is not available yet: sim_ninefactor.csv not written")
+        print("sem_kit.io.simulate is not available yet: sim_ninefactor.csv not written")
         return False
     data = simulate_responses(q, n=SIM_N, seed=SIM_SEED, demographics=False, missing=0,
                               flawed=False)

@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from sem_kit.errors import InputError
-from sem_kit.ingest import Responses
+from sem_kit.io.ingest import Responses
 from sem_kit.questionnaire import Questionnaire
 
 REASONS: dict[str, str] = {
@@ -152,7 +152,7 @@ def screen(
     Parameters
     ----------
     responses:
-        From :func:`sem_kit.ingest.read_responses`.
+        From :func:`sem_kit.io.ingest.read_responses`.
     questionnaire:
         Its ``screening`` settings (``id_column``, ``duration_column``,
         ``min_duration``, ``straightlining``, ``max_missing``,

@@ -2,7 +2,7 @@
 
 One model is fitted jointly to ``G`` groups (the levels of a grouping column,
 in order of first appearance, as lavaan orders them). Each group ``g`` has its
-own copy of the parameter table of :func:`sem_kit.estimation.specify` plus a
+own copy of the parameter table of :func:`sem_kit.engine.model.specify` plus a
 mean structure, as lavaan adds one whenever ``group`` is given:
 
 - every observed variable gets a free intercept (``x ~ 1``);
@@ -59,7 +59,7 @@ Observed exogenous covariates (``fixed.x``) are not supported in groups.
 
 Examples
 --------
->>> from sem_kit.multigroup import fit_multigroup                          # doctest: +SKIP
+>>> from sem_kit.estimators.multigroup import fit_multigroup     # doctest: +SKIP
 >>> fit = fit_multigroup(hs_model, data, "school", group_equal=("loadings",))  # doctest: +SKIP
 >>> fit.measures["chisq"], fit.params                                    # doctest: +SKIP
 
@@ -77,19 +77,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import ncx2
 
-from sem_kit.errors import InputError
-from sem_kit.estimation import (
-    ModelSpec,
-    _compile,
-    _Compiled,
-    _moments,
-    _row_factors,
-    _sample_cov_trouble,
-    fit_model,
-    specify,
-    standardize,
-)
-from sem_kit.fit_indices import (
+from sem_kit.engine.fit_indices import (
     aic,
     bic,
     cfi,
@@ -100,6 +88,18 @@ from sem_kit.fit_indices import (
     rmsea_ci,
     tli,
 )
+from sem_kit.engine.model import (
+    ModelSpec,
+    _compile,
+    _Compiled,
+    _moments,
+    _row_factors,
+    _sample_cov_trouble,
+    fit_model,
+    specify,
+    standardize,
+)
+from sem_kit.errors import InputError
 
 __all__ = [
     "GROUP_EQUAL",

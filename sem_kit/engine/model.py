@@ -44,7 +44,7 @@ covariances from the resample as lavaan does.
 
 Examples
 --------
->>> from sem_kit.estimation import fit_model            # doctest: +SKIP
+>>> from sem_kit.engine.model import fit_model            # doctest: +SKIP
 >>> fit = fit_model("visual =~ x1 + x2 + x3\\n...", data)  # doctest: +SKIP
 >>> fit.params                                             # doctest: +SKIP
 

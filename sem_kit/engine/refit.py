@@ -2,11 +2,11 @@
 
 A bootstrap refits the same model to thousands of resamples. Everything that
 does not depend on the resample is built once, in :class:`Refitter`, from the
-full-sample :class:`~sem_kit.estimation.Fit`; a resample then costs its
+full-sample :class:`~sem_kit.engine.model.Fit`; a resample then costs its
 covariance matrix and a short quasi-Newton run, with no semopy, no pandas and
 no standard errors.
 
-Model (RAM form, McArdle & McDonald 1984, as in :mod:`sem_kit.estimation`):
+Model (RAM form, McArdle & McDonald 1984, as in :mod:`sem_kit.engine.model`):
 all variables ``v = (observed, latent)``, ``m`` of them, ``p`` observed;
 ``A[i, j]`` the effect of ``j`` on ``i`` (``=~`` and ``~`` rows), ``P`` the
 (residual) covariances (``~~`` rows), ``B = (I − A)⁻¹``, ``G = F B`` (the
@@ -50,44 +50,21 @@ way (from the full-sample estimates, without standard errors).
 
 from __future__ import annotations
 
-import contextlib
 import math
-from collections.abc import Callable
 
 import numpy as np
 from scipy.linalg import blas, lapack
 
-from sem_kit.bootstrap import RefitFailed
-from sem_kit.estimation import Fit
+from sem_kit.engine.model import Fit
+from sem_kit.engine.optimizer import RefitFailed, bfgs
+from sem_kit.engine.threads import one_blas_thread
 
-__all__ = ["Refitter", "bfgs"]
+__all__ = ["Refitter"]
 
 _EPS = float(np.finfo(float).eps)
-_CONTROLLER: list = []
 _symv = blas.dsymv  # y = α H x from the upper triangle of H
 _syr2 = blas.dsyr2  # H ← H + α (x yᵀ + y xᵀ) on the upper triangle
 _symm = blas.dsymm  # C = α A B from one triangle of the symmetric A
-
-
-def _one_blas_thread() -> contextlib.AbstractContextManager:
-    """Limit BLAS to one thread for a refit.
-
-    The matrices here are about 50 × 50: waking a second OpenBLAS thread for
-    each product costs more than it saves (a refit of the nine-factor model
-    takes about five times longer with two threads on two cores, and far
-    longer when another process keeps the second core busy). Parallelism
-    comes from the bootstrap's worker processes instead.
-    """
-    if not _CONTROLLER:
-        try:
-            from threadpoolctl import ThreadpoolController
-        except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
-            _CONTROLLER.append(None)
-        else:
-            _CONTROLLER.append(ThreadpoolController())
-    if _CONTROLLER[0] is None:  # pragma: no cover
-        return contextlib.nullcontext()
-    return _CONTROLLER[0].limit(limits=1, user_api="blas")
 
 
 def _causal_order(names: tuple[str, ...],
@@ -112,68 +89,13 @@ def _causal_order(names: tuple[str, ...],
     return order
 
 
-def bfgs(fun: Callable[[np.ndarray], tuple[float, np.ndarray | None]], x0: np.ndarray,
-         h_inv0: np.ndarray, gtol: float, max_iter: int) -> tuple[np.ndarray, int, float]:
-    """Minimise ``fun`` by BFGS from ``x0``; returns (x, iterations, max |gradient|).
-
-    ``fun(x)`` gives the value and the gradient, or ``(inf, None)`` where the
-    objective is undefined (the line search then halves its step). The first
-    inverse Hessian is ``h_inv0`` (a refit uses the inverse information at the
-    full-sample estimates), restored when the update loses positive definiteness.
-    The inverse Hessian ``H`` is kept as the upper triangle of a Fortran array
-    and updated in place by the symmetric rank-2 BFGS formula
-    ``H ← H + s zᵀ + z sᵀ``, ``z = ½ (1 + ρ yᵀHy) ρ s − ρ H y``, ``ρ = 1 / sᵀy``
-    (Nocedal & Wright 2006, eq. 6.17); backtracking with the Armijo condition.
-
-    Raises
-    ------
-    RefitFailed
-        ``fun`` is undefined at ``x0``.
-    """
-    x = np.asarray(x0, dtype=float).copy()
-    h_inv = np.array(h_inv0, order="F")
-    f, g = fun(x)
-    if g is None:
-        raise RefitFailed("the full-sample estimates give a non-positive-definite Σ")
-    gmax = float(np.abs(g).max())
-    for it in range(1, max_iter + 1):
-        if gmax < gtol:
-            return x, it - 1, gmax
-        d = _symv(-1.0, h_inv, g)
-        slope = float(g @ d)
-        if slope >= 0.0:  # lost positive definiteness: restart from the first one
-            h_inv = np.array(h_inv0, order="F")
-            d = _symv(-1.0, h_inv, g)
-            slope = float(g @ d)
-        step = 1.0
-        while True:
-            x_new = x + step * d
-            f_new, g_new = fun(x_new)
-            if g_new is not None and f_new <= f + 1e-4 * step * slope:
-                break
-            step *= 0.5
-            if step < 1e-10:
-                return x, it, gmax
-        sx = x_new - x
-        y = g_new - g
-        sy = float(sx @ y)
-        if sy > 1e-16:
-            rho = 1.0 / sy
-            hy = _symv(1.0, h_inv, y)
-            z = (0.5 * (1.0 + rho * float(y @ hy)) * rho) * sx - rho * hy
-            _syr2(1.0, sx, z, a=h_inv, overwrite_a=1)
-        x, f, g = x_new, f_new, g_new
-        gmax = float(np.abs(g).max())
-    return x, max_iter, gmax
-
-
 class Refitter:
     """Refits one model to resamples: built once from a full-sample fit, picklable.
 
     Parameters
     ----------
     fit:
-        The full-sample fit (:func:`sem_kit.estimation.fit_model`); its
+        The full-sample fit (:func:`sem_kit.engine.model.fit_model`); its
         estimates are the start values and its expected information the first
         inverse Hessian of every refit.
     gtol:
@@ -198,7 +120,7 @@ class Refitter:
 
     Examples
     --------
-    >>> from sem_kit.bootstrap import run_bootstrap          # doctest: +SKIP
+    >>> from sem_kit.postestimation.bootstrap import run_bootstrap          # doctest: +SKIP
     >>> r = Refitter(fit)                                   # doctest: +SKIP
     >>> x = data[list(r.observed)].to_numpy(float)          # doctest: +SKIP
     >>> res = run_bootstrap(r.estimates, x, 1000, seed=1, k=r.npar, jobs=2)  # doctest: +SKIP
@@ -382,12 +304,12 @@ class Refitter:
         if x.ndim != 2 or x.shape[1] != self.p:
             raise ValueError(f"data must be (n, {self.p}) in the order {self.observed}, "
                              f"got shape {x.shape}")
-        with _one_blas_thread():
+        with one_blas_thread():
             return self._refit(self.sample_cov(x))
 
     def estimates_from_cov(self, s: np.ndarray) -> np.ndarray:
         """As :meth:`estimates`, from a sample covariance matrix (N divisor) instead of data."""
-        with _one_blas_thread():
+        with one_blas_thread():
             return self._refit(np.asarray(s, dtype=float))
 
     def _refit(self, s: np.ndarray) -> np.ndarray:
@@ -475,14 +397,14 @@ class Refitter:
         ``r_v = √|ψ_v|`` from a variable's own (residual) variance estimate:
         ``f =~ x``: λ·sd_f/sd_x; ``y ~ x``: β·sd_x/sd_y; ``v ~~ v``: ψ/total
         variance; ``a ~~ b``: ψ/(r_a r_b). Identical to
-        :func:`sem_kit.estimation.standardize`; fixed.x rows as in :meth:`est_all`.
+        :func:`sem_kit.engine.model.standardize`; fixed.x rows as in :meth:`est_all`.
 
         In R: ``standardizedSolution(fit, type = "std.all")$est.std``.
         """
         theta = np.asarray(theta, dtype=float)
         vals = self.est_all(theta, sample_cov)
         ima, pm = self._matrices(theta, self._x_values(sample_cov))
-        with _one_blas_thread():
+        with one_blas_thread():
             b = self._total_effects(ima)
             total = np.einsum("ij,ij->i", b @ pm, b)
         with np.errstate(invalid="ignore"):

@@ -2,9 +2,11 @@
 
 One function, :func:`measurement_model`, from complete item data and the
 questionnaire to a :class:`MeasurementResult`. The numbers come from the
-modules named for them (:mod:`~sem_kit.item_stats`, :mod:`~sem_kit.reliability`,
-:mod:`~sem_kit.efa`, :mod:`~sem_kit.estimation`, :mod:`~sem_kit.fit_indices`,
-:mod:`~sem_kit.discriminant`, :mod:`~sem_kit.modification`); this module only
+modules named for them (:mod:`~sem_kit.measurement.item_stats`,
+:mod:`~sem_kit.measurement.reliability`, :mod:`~sem_kit.measurement.efa`,
+:mod:`~sem_kit.engine.model`, :mod:`~sem_kit.engine.fit_indices`,
+:mod:`~sem_kit.measurement.discriminant`, :mod:`~sem_kit.postestimation.modification`);
+this module only
 chooses the inputs and lays the results out as lavaan and a paper report them.
 """
 
@@ -18,21 +20,32 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from sem_kit.discriminant import DiscriminantValidity, discriminant_validity, fornell_larcker
-from sem_kit.efa import EFAResult, EFASummary, ParallelAnalysis, efa, efa_summary, parallel_analysis
+from sem_kit.engine.fit_indices import fit_measures
+from sem_kit.engine.model import Fit, fit_model, model_matrices
 from sem_kit.errors import InputError
-from sem_kit.estimation import Fit, fit_model, model_matrices
-from sem_kit.fit_indices import fit_measures
-from sem_kit.item_stats import ItemStatistics, item_statistics
-from sem_kit.modification import modification_indices
-from sem_kit.questionnaire import Questionnaire
-from sem_kit.reliability import (
+from sem_kit.estimators.robust import fit_robust
+from sem_kit.measurement.discriminant import (
+    DiscriminantValidity,
+    discriminant_validity,
+    fornell_larcker,
+)
+from sem_kit.measurement.efa import (
+    EFAResult,
+    EFASummary,
+    ParallelAnalysis,
+    efa,
+    efa_summary,
+    parallel_analysis,
+)
+from sem_kit.measurement.item_stats import ItemStatistics, item_statistics
+from sem_kit.measurement.reliability import (
     categorical_omega_by_construct,
     omega_by_construct,
     reliability_l2,
     reliability_table,
 )
-from sem_kit.robust import fit_robust
+from sem_kit.postestimation.modification import modification_indices
+from sem_kit.questionnaire import Questionnaire
 from sem_kit.thresholds import DEFAULT_THRESHOLDS, Thresholds, verdict
 
 #: Seed of the random data in parallel analysis when the run has none.
@@ -49,7 +62,7 @@ class MeasurementResult:
         Respondents analysed (complete cases; under FIML every row, incomplete
         ones too).
     items:
-        :class:`~sem_kit.item_stats.ItemStatistics`; its table also carries
+        :class:`~sem_kit.measurement.item_stats.ItemStatistics`; its table also carries
         ``loading_std`` (the CFA's std.all loading) and its verdict.
     reliability:
         One row per first-order construct: ``alpha, alpha_ci_lower,
@@ -62,7 +75,7 @@ class MeasurementResult:
         KMO/Bartlett/Harman, the EFA with as many factors as first-order
         constructs (oblimin), and Horn's parallel analysis.
     cfa:
-        The CFA :class:`~sem_kit.estimation.Fit`.
+        The CFA :class:`~sem_kit.engine.model.Fit`.
     cfa_fit:
         The CFA's fit measures (DESIGN.md FIT keys).
     loadings:
@@ -203,13 +216,13 @@ def measurement_model(
         Cut-offs for the verdicts.
     estimator:
         ``ML``; ``MLM`` / ``MLR``: the same estimates with robust SEs and
-        scaled fit measures (:func:`sem_kit.robust.fit_robust`), modification
+        scaled fit measures (:func:`sem_kit.estimators.robust.fit_robust`), modification
         indices ML's; ``WLSMV``: every item an ordered category
-        (:func:`sem_kit.ordinal.fit_wlsmv`), omega as semTools' categorical
+        (:func:`sem_kit.estimators.wlsmv.fit_wlsmv`), omega as semTools' categorical
         omega, no modification indices.
     missing_method:
         ``listwise`` or ``fiml``: the CFAs by full-information ML on every row
-        (:func:`sem_kit.fiml.fit_fiml`), omega from the EM covariance matrix,
+        (:func:`sem_kit.estimators.fiml.fit_fiml`), omega from the EM covariance matrix,
         no modification indices; alpha, CITC, alpha if deleted, KMO, Bartlett,
         EFA, parallel analysis, Harman's test and HTMT from the EM covariance
         matrix with N = every row (:func:`em_moment_data`); M, SD, skewness and
@@ -241,11 +254,11 @@ def _measurement_model(
     fiml = missing_method == "fiml"
     ml_cfa = None
     if fiml:
-        from sem_kit.fiml import fit_fiml
+        from sem_kit.estimators.fiml import fit_fiml
 
         cfa = fit_fiml(q.measurement_syntax(), everyone)
     elif estimator == "WLSMV":
-        from sem_kit.ordinal import fit_wlsmv
+        from sem_kit.estimators.wlsmv import fit_wlsmv
 
         cfa = fit_wlsmv(q.measurement_syntax(), data)
     else:
@@ -376,7 +389,7 @@ def em_moment_data(fit: Any) -> pd.DataFrame:
     Parameters
     ----------
     fit:
-        A :func:`sem_kit.fiml.fit_fiml` result (``sample_cov`` is the EM
+        A :func:`sem_kit.estimators.fiml.fit_fiml` result (``sample_cov`` is the EM
         covariance matrix, ``extra["h1_mean"]`` the EM means).
     """
     sigma = fit.sample_cov.to_numpy(dtype=float)
@@ -393,11 +406,11 @@ def _single_factor_fit(items: list[str], everyone: pd.DataFrame, complete: pd.Da
     """Harman's one-factor CFA with the run's estimator."""
     syntax = single_factor_syntax(items)
     if fiml:
-        from sem_kit.fiml import fit_fiml
+        from sem_kit.estimators.fiml import fit_fiml
 
         return fit_fiml(syntax, everyone)
     if estimator == "WLSMV":
-        from sem_kit.ordinal import fit_wlsmv
+        from sem_kit.estimators.wlsmv import fit_wlsmv
 
         return fit_wlsmv(syntax, complete)
     fit = fit_model(syntax, complete)

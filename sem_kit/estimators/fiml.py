@@ -11,7 +11,7 @@ mean ``ȳ_k`` and covariance ``S_k`` (``n_k`` divisor) over those variables, and
 structure: as lavaan does with ``missing = "ml"``, every observed variable gets a
 free intercept (``x ~1``) and every latent variable a mean fixed at 0, so
 ``μ = F (I − A)⁻¹ m`` with ``m`` the intercepts, next to ``Σ = F (I − A)⁻¹ P
-(I − A)⁻ᵀ Fᵀ`` (RAM form, :mod:`sem_kit.estimation`).
+(I − A)⁻ᵀ Fᵀ`` (RAM form, :mod:`sem_kit.engine.model`).
 
 Estimation
     Start from the ML fit to the EM estimate of the saturated moments, then
@@ -48,7 +48,7 @@ Observed exogenous covariates (``fixed.x``) are not supported here.
 
 Examples
 --------
->>> from sem_kit.fiml import fit_fiml                # doctest: +SKIP
+>>> from sem_kit.estimators.fiml import fit_fiml                # doctest: +SKIP
 >>> res = fit_fiml(model, data_with_nans)           # doctest: +SKIP
 >>> res.measures["chisq"], res.params               # doctest: +SKIP
 
@@ -65,28 +65,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import chi2
 
-from sem_kit.errors import InputError
-from sem_kit.estimation import (
-    ModelSpec,
-    _compile,
-    _Compiled,
-    _fisher_scoring,
-    _moments,
-    _r2,
-    _row_factors,
-    _simple_start,
-    _values,
-    specify,
-    standardize,
-)
-from sem_kit.estimators import (
-    EstimatorFit,
-    one_blas_thread,
-    sd_of,
-    vech_index,
-    with_standard_errors,
-)
-from sem_kit.fit_indices import (
+from sem_kit.engine.fit_indices import (
     aic,
     bic,
     cfi,
@@ -99,7 +78,28 @@ from sem_kit.fit_indices import (
     rmsea_pvalue,
     tli,
 )
-from sem_kit.robust import HESSIAN_STEP
+from sem_kit.engine.model import (
+    ModelSpec,
+    _compile,
+    _Compiled,
+    _fisher_scoring,
+    _moments,
+    _r2,
+    _row_factors,
+    _simple_start,
+    _values,
+    specify,
+    standardize,
+)
+from sem_kit.errors import InputError
+from sem_kit.estimators.base import (
+    EstimatorFit,
+    one_blas_thread,
+    sd_of,
+    vech_index,
+    with_standard_errors,
+)
+from sem_kit.estimators.robust import HESSIAN_STEP
 
 __all__ = [
     "FimlRefitter",
@@ -360,7 +360,7 @@ def _pattern_terms(model: _MeanModel, pat: Patterns, theta: np.ndarray,
       second derivatives of μ(θ) and Σ(θ), added by :func:`_observed_information`.
 
     ``∂Σ/∂x_r = w_r (u_r v_rᵀ + v_r u_rᵀ)`` for each free parameter-table row r
-    (:func:`sem_kit.estimation._row_factors`) turns every trace into products of
+    (:func:`sem_kit.engine.model._row_factors`) turns every trace into products of
     ``u_rᵀ A u_t``-type terms.
     """
     c, b, mu_all, _ = model.moments(theta)
@@ -649,7 +649,7 @@ def fit_fiml(model: str | ModelSpec, data: pd.DataFrame) -> EstimatorFit:
     Parameters
     ----------
     model:
-        lavaan syntax or a :class:`~sem_kit.estimation.ModelSpec` (no
+        lavaan syntax or a :class:`~sem_kit.engine.model.ModelSpec` (no
         observed exogenous covariates).
     data:
         One column per observed variable, NaN for a missing answer.
@@ -788,7 +788,7 @@ class FimlRefitter:
 
     What a nonparametric bootstrap under ``--missing fiml`` refits (lavaan's
     ``sem(model, data, missing = "ml", se = "bootstrap")`` refits FIML on every
-    resample, from the full-sample estimates): BFGS (:func:`sem_kit.fastfit.bfgs`)
+    resample, from the full-sample estimates): BFGS (:func:`sem_kit.engine.optimizer.bfgs`)
     on the resample's missing-data patterns, with the full sample's inverse
     observed information as the first inverse Hessian, so that every step costs
     one evaluation of the likelihood and its gradient (no information matrix, no
@@ -825,11 +825,10 @@ class FimlRefitter:
 
         Raises
         ------
-        sem_kit.bootstrap.RefitFailed
+        sem_kit.postestimation.bootstrap.RefitFailed
             An item with fewer than two answers in the resample, or no convergence.
         """
-        from sem_kit.bootstrap import RefitFailed
-        from sem_kit.fastfit import bfgs
+        from sem_kit.engine.optimizer import RefitFailed, bfgs
 
         pat = missing_patterns(np.asarray(sample, dtype=float))
         answered = (~np.isnan(pat.y)).sum(axis=0)

@@ -1,16 +1,16 @@
 """What every estimator beyond plain ML returns, and one entry point to all of them.
 
-sem_kit's default is lavaan's ML on complete data (:func:`sem_kit.estimation.fit_model`).
+sem_kit's default is lavaan's ML on complete data (:func:`sem_kit.engine.model.fit_model`).
 Survey data often call for another estimator (DESIGN.md, ``--estimator``,
 ``--missing``):
 
 ============  ====================  ===========================================
 option        module                lavaan call
 ============  ====================  ===========================================
-``MLM``       :mod:`sem_kit.robust`  ``sem(model, data, estimator = "MLM")``
-``MLR``       :mod:`sem_kit.robust`  ``sem(model, data, estimator = "MLR")``
-``fiml``      :mod:`sem_kit.fiml`    ``sem(model, data, missing = "ml")``
-``WLSMV``     :mod:`sem_kit.ordinal` ``sem(model, data, ordered = TRUE,
+``MLM``       :mod:`sem_kit.estimators.robust`  ``sem(model, data, estimator = "MLM")``
+``MLR``       :mod:`sem_kit.estimators.robust`  ``sem(model, data, estimator = "MLR")``
+``fiml``      :mod:`sem_kit.estimators.fiml`    ``sem(model, data, missing = "ml")``
+``WLSMV``     :mod:`sem_kit.estimators.wlsmv` ``sem(model, data, ordered = TRUE,
                                      estimator = "WLSMV")``
 ============  ====================  ===========================================
 
@@ -18,12 +18,12 @@ Each returns an :class:`EstimatorFit`: the parameter table with lavaan's
 columns, the fit measures (DESIGN.md's FIT keys plus the scaled and robust
 ones lavaan reports for that estimator), the covariance matrix of the
 estimates and the warnings. It has the attributes of
-:class:`sem_kit.estimation.Fit` that the measurement and structural stages
+:class:`sem_kit.engine.model.Fit` that the measurement and structural stages
 read (``params``, ``r2``, ``observed``, ``latent``, ``x_vars``,
 ``sample_cov``, ``implied_cov``, ``n``, ``npar``, ``df``, ``theta``,
 ``vcov``, ``converged``, ``warnings``, ``admissible``), so
-:func:`sem_kit.estimation.model_matrices` works on it; but its fit measures
-are in :attr:`EstimatorFit.measures` -- :func:`sem_kit.fit_indices.fit_measures`
+:func:`sem_kit.engine.model.model_matrices` works on it; but its fit measures
+are in :attr:`EstimatorFit.measures` -- :func:`sem_kit.engine.fit_indices.fit_measures`
 computes ML measures from S and Σ and does not apply.
 """
 
@@ -40,15 +40,12 @@ import pandas as pd
 from scipy.stats import norm
 from threadpoolctl import threadpool_limits
 
+from sem_kit.engine.model import Fit, ModelSpec, SpecViews
 from sem_kit.errors import InputError
-from sem_kit.estimation import Fit, ModelSpec, SpecViews
+from sem_kit.literals import ESTIMATORS, MISSING
 
 __all__ = ["ESTIMATORS", "MISSING", "EstimatorFit", "fit_estimator"]
 
-#: ``--estimator`` values (DESIGN.md) this module dispatches.
-ESTIMATORS = ("ML", "MLM", "MLR", "WLSMV")
-#: ``--missing`` values (DESIGN.md) this module dispatches.
-MISSING = ("listwise", "fiml")
 
 #: Keys added to FIT under a scaled test (DESIGN.md), in order.
 SCALED_KEYS = ("chisq_scaled", "df_scaled", "pvalue_scaled", "scaling_factor", "cfi_scaled",
@@ -68,7 +65,7 @@ class EstimatorFit(SpecViews):
     missing:
         ``"listwise"`` (complete rows only) or ``"ml"`` (FIML), lavaan's names.
     spec:
-        The model (:class:`sem_kit.estimation.ModelSpec`).
+        The model (:class:`sem_kit.engine.model.ModelSpec`).
     params:
         ``parameterEstimates(fit, standardized = TRUE)`` without intervals:
         ``lhs, op, rhs, label, free, exo, est, se, z, pvalue, std_lv,
@@ -149,7 +146,7 @@ def fit_estimator(model: str | ModelSpec, data: pd.DataFrame, *, estimator: str 
     Parameters
     ----------
     model:
-        lavaan model syntax or a :class:`~sem_kit.estimation.ModelSpec`.
+        lavaan model syntax or a :class:`~sem_kit.engine.model.ModelSpec`.
     data:
         One column per observed variable. Under ``missing="listwise"`` rows
         with a missing answer must already be removed (the pipeline does
@@ -165,7 +162,7 @@ def fit_estimator(model: str | ModelSpec, data: pd.DataFrame, *, estimator: str 
     Returns
     -------
     EstimatorFit or Fit
-        A plain :class:`~sem_kit.estimation.Fit` for ML with listwise
+        A plain :class:`~sem_kit.engine.model.Fit` for ML with listwise
         deletion, else an :class:`EstimatorFit`.
 
     Raises
@@ -179,7 +176,7 @@ def fit_estimator(model: str | ModelSpec, data: pd.DataFrame, *, estimator: str 
     -----
     In R: ``sem(model, data, estimator = ..., missing = ..., ordered = ...)``.
     """
-    from sem_kit.estimation import fit_model
+    from sem_kit.engine.model import fit_model
 
     estimator = estimator.upper()
     if estimator not in ESTIMATORS:
@@ -192,16 +189,16 @@ def fit_estimator(model: str | ModelSpec, data: pd.DataFrame, *, estimator: str 
                 f"--missing fiml with --estimator {estimator}: full-information ML is available "
                 "with the ML estimator only (lavaan: missing = \"ml\" is not allowed for "
                 f"estimator {estimator}); use --missing listwise or --estimator ML")
-        from sem_kit.fiml import fit_fiml
+        from sem_kit.estimators.fiml import fit_fiml
 
         return fit_fiml(model, data)
     if estimator == "ML":
         return fit_model(model, data)
     if estimator in ("MLM", "MLR"):
-        from sem_kit.robust import fit_robust
+        from sem_kit.estimators.robust import fit_robust
 
         return fit_robust(model, data, estimator=estimator)
-    from sem_kit.ordinal import fit_wlsmv
+    from sem_kit.estimators.wlsmv import fit_wlsmv
 
     return fit_wlsmv(model, data, ordered=ordered)
 

@@ -1,7 +1,7 @@
 """Measurement invariance across groups and per-path group comparisons.
 
 Measurement invariance (Vandenberg & Lance 2000; Meredith 1993) is tested as a
-sequence of nested multi-group models (:func:`sem_kit.multigroup.fit_multigroup`),
+sequence of nested multi-group models (:func:`sem_kit.estimators.multigroup.fit_multigroup`),
 each adding equality constraints to the previous one:
 
 ============  =====================================  ==================================
@@ -38,7 +38,8 @@ that one path held equal in all groups.
 
 Examples
 --------
->>> from sem_kit.invariance import measurement_invariance, compare_paths  # doctest: +SKIP
+>>> from sem_kit.postestimation.invariance import (measurement_invariance,  # doctest: +SKIP
+...     compare_paths)  # doctest: +SKIP
 >>> inv = measurement_invariance(hs_model, data, "school")              # doctest: +SKIP
 >>> inv.table[["step", "chisq", "df", "delta_cfi", "holds"]]             # doctest: +SKIP
 
@@ -63,8 +64,8 @@ from dataclasses import dataclass, field
 import pandas as pd
 from scipy.stats import chi2
 
-from sem_kit.estimation import ModelSpec, specify
-from sem_kit.multigroup import MultiGroupFit, fit_multigroup
+from sem_kit.engine.model import ModelSpec, specify
+from sem_kit.estimators.multigroup import MultiGroupFit, fit_multigroup
 
 __all__ = [
     "STEPS",
@@ -232,7 +233,7 @@ def measurement_invariance(model: str | ModelSpec, data: pd.DataFrame, group: st
     Raises
     ------
     InputError
-        As :func:`sem_kit.multigroup.fit_multigroup` (e.g. a group too small
+        As :func:`sem_kit.estimators.multigroup.fit_multigroup` (e.g. a group too small
         for the model), or an unknown step name.
 
     Notes

@@ -8,24 +8,24 @@ by ML as ``lavaan::sem()`` does (or by MLM, MLR, FIML or WLSMV: see
 
 - one row per hypothesis: the regression coefficient (``est``), its std.all
   value (``std``), SE, z, p, a confidence interval and the verdict
-  (:func:`sem_kit.effects.verdict`: supported when p < .05 and the estimate
+  (:func:`sem_kit.structural.effects.verdict`: supported when p < .05 and the estimate
   has the hypothesised sign);
 - R² of every endogenous construct (``lavInspect(fit, "r2")``);
 - direct, indirect and total effects between constructs, unstandardised and
-  standardised (:func:`sem_kit.effects.effects_table`);
+  standardised (:func:`sem_kit.structural.effects.effects_table`);
 - every indirect effect X -> M (-> M2 ...) -> Y of the hypothesis graph
   (:meth:`~sem_kit.questionnaire.Questionnaire.indirect_paths`) as the product
   of its paths' coefficients, and of their std.all values: what lavaan gives
   for ``ind := a*b`` in ``parameterEstimates()`` and ``standardizedSolution()``;
-- the nested-model comparison of :mod:`sem_kit.comparison`;
-- modification indices (:func:`sem_kit.modification.modification_indices`).
+- the nested-model comparison of :mod:`sem_kit.postestimation.comparison`;
+- modification indices (:func:`sem_kit.postestimation.modification.modification_indices`).
 
 Intervals
 ---------
 With ``bootstrap = B > 0`` the model is refitted on B nonparametric resamples
-of the rows (:func:`sem_kit.bootstrap.run_bootstrap`: resample ``b`` comes from
+of the rows (:func:`sem_kit.postestimation.bootstrap.run_bootstrap`: resample ``b`` comes from
 the ``b``-th child of ``SeedSequence(seed)``, so the intervals do not depend on
-``jobs``) with :class:`sem_kit.fastfit.Refitter`, starting from the full-sample
+``jobs``) with :class:`sem_kit.engine.refit.Refitter`, starting from the full-sample
 estimates as lavaan does. Each resample gives the statistic vector: the
 unstandardised and std.all coefficient of every hypothesised path, every
 chain's product of both, and every pair's indirect and total effect. The
@@ -37,7 +37,7 @@ are kept and counted, and resamples whose refit fails are left out, counted
 with their reasons and named in the warnings.
 
 Under ``missing="fiml"`` every resample is refitted by FIML
-(:class:`sem_kit.fiml.FimlRefitter`, rows with unanswered items included, as
+(:class:`sem_kit.estimators.fiml.FimlRefitter`, rows with unanswered items included, as
 lavaan's ``se = "bootstrap"`` with ``missing = "ml"``); under
 ``estimator="WLSMV"`` no bootstrap is run (lavaan's default there is the robust
 vcov) and the intervals are those below. The FIML and WLSMV estimates are
@@ -54,7 +54,6 @@ effects) are reported in both cases.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import secrets
 from collections import Counter
@@ -66,16 +65,22 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from sem_kit.bootstrap import RefitFailed, bias_corrected_ci, percentile_ci, run_bootstrap
-from sem_kit.comparison import COMPARISON_COLUMNS, compare_alternatives
-from sem_kit.effects import SUPPORTED, effects_table, verdict
+from sem_kit.engine.fit_indices import fit_measures
+from sem_kit.engine.model import Fit, fit_model, refit, specify
+from sem_kit.engine.optimizer import RefitFailed
+from sem_kit.engine.refit import Refitter
+from sem_kit.engine.threads import one_blas_thread
 from sem_kit.errors import InputError
-from sem_kit.estimation import Fit, fit_model, refit, specify
-from sem_kit.fastfit import Refitter
-from sem_kit.fit_indices import fit_measures
-from sem_kit.modification import modification_indices
+from sem_kit.estimators.robust import fit_robust
+from sem_kit.postestimation.bootstrap import (
+    bias_corrected_ci,
+    percentile_ci,
+    run_bootstrap,
+)
+from sem_kit.postestimation.comparison import COMPARISON_COLUMNS, compare_alternatives
+from sem_kit.postestimation.modification import modification_indices
 from sem_kit.questionnaire import Questionnaire
-from sem_kit.robust import fit_robust
+from sem_kit.structural.effects import SUPPORTED, effects_table, verdict
 
 __all__ = [
     "FIT_KEYS",
@@ -183,10 +188,10 @@ class _Statistic:
     """Bootstrap statistic: refit a resample, return the layout's vector plus a
     non-admissibility flag (1 when a variance estimate is negative). Picklable.
 
-    The refit is :class:`sem_kit.fastfit.Refitter` (BFGS from the full-sample
+    The refit is :class:`sem_kit.engine.refit.Refitter` (BFGS from the full-sample
     estimates); when it stops short of its gradient tolerance (it can stall at
     rounding level, max |∂F/∂θ| ≈ 1e-7), Fisher scoring from the full-sample
-    estimates (:func:`sem_kit.estimation.refit`) gets a second try. Only a
+    estimates (:func:`sem_kit.engine.model.refit`) gets a second try. Only a
     resample both fail on counts as failed.
     """
 
@@ -330,9 +335,9 @@ class StructuralResult:
     Attributes
     ----------
     fit:
-        The full model's :class:`~sem_kit.estimation.Fit`.
+        The full model's :class:`~sem_kit.engine.model.Fit`.
     fit_measures:
-        The DESIGN.md FIT keys (:func:`sem_kit.fit_indices.fit_measures`).
+        The DESIGN.md FIT keys (:func:`sem_kit.engine.fit_indices.fit_measures`).
     paths:
         One row per hypothesis, columns :data:`PATH_COLUMNS`: ``est`` (lavaan
         ``est``), ``std`` (std.all), ``se, z, pvalue`` (ML, expected
@@ -357,9 +362,9 @@ class StructuralResult:
     bootstrap:
         :class:`BootstrapInfo`.
     comparison:
-        :func:`sem_kit.comparison.compare_models` table.
+        :func:`sem_kit.postestimation.comparison.compare_models` table.
     modification_indices:
-        :func:`sem_kit.modification.modification_indices` of the full model
+        :func:`sem_kit.postestimation.modification.modification_indices` of the full model
         (ML's under MLM and MLR); ``None`` under FIML and WLSMV.
     warnings:
         Estimation trouble, failed resamples, alternatives that failed.
@@ -407,7 +412,7 @@ def _comparison(q: Questionnaire, reported: Any, fit: Fit | None, data: pd.DataF
     if fit is not None:
         return compare_alternatives(q, fit, data)
     if missing == "fiml":
-        from sem_kit.fiml import fit_fiml
+        from sem_kit.estimators.fiml import fit_fiml
 
         return compare_alternatives(q, reported, data, fitter=lambda syntax, d, base: fit_fiml(
             syntax, d))
@@ -465,21 +470,6 @@ def _bootstrap(statistic: Any, data: np.ndarray, layout: EffectLayout, n_boot: i
     return reps[:, :-1], info, notes
 
 
-def _one_blas_thread() -> contextlib.AbstractContextManager:
-    """BLAS limited to one thread while the stage runs.
-
-    Its matrices are at most a few hundred wide; on a busy machine a second
-    BLAS thread per product costs far more than it saves (the nine-factor fit
-    took 17 times longer with two threads on two loaded cores). Parallelism
-    comes from the bootstrap's worker processes (``jobs``) instead.
-    """
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
-
-
 def structural_model(q: Questionnaire, data: pd.DataFrame, *, bootstrap: int = 5000,
                      seed: int | None = None, jobs: int = 1, level: float = 0.95,
                      progress: Callable[[int], None] | None = None,
@@ -509,12 +499,12 @@ def structural_model(q: Questionnaire, data: pd.DataFrame, *, bootstrap: int = 5
     estimator:
         ``ML``; ``MLM`` or ``MLR`` (ML estimates, robust SEs and scaled fit;
         the bootstrap, comparison and modification indices are ML's);
-        ``WLSMV`` (every item ordered: :func:`sem_kit.ordinal.fit_wlsmv`; no
+        ``WLSMV`` (every item ordered: :func:`sem_kit.estimators.wlsmv.fit_wlsmv`; no
         bootstrap -- Wald and delta-method intervals from its robust SEs --,
         no model comparison, no modification indices).
     missing:
         ``listwise`` (``data`` complete) or ``fiml``
-        (:func:`sem_kit.fiml.fit_fiml` on every row of ``data``, NaN for an
+        (:func:`sem_kit.estimators.fiml.fit_fiml` on every row of ``data``, NaN for an
         unanswered item; each bootstrap resample is refitted by FIML; the
         nested alternatives are FIML fits; no modification indices).
 
@@ -549,14 +539,14 @@ def structural_model(q: Questionnaire, data: pd.DataFrame, *, bootstrap: int = 5
     if bootstrap < 0:
         raise ValueError(f"bootstrap must be 0 (no bootstrap) or a number of resamples, "
                          f"got {bootstrap}")
-    with _one_blas_thread():
+    with one_blas_thread():
         return _structural_model(q, data, bootstrap, seed, jobs, level, progress, estimator,
                                  missing)
 
 
 @dataclass(frozen=True, eq=False)
 class _SpecPoint:
-    """What :class:`~sem_kit.fastfit.Refitter` reads of a fit, for a model fitted by
+    """What :class:`~sem_kit.engine.refit.Refitter` reads of a fit, for a model fitted by
     another estimator: the spec, ML-ordered θ and a sample covariance matrix (used
     only for fixed.x rows, which FIML and WLSMV models do not have)."""
 
@@ -607,7 +597,7 @@ class _Mapped:
 
 class _MappedStatistic:
     """Bootstrap statistic under FIML: refit the resample by FIML
-    (:class:`sem_kit.fiml.FimlRefitter`), map θ to the ML table, return the layout's
+    (:class:`sem_kit.estimators.fiml.FimlRefitter`), map θ to the ML table, return the layout's
     vector plus the non-admissibility flag. Picklable."""
 
     def __init__(self, refitter: Any, mapper: Refitter, mapped: _Mapped,
@@ -629,13 +619,13 @@ def _estimator_fit(spec: Any, data: pd.DataFrame, estimator: str, missing: str,
                    notes: list[str]) -> tuple[Any, Fit | None]:
     """The reported fit and, for ML-based estimators on complete data, the ML fit under it."""
     if missing == "fiml":
-        from sem_kit.fiml import fit_fiml
+        from sem_kit.estimators.fiml import fit_fiml
 
         est_fit = fit_fiml(spec, data)
         notes.extend(f"SEM: {w}" for w in est_fit.warnings)
         return est_fit, None
     if estimator == "WLSMV":
-        from sem_kit.ordinal import fit_wlsmv
+        from sem_kit.estimators.wlsmv import fit_wlsmv
 
         est_fit = fit_wlsmv(spec, data)
         notes.extend(f"SEM: {w}" for w in est_fit.warnings)
@@ -701,7 +691,7 @@ def _structural_model(q: Questionnaire, data: pd.DataFrame, bootstrap: int, seed
 
         statistic = None
         if missing == "fiml":
-            from sem_kit.fiml import FimlRefitter
+            from sem_kit.estimators.fiml import FimlRefitter
 
             statistic = _MappedStatistic(FimlRefitter(reported), refitter, mapped, layout)
     # the point values from the reported table itself, in the ML table's row order

@@ -154,7 +154,7 @@ def fornell_larcker(sqrt_ave: Mapping[str, float] | pd.Series,
     ----------
     sqrt_ave:
         Construct -> square root of its AVE (see
-        :func:`sem_kit.reliability.average_variance_extracted`).
+        :func:`sem_kit.measurement.reliability.average_variance_extracted`).
     latent_correlations:
         Model-implied latent correlations of the CFA (lavaan's
         ``lavInspect(fit, "cor.lv")``); rows and columns for at least the

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import norm
 
+from sem_kit.engine.optimizer import RefitFailed
+
 StatFunction = Callable[[np.ndarray], np.ndarray]
 
 
@@ -59,10 +61,6 @@ class BootstrapResult:
         keep = np.ones(self.n_requested, dtype=bool)
         keep[list(self.failed)] = False
         return self.estimates[keep]
-
-
-class RefitFailed(Exception):
-    """Raised by a statistic function when the refit on a resample did not succeed."""
 
 
 def resample_rows(n: int, b: int, seed: int) -> np.ndarray:

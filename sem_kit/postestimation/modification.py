@@ -21,7 +21,7 @@ Source: lavaan 0.6-14 ``modindices``, ``lav_partable_full``,
 
 Examples
 --------
->>> from sem_kit.modification import modification_indices   # doctest: +SKIP
+>>> from sem_kit.postestimation.modification import modification_indices   # doctest: +SKIP
 >>> modification_indices(fit).head()                          # doctest: +SKIP
 
 In R: ``modindices(fit, sort. = TRUE)``.
@@ -32,7 +32,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sem_kit.estimation import (
+from sem_kit.engine.model import (
     Fit,
     _compile,
     _param_jacobian,

@@ -1,6 +1,6 @@
 """Robust maximum likelihood: lavaan's MLM and MLR on complete data.
 
-Both keep the ML estimates (:func:`sem_kit.estimation.fit_model`) and replace
+Both keep the ML estimates (:func:`sem_kit.engine.model.fit_model`) and replace
 what assumes multivariate normality: the standard errors and the test
 statistic, and with it the fit indices built on the test statistic.
 
@@ -56,7 +56,7 @@ regressions on them, as ``lav_samplestats_Gamma(fixed.x = TRUE)``.
 
 Examples
 --------
->>> from sem_kit.robust import fit_robust                        # doctest: +SKIP
+>>> from sem_kit.estimators.robust import fit_robust                        # doctest: +SKIP
 >>> mlr = fit_robust(model, data, estimator="MLR")              # doctest: +SKIP
 >>> mlr.measures["chisq_scaled"], mlr.params.se                 # doctest: +SKIP
 
@@ -73,8 +73,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import chi2
 
-from sem_kit.errors import InputError
-from sem_kit.estimation import (
+from sem_kit.engine.fit_indices import baseline_chisq, cfi, fit_measures, rmsea_ci, tli
+from sem_kit.engine.model import (
     Fit,
     ModelSpec,
     _compile,
@@ -84,7 +84,8 @@ from sem_kit.estimation import (
     _values,
     fit_model,
 )
-from sem_kit.estimators import (
+from sem_kit.errors import InputError
+from sem_kit.estimators.base import (
     EstimatorFit,
     normal_weight,
     one_blas_thread,
@@ -92,7 +93,6 @@ from sem_kit.estimators import (
     vech_index,
     with_standard_errors,
 )
-from sem_kit.fit_indices import baseline_chisq, cfi, fit_measures, rmsea_ci, tli
 
 __all__ = [
     "RobustTest",
@@ -463,8 +463,8 @@ def fit_robust(model: str | ModelSpec | Fit, data: pd.DataFrame, *,
     Parameters
     ----------
     model:
-        lavaan syntax, a :class:`~sem_kit.estimation.ModelSpec`, or an ML
-        :class:`~sem_kit.estimation.Fit` of it to the same ``data`` (then no
+        lavaan syntax, a :class:`~sem_kit.engine.model.ModelSpec`, or an ML
+        :class:`~sem_kit.engine.model.Fit` of it to the same ``data`` (then no
         refit is done).
     data:
         Complete rows, one column per observed variable.
@@ -484,7 +484,7 @@ def fit_robust(model: str | ModelSpec | Fit, data: pd.DataFrame, *,
     Raises
     ------
     InputError
-        As :func:`~sem_kit.estimation.fit_model`; missing values; an
+        As :func:`~sem_kit.engine.model.fit_model`; missing values; an
         unknown estimator; a singular information matrix.
 
     Notes

@@ -28,7 +28,7 @@ import pingouin
 from scipy import stats
 from scipy.special import ndtr
 
-from sem_kit.ordinal import bivariate_normal_cdf
+from sem_kit.engine.bivariate_normal import bivariate_normal_cdf
 
 ItemMap = Mapping[str, Sequence[str]]
 Loadings = Mapping[str, float] | pd.Series | Sequence[float] | np.ndarray
@@ -459,7 +459,7 @@ def categorical_omega_by_construct(
     ----------
     lambda_:
         Items x factors unstandardised loadings (``lavInspect(fit, "est")$lambda``;
-        :func:`sem_kit.estimation.model_matrices`).
+        :func:`sem_kit.engine.model.model_matrices`).
     cov_lv:
         Factors x factors model-implied latent covariances (``lavInspect(fit, "cov.lv")``).
     cov:

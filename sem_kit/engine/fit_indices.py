@@ -13,8 +13,8 @@ default ML estimator (``likelihood = "normal"``, no mean structure, one group).
 
 Examples
 --------
->>> from sem_kit.estimation import fit_model          # doctest: +SKIP
->>> from sem_kit.fit_indices import fit_measures      # doctest: +SKIP
+>>> from sem_kit.engine.model import fit_model          # doctest: +SKIP
+>>> from sem_kit.engine.fit_indices import fit_measures      # doctest: +SKIP
 >>> fit_measures(fit_model(model, data))["cfi"]       # doctest: +SKIP
 
 In R: ``fitMeasures(cfa(model, data), "cfi")``.
@@ -598,7 +598,7 @@ def fit_measures(fit: _FitLike, *, extra: bool = False) -> dict[str, float]:
     Parameters
     ----------
     fit:
-        A :class:`sem_kit.estimation.Fit` (anything with ``sample_cov``,
+        A :class:`sem_kit.engine.model.Fit` (anything with ``sample_cov``,
         ``implied_cov``, ``n``, ``npar``, ``df`` and ``x_vars``).
     extra:
         Also return ``npar``, ``logl``, ``unrestricted_logl``,

@@ -66,8 +66,8 @@ from numpy.polynomial.hermite_e import hermegauss
 from scipy.optimize import minimize_scalar
 from scipy.special import ndtr
 
-from sem_kit.atomic import write_with
 from sem_kit.errors import InputError
+from sem_kit.io.atomic import write_with
 from sem_kit.questionnaire import Questionnaire, Scale
 from sem_kit.questionnaire.schema import ARROW, Population
 

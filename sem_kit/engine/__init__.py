@@ -1,0 +1,1 @@
+"""The estimation engine: model compilation, RAM moments, the optimiser, fit measures, refits."""

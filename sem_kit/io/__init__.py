@@ -1,0 +1,1 @@
+"""Input and output: reading and screening responses, simulating them, atomic writes."""

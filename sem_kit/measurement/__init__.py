@@ -1,0 +1,1 @@
+"""The measurement stage: item statistics, reliability, EFA, CFA and validity."""

@@ -1,0 +1,1 @@
+"""Post-estimation on a fitted model: modification indices, comparison, invariance, bootstrap."""

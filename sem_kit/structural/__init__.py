@@ -1,0 +1,1 @@
+"""The structural stage: hypothesised paths, R², effects and mediation."""
