@@ -41,6 +41,7 @@ import pandas as pd
 from sem_kit.errors import InputError
 from sem_kit.io.ingest import Responses
 from sem_kit.questionnaire import Questionnaire
+from sem_kit.questionnaire.schema import Screening
 
 REASONS: dict[str, str] = {
     "blank": "blank row",
@@ -177,98 +178,16 @@ def screen(
     settings = questionnaire.model.screening
     raw = responses.raw_items
     meta = responses.meta
-    n_items = raw.shape[1]
-    answered = raw.notna().sum(axis=1)
-    blank = set(responses.blank_rows)
-
-    checks: list[tuple[str, Callable[[int], str | None]]] = [
-        ("blank", lambda row: "every cell is empty" if row in blank else None),
-        ("no_answers", lambda row: (
-            f"no item answered (0 of {n_items})" if answered[row] == 0 else None)),
-    ]
-    if rules == "default":
-        if settings.min_duration is not None and "duration" in meta:
-            limit = float(settings.min_duration)
-
-            def too_fast(row: int) -> str | None:
-                seconds = meta.at[row, "duration"]
-                if pd.notna(seconds) and seconds < limit:
-                    return f"duration {_num(seconds)} s < min {_num(limit)} s"
-                return None
-
-            checks.append(("too_fast", too_fast))
-
-        def too_many_missing(row: int) -> str | None:
-            missing = n_items - int(answered[row])
-            if n_items and missing / n_items > settings.max_missing:
-                return (f"{missing} of {n_items} answers missing ({_pct(missing / n_items)}) "
-                        f"> max share {_pct(settings.max_missing)}")
-            return None
-
-        checks.append(("too_many_missing", too_many_missing))
-        if settings.straightlining:
-
-            def straight_lining(row: int) -> str | None:
-                values = raw.loc[row].dropna().unique()
-                count = int(answered[row])
-                if count >= MIN_STRAIGHTLINE_ITEMS and len(values) == 1:
-                    return f"same answer {_num(values[0])} to all {count} answered items"
-                return None
-
-            checks.append(("straight_lining", straight_lining))
-
     excluded: list[Exclusion] = []
-    candidates = [int(r) for r in raw.index]
-    for code, check in checks:
-        survivors = []
-        for row in candidates:
-            detail = check(row)
-            if detail is None:
-                survivors.append(row)
-            else:
-                excluded.append(Exclusion(row, code, detail))
-        candidates = survivors
-
-    if rules == "default" and "id" in meta:
-        seen_id: dict[str, int] = {}
-        survivors = []
-        for row in candidates:
-            rid = meta.at[row, "id"]
-            if rid is None or (isinstance(rid, float) and np.isnan(rid)):
-                survivors.append(row)
-            elif rid in seen_id:
-                excluded.append(Exclusion(
-                    row, "duplicate_id", f"same respondent id {rid!r} as row {seen_id[rid]}"))
-            else:
-                seen_id[rid] = row
-                survivors.append(row)
-        candidates = survivors
-
+    candidates = _apply_row_checks(_row_checks(responses, settings, rules),
+                                   [int(r) for r in raw.index], excluded)
     warnings: list[str] = []
+    if rules == "default" and "id" in meta:
+        candidates = _drop_duplicate_ids(meta, candidates, excluded)
     if rules == "default" and settings.duplicate_answers:
-        seen_answers: dict[tuple, int] = {}
-        survivors = []
-        hits = 0
-        for row in candidates:
-            key = tuple(None if pd.isna(v) else float(v) for v in raw.loc[row])
-            if key in seen_answers:
-                excluded.append(Exclusion(
-                    row, "duplicate_answers",
-                    f"answers to all {n_items} items identical to row {seen_answers[key]}"))
-                hits += 1
-            else:
-                seen_answers[key] = row
-                survivors.append(row)
-        candidates = survivors
-        if hits and n_items < FEW_ITEMS_FOR_DUPLICATES:
-            warnings.append(
-                f"duplicate_answers excluded {hits} row(s), but with only {n_items} items "
-                "identical answers can happen by chance; set `screening: {duplicate_answers: "
-                "false}` in the questionnaire to keep them"
-            )
-    kept = candidates
+        candidates = _drop_duplicate_answers(raw, candidates, excluded, warnings)
 
-    index = pd.Index(kept, name=raw.index.name)
+    index = pd.Index(candidates, name=raw.index.name)
     return ScreeningResult(
         items=responses.items.loc[index],
         raw_items=raw.loc[index],
@@ -279,6 +198,116 @@ def screen(
         rules=rules,
         warnings=tuple(warnings),
     )
+
+
+RowCheck = Callable[[int], str | None]
+
+
+def _row_checks(responses: Responses, settings: Screening,
+                rules: str) -> list[tuple[str, RowCheck]]:
+    """The per-row rules in order, each as (reason code, row -> detail or None)."""
+    raw = responses.raw_items
+    meta = responses.meta
+    n_items = raw.shape[1]
+    answered = raw.notna().sum(axis=1)
+    blank = set(responses.blank_rows)
+
+    checks: list[tuple[str, RowCheck]] = [
+        ("blank", lambda row: "every cell is empty" if row in blank else None),
+        ("no_answers", lambda row: (
+            f"no item answered (0 of {n_items})" if answered[row] == 0 else None)),
+    ]
+    if rules != "default":
+        return checks
+    if settings.min_duration is not None and "duration" in meta:
+        limit = float(settings.min_duration)
+
+        def too_fast(row: int) -> str | None:
+            seconds = meta.at[row, "duration"]
+            if pd.notna(seconds) and seconds < limit:
+                return f"duration {_num(seconds)} s < min {_num(limit)} s"
+            return None
+
+        checks.append(("too_fast", too_fast))
+
+    def too_many_missing(row: int) -> str | None:
+        missing = n_items - int(answered[row])
+        if n_items and missing / n_items > settings.max_missing:
+            return (f"{missing} of {n_items} answers missing ({_pct(missing / n_items)}) "
+                    f"> max share {_pct(settings.max_missing)}")
+        return None
+
+    checks.append(("too_many_missing", too_many_missing))
+    if settings.straightlining:
+
+        def straight_lining(row: int) -> str | None:
+            values = raw.loc[row].dropna().unique()
+            count = int(answered[row])
+            if count >= MIN_STRAIGHTLINE_ITEMS and len(values) == 1:
+                return f"same answer {_num(values[0])} to all {count} answered items"
+            return None
+
+        checks.append(("straight_lining", straight_lining))
+    return checks
+
+
+def _apply_row_checks(checks: list[tuple[str, RowCheck]], candidates: list[int],
+                      excluded: list[Exclusion]) -> list[int]:
+    """Apply each rule to the rows the earlier rules kept; log the rows it drops."""
+    for code, check in checks:
+        survivors = []
+        for row in candidates:
+            detail = check(row)
+            if detail is None:
+                survivors.append(row)
+            else:
+                excluded.append(Exclusion(row, code, detail))
+        candidates = survivors
+    return candidates
+
+
+def _drop_duplicate_ids(meta: pd.DataFrame, candidates: list[int],
+                        excluded: list[Exclusion]) -> list[int]:
+    """Keep the first row of each respondent id (rows without an id are kept)."""
+    seen_id: dict[str, int] = {}
+    survivors = []
+    for row in candidates:
+        rid = meta.at[row, "id"]
+        if rid is None or (isinstance(rid, float) and np.isnan(rid)):
+            survivors.append(row)
+        elif rid in seen_id:
+            excluded.append(Exclusion(
+                row, "duplicate_id", f"same respondent id {rid!r} as row {seen_id[rid]}"))
+        else:
+            seen_id[rid] = row
+            survivors.append(row)
+    return survivors
+
+
+def _drop_duplicate_answers(raw: pd.DataFrame, candidates: list[int],
+                            excluded: list[Exclusion], warnings: list[str]) -> list[int]:
+    """Keep the first of rows with identical answers to every item; warn with few items."""
+    n_items = raw.shape[1]
+    seen_answers: dict[tuple, int] = {}
+    survivors = []
+    hits = 0
+    for row in candidates:
+        key = tuple(None if pd.isna(v) else float(v) for v in raw.loc[row])
+        if key in seen_answers:
+            excluded.append(Exclusion(
+                row, "duplicate_answers",
+                f"answers to all {n_items} items identical to row {seen_answers[key]}"))
+            hits += 1
+        else:
+            seen_answers[key] = row
+            survivors.append(row)
+    if hits and n_items < FEW_ITEMS_FOR_DUPLICATES:
+        warnings.append(
+            f"duplicate_answers excluded {hits} row(s), but with only {n_items} items "
+            "identical answers can happen by chance; set `screening: {duplicate_answers: "
+            "false}` in the questionnaire to keep them"
+        )
+    return survivors
 
 
 def _num(value: float) -> str:

@@ -339,17 +339,7 @@ def population_model(q: Questionnaire, population: Population | None = None) -> 
     """
     pop = population if population is not None else q.model.population
     dims = q.dimension_of
-    for key, value in pop.loadings.items():
-        if key not in q.items and key not in dims:
-            raise InputError(
-                f"population.loadings.{key}: expected an item id or a dimension of a "
-                f"second-order construct ({', '.join(dims) or 'none'}), found {key!r}"
-            )
-        if not -1 < value < 1:
-            raise InputError(
-                f"population.loadings.{key}: expected a standardised loading between -1 and 1 "
-                f"(exclusive), found {value}"
-            )
+    _check_loadings(pop, q)
 
     loadings = {
         item: {q.item_construct[item]: float(pop.loadings.get(item, pop.loading))}
@@ -359,52 +349,10 @@ def population_model(q: Questionnaire, population: Population | None = None) -> 
         d: {owner: float(pop.loadings.get(d, pop.dimension_loading))} for d, owner in dims.items()
     }
 
-    hypothesised = {(h.source, h.target): h for h in q.hypotheses.values()}
-    given_paths: dict[tuple[str, str], float] = {}
-    for key, value in pop.paths.items():
-        pair = _pair(key, ARROW)
-        if pair is None or pair not in hypothesised:
-            raise InputError(f"population.paths.{key}: expected a hypothesised path 'A -> B'")
-        given_paths[pair] = float(value)
-    paths = {
-        pair: given_paths.get(pair, pop.path if h.sign == "+" else -pop.path)
-        for pair, h in hypothesised.items()
-    }
-
+    paths = _population_paths(pop, q)
     targets = {t for _, t in paths}
     exogenous = [c for c in q.structural_constructs if c not in targets]
-    pos = {c: i for i, c in enumerate(exogenous)}
-    r = np.full((len(exogenous), len(exogenous)), float(pop.correlation))
-    seen: dict[frozenset[str], float] = {}
-    for key, value in pop.correlations.items():
-        pair = _pair(key, _COVARIANCE)
-        where = f"population.correlations.{key}"
-        if pair is None or pair[0] == pair[1]:
-            raise InputError(f"{where}: expected 'A ~~ B' with two different construct ids")
-        for c in pair:
-            if c not in pos:
-                why = (f"a dimension of {dims[c]}" if c in dims
-                       else "endogenous (it has a hypothesised cause)" if c in targets
-                       else "not a construct")
-                raise InputError(
-                    f"{where}: {c} is {why}; correlations are set between exogenous "
-                    f"constructs only ({', '.join(exogenous)})"
-                )
-        if not -1 < value < 1:
-            raise InputError(f"{where}: expected a correlation between -1 and 1, found {value}")
-        pair_set = frozenset(pair)
-        if pair_set in seen and seen[pair_set] != value:
-            raise InputError(f"{where}: the pair is given twice, as {seen[pair_set]} and {value}")
-        seen[pair_set] = value
-        r[pos[pair[0]], pos[pair[1]]] = r[pos[pair[1]], pos[pair[0]]] = float(value)
-    np.fill_diagonal(r, 1.0)
-    corr = pd.DataFrame(r, index=exogenous, columns=exogenous)
-    if np.linalg.eigvalsh(corr.to_numpy()).min() <= 1e-10:
-        raise InputError(
-            "population.correlations: the correlations of the exogenous constructs "
-            f"({', '.join(exogenous)}) are not positive definite; lower population.correlation "
-            "or make the given pairs consistent"
-        )
+    corr = _exogenous_correlations(pop, exogenous, dims, targets)
 
     causes: dict[str, dict[str, float]] = {}
     for (source, target), beta in paths.items():
@@ -454,7 +402,77 @@ def population_model(q: Questionnaire, population: Population | None = None) -> 
     )
 
 
+def _check_loadings(pop: Population, q: Questionnaire) -> None:
+    """Raise for a ``population.loadings`` key that names no item or dimension, or |λ| >= 1."""
+    dims = q.dimension_of
+    for key, value in pop.loadings.items():
+        if key not in q.items and key not in dims:
+            raise InputError(
+                f"population.loadings.{key}: expected an item id or a dimension of a "
+                f"second-order construct ({', '.join(dims) or 'none'}), found {key!r}"
+            )
+        if not -1 < value < 1:
+            raise InputError(
+                f"population.loadings.{key}: expected a standardised loading between -1 and 1 "
+                f"(exclusive), found {value}"
+            )
+
+
+def _population_paths(pop: Population, q: Questionnaire) -> dict[tuple[str, str], float]:
+    """Every hypothesised path's population value: given, else ±``population.path`` by sign."""
+    hypothesised = {(h.source, h.target): h for h in q.hypotheses.values()}
+    given_paths: dict[tuple[str, str], float] = {}
+    for key, value in pop.paths.items():
+        pair = _pair(key, ARROW)
+        if pair is None or pair not in hypothesised:
+            raise InputError(f"population.paths.{key}: expected a hypothesised path 'A -> B'")
+        given_paths[pair] = float(value)
+    return {
+        pair: given_paths.get(pair, pop.path if h.sign == "+" else -pop.path)
+        for pair, h in hypothesised.items()
+    }
+
+
+def _exogenous_correlations(pop: Population, exogenous: list[str], dims: dict[str, str],
+                            targets: set[str]) -> pd.DataFrame:
+    """The correlation matrix of the exogenous constructs (checked positive definite)."""
+    pos = {c: i for i, c in enumerate(exogenous)}
+    r = np.full((len(exogenous), len(exogenous)), float(pop.correlation))
+    seen: dict[frozenset[str], float] = {}
+    for key, value in pop.correlations.items():
+        pair = _pair(key, _COVARIANCE)
+        where = f"population.correlations.{key}"
+        if pair is None or pair[0] == pair[1]:
+            raise InputError(f"{where}: expected 'A ~~ B' with two different construct ids")
+        for c in pair:
+            if c not in pos:
+                why = (f"a dimension of {dims[c]}" if c in dims
+                       else "endogenous (it has a hypothesised cause)" if c in targets
+                       else "not a construct")
+                raise InputError(
+                    f"{where}: {c} is {why}; correlations are set between exogenous "
+                    f"constructs only ({', '.join(exogenous)})"
+                )
+        if not -1 < value < 1:
+            raise InputError(f"{where}: expected a correlation between -1 and 1, found {value}")
+        pair_set = frozenset(pair)
+        if pair_set in seen and seen[pair_set] != value:
+            raise InputError(f"{where}: the pair is given twice, as {seen[pair_set]} and {value}")
+        seen[pair_set] = value
+        r[pos[pair[0]], pos[pair[1]]] = r[pos[pair[1]], pos[pair[0]]] = float(value)
+    np.fill_diagonal(r, 1.0)
+    corr = pd.DataFrame(r, index=exogenous, columns=exogenous)
+    if np.linalg.eigvalsh(corr.to_numpy()).min() <= 1e-10:
+        raise InputError(
+            "population.correlations: the correlations of the exogenous constructs "
+            f"({', '.join(exogenous)}) are not positive definite; lower population.correlation "
+            "or make the given pairs consistent"
+        )
+    return corr
+
+
 # -- drawing answers -----------------------------------------------------------------------
+
 def _latent_responses(pm: PopulationModel, n: int, rng: np.random.Generator) -> np.ndarray:
     """``n x items`` latent item responses ``x*`` (standard normal, agreement-keyed)."""
     names = list(pm.constructs)
