@@ -155,6 +155,22 @@ def _check(m: QuestionnaireModel, origin: str) -> list[str]:
     warnings: list[str] = []
     if not m.constructs:
         raise _fail(origin, "constructs", "expected at least one construct")
+    item_owner = _check_constructs(m, origin, warnings)
+    dimension_owner = _check_dimensions(m, origin)
+    for did in m.demographics:
+        if did in item_owner or did in m.constructs:
+            raise _fail(origin, f"demographics.{did}", f"id {did} is also an item or construct id")
+
+    seen_paths = _check_hypotheses(m, origin, dimension_owner)
+    _check_chains(m, origin, seen_paths)
+    _check_covariances(m, origin, item_owner)
+    _check_columns(m, origin, item_owner)
+    _check_population(m, origin, item_owner, dimension_owner, seen_paths)
+    return warnings
+
+
+def _check_constructs(m: QuestionnaireModel, origin: str, warnings: list[str]) -> dict[str, str]:
+    """Construct and item ids, items xor dimensions, item counts; returns item -> construct."""
     item_owner: dict[str, str] = {}
     for cid, c in m.constructs.items():
         key = f"constructs.{cid}"
@@ -200,6 +216,11 @@ def _check(m: QuestionnaireModel, origin: str) -> list[str]:
                 raise _fail(
                     origin, ikey, "reverse: true needs a scale (top-level or the item's own)"
                 )
+    return item_owner
+
+
+def _check_dimensions(m: QuestionnaireModel, origin: str) -> dict[str, str]:
+    """Second-order constructs: known, first-order, unshared dimensions; dimension -> owner."""
     dimension_owner: dict[str, str] = {}
     for cid, c in m.constructs.items():
         for i, dim in enumerate(c.dimensions):
@@ -219,10 +240,12 @@ def _check(m: QuestionnaireModel, origin: str) -> list[str]:
             dimension_owner[dim] = cid
         if c.dimensions and len(c.dimensions) < 2:
             raise _fail(origin, f"constructs.{cid}.dimensions", "expected at least 2 dimensions")
-    for did in m.demographics:
-        if did in item_owner or did in m.constructs:
-            raise _fail(origin, f"demographics.{did}", f"id {did} is also an item or construct id")
+    return dimension_owner
 
+
+def _check_hypotheses(m: QuestionnaireModel, origin: str,
+                      dimension_owner: dict[str, str]) -> dict[tuple[str, str], str]:
+    """Hypothesised paths: known ends, no loops, duplicates or cycles; (source, target) -> id."""
     edges: dict[str, list[str]] = {}
     seen_paths: dict[tuple[str, str], str] = {}
     for hid, h in m.hypotheses.items():
@@ -259,6 +282,12 @@ def _check(m: QuestionnaireModel, origin: str) -> list[str]:
             "hypotheses",
             "the paths form a cycle " + " -> ".join(cycle) + "; sem_kit fits recursive models only",
         )
+    return seen_paths
+
+
+def _check_chains(m: QuestionnaireModel, origin: str,
+                  seen_paths: dict[tuple[str, str], str]) -> None:
+    """``indirect:`` chains and ``alternatives:`` drops name hypothesised paths."""
     for i, chain in enumerate(m.indirect):
         parts = [p.strip() for p in chain.split("->")]
         if len(parts) < 3:
@@ -275,6 +304,10 @@ def _check(m: QuestionnaireModel, origin: str) -> list[str]:
             if ends not in seen_paths:
                 raise _fail(origin, f"alternatives.{name}.drop[{i}]",
                             f"{path!r} is not a hypothesised path 'A -> B'")
+
+
+def _check_covariances(m: QuestionnaireModel, origin: str, item_owner: dict[str, str]) -> None:
+    """``covariances:`` pairs are two different items or two different constructs."""
     known = set(item_owner) | set(m.constructs)
     for i, (a, b) in enumerate(m.covariances):
         for end in (a, b):
@@ -284,6 +317,10 @@ def _check(m: QuestionnaireModel, origin: str) -> list[str]:
             raise _fail(origin, f"covariances[{i}]", "expected two items or two constructs")
         if a == b:
             raise _fail(origin, f"covariances[{i}]", "expected two different ids")
+
+
+def _check_columns(m: QuestionnaireModel, origin: str, item_owner: dict[str, str]) -> None:
+    """``columns:`` keys are item or demographic ids, headers unique and no other id."""
     headers: dict[str, str] = {}
     for key, header in m.columns.items():
         if key not in item_owner and key not in m.demographics:
@@ -302,8 +339,6 @@ def _check(m: QuestionnaireModel, origin: str) -> list[str]:
                 f"header {header!r} is the id of another item or "
                 "demographic; pick a header that names no other id",
             )
-    _check_population(m, origin, item_owner, dimension_owner, seen_paths)
-    return warnings
 
 
 def _check_population(
