@@ -309,7 +309,7 @@ def environment() -> dict:
             "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE", "")}
 
 
-def main() -> None:
+def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--boot", type=int, nargs="+", default=[1000, 5000])
     parser.add_argument("--reps", type=int, default=3)
@@ -330,30 +330,26 @@ def main() -> None:
     parser.add_argument("--data", help=argparse.SUPPRESS)
     parser.add_argument("--model", help=argparse.SUPPRESS)
     parser.add_argument("--ci-out", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.child:
-        child(args)
-        return
+    return parser.parse_args()
 
-    with_r = not args.no_lavaan and lavaan_available()
-    if not with_r and not args.no_lavaan:
-        print("Rscript with lavaan not found: timing sem_kit only")
-    env = environment()
-    print(f"# {env['cpu']}, {env['cores']} cores; numpy {env['numpy']}, BLAS {env['blas']}, "
-          f"OPENBLAS_CORETYPE={env['OPENBLAS_CORETYPE'] or '(unset)'}")
+
+def _resume(results: dict, args: argparse.Namespace, env: dict) -> dict:
+    """The runs already in ``--out`` (same settings), with ``results``' keys added."""
+    if not (args.resume and args.out and args.out.exists()):
+        return results
+    old = json.loads(args.out.read_text(encoding="utf-8"))
+    same = {k: results.get(k) for k in ("n", "seed", "missing", "missing_share")}
+    if {k: old.get(k, results.get(k)) for k in same} != same:
+        sys.exit(f"--resume: {args.out} was written with other settings than {same}")
+    results = {**old, **{k: v for k, v in results.items() if k not in old}}
+    results.setdefault("resumed", []).append(env)
+    print(f"# resuming {args.out}: {len(results['runs'])} run(s) already there")
+    return results
+
+
+def _run_all(results: dict, args: argparse.Namespace, with_r: bool) -> None:
+    """Every (B, repetition) not yet in ``results``: sem_kit with 1 and 2 jobs, then lavaan."""
     fiml = args.missing == "fiml"
-    results: dict = {"environment": env, "n": args.n, "seed": args.seed,
-                     "missing": args.missing, "runs": [], "intervals": {}}
-    if fiml:
-        results["missing_share"] = args.missing_share
-    if args.resume and args.out and args.out.exists():
-        old = json.loads(args.out.read_text(encoding="utf-8"))
-        same = {k: results.get(k) for k in ("n", "seed", "missing", "missing_share")}
-        if {k: old.get(k, results.get(k)) for k in same} != same:
-            sys.exit(f"--resume: {args.out} was written with other settings than {same}")
-        results = {**old, **{k: v for k, v in results.items() if k not in old}}
-        results.setdefault("resumed", []).append(env)
-        print(f"# resuming {args.out}: {len(results['runs'])} run(s) already there")
     done = {(r["B"], r["rep"]) for r in results["runs"]}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -399,6 +395,10 @@ def main() -> None:
                 if args.out:  # so far, in case the run is cut short
                     args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
 
+
+
+def _print_summary(results: dict, args: argparse.Namespace) -> None:
+    """The medians table, the failed resamples and the interval agreement."""
     results["runs"].sort(key=lambda r: (args.boot.index(r["B"]) if r["B"] in args.boot
                                         else len(args.boot), r["B"], r["rep"]))
     print()
@@ -441,6 +441,27 @@ def main() -> None:
         for p in c["paths"]:
             print(f"  {p['path']:<10s} sem_kit [{p['semkit'][0]:.3f}, {p['semkit'][1]:.3f}]  "
                   f"lavaan [{p['lavaan'][0]:.3f}, {p['lavaan'][1]:.3f}]")
+
+
+def main() -> None:
+    args = _arguments()
+    if args.child:
+        child(args)
+        return
+
+    with_r = not args.no_lavaan and lavaan_available()
+    if not with_r and not args.no_lavaan:
+        print("Rscript with lavaan not found: timing sem_kit only")
+    env = environment()
+    print(f"# {env['cpu']}, {env['cores']} cores; numpy {env['numpy']}, BLAS {env['blas']}, "
+          f"OPENBLAS_CORETYPE={env['OPENBLAS_CORETYPE'] or '(unset)'}")
+    results: dict = {"environment": env, "n": args.n, "seed": args.seed,
+                     "missing": args.missing, "runs": [], "intervals": {}}
+    if args.missing == "fiml":
+        results["missing_share"] = args.missing_share
+    results = _resume(results, args, env)
+    _run_all(results, args, with_r)
+    _print_summary(results, args)
     if args.out:
         args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
 
