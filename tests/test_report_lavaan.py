@@ -18,7 +18,7 @@ from sem_kit.pipeline import analyze
 from sem_kit.report import fmt, render_report
 from sem_kit.report.i18n import Lang
 from sem_kit.report.tables import PARAM_GROUPS, build_tables, cells, param_group
-from sem_kit.thresholds import fit_cutoff
+from sem_kit.thresholds import DEFAULT_THRESHOLDS
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data" / "sample_responses.csv"
@@ -139,7 +139,7 @@ def test_threshold_before_verdict_in_every_table(tables):
 @pytest.mark.parametrize("key", ["gfi", "agfi", "nfi", "ifi"])
 def test_older_fit_indices_judged(result, tables, key):
     rows = tables["cfa_fit"].data.set_index("index")
-    cut = fit_cutoff(key)
+    cut = DEFAULT_THRESHOLDS.get(key)
     assert cut.good == 0.90 and (cut.acceptable == 0.80) == (key == "agfi")
     assert rows.loc[key, "verdict"] == cut.verdict(result.measurement.cfa_fit[key])
     assert rows.loc[key, "threshold"]

@@ -27,10 +27,10 @@ from sem_kit.report.tables import (
     TEXT_KINDS,
     Table,
     Tables,
-    boot_info,
     build_tables,
     cells,
     ci_method_label,
+    interval_method,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -248,12 +248,10 @@ def methods_text(result: AnalysisResult, lang: Lang) -> str:
     if s is None:
         boot = lang.t("methods.no_sem")
     else:
-        info = boot_info(s)
-        if info["requested"]:
-            boot = lang.t("methods.boot", requested=info["requested"],
-                          ok=info["succeeded"] if info["succeeded"] is not None else "?",
-                          failed=info["failed"] if info["failed"] is not None else "?",
-                          method=ci_method_label(lang, info["method"]))
+        b = s.bootstrap
+        if b.requested:
+            boot = lang.t("methods.boot", requested=b.requested, ok=b.succeeded, failed=b.failed,
+                          method=ci_method_label(lang, interval_method(s)))
         elif result.options.estimator == "WLSMV":
             boot = lang.t("methods.no_boot_wlsmv")
         else:
