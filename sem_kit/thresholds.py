@@ -263,14 +263,9 @@ def fit_base(measure: str) -> str:
     return measure
 
 
-def _undefined(value: object) -> bool:
+def _undefined(value: float | None) -> bool:
     """``True`` for ``None``, NaN and infinities (a number nothing can be judged by)."""
-    if value is None:
-        return True
-    try:
-        return not math.isfinite(float(value))  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return False
+    return value is None or not math.isfinite(float(value))
 
 
 def with_scaled_ratio(measures: Mapping[str, float]) -> dict[str, float]:

@@ -253,7 +253,7 @@ def cells(table: Table, lang: Lang) -> list[list[Cell]]:
 
 
 def format_cell(col: Column, row: pd.Series, lang: Lang) -> Cell:
-    """One value printed as its column says."""
+    """One value printed as its column says (a ``mixed`` column as its row's ``format``)."""
     value = row.get(col.key)
     kind = col.kind
     if kind == "mixed":
@@ -264,28 +264,47 @@ def format_cell(col: Column, row: pd.Series, lang: Lang) -> Cell:
             text = text.replace(" → ", "\u00a0→\u00a0")
         return Cell(text, "num" if col.kind == "mixed" else kind)
     if kind == "item":
-        text = str(value)
-        item = lang.questionnaire.items.get(text)
-        if item is not None and item.reverse:
-            text += " " + lang.t("misc.reverse")
-        return Cell(text, "text")
+        return _item_cell(str(value), lang)
     if kind == "ci":
-        lo, hi = value, row.get(col.pair)
-        if fmt.is_missing(lo) and fmt.is_missing(hi):
-            return Cell(col.missing)
-        return Cell(f"[{fmt.number(lo, col.decimals)}, {fmt.number(hi, col.decimals)}]")
+        return _interval_cell(col, value, row.get(col.pair))
     if kind == "sign":
         return Cell(str(value).replace("-", "−"), "text")
     if kind == "verdict":
-        if fmt.is_missing(value) and not isinstance(value, (str, bool)):
-            return Cell("", "verdict")
-        code = ("yes" if value else "no") if isinstance(value, (bool, np.bool_)) else str(value)
-        return Cell(lang.verdict(code), "verdict", _BADGE.get(code, "neutral"))
-    if col.hide_below is not None and not fmt.is_missing(value) and abs(float(value)) < \
-            col.hide_below:
-        return Cell("", "num")
+        return _verdict_cell(value, lang)
+    return _number_cell(col, kind, value, row)
+
+
+def _item_cell(item_id: str, lang: Lang) -> Cell:
+    """An item id, marked ``(R)`` when the item is reverse-coded."""
+    item = lang.questionnaire.items.get(item_id)
+    if item is not None and item.reverse:
+        return Cell(item_id + " " + lang.t("misc.reverse"), "text")
+    return Cell(item_id, "text")
+
+
+def _interval_cell(col: Column, lower: object, upper: object) -> Cell:
+    """``[lower, upper]``; the column's ``missing`` when both bounds are undefined."""
+    if fmt.is_missing(lower) and fmt.is_missing(upper):
+        return Cell(col.missing)
+    return Cell(f"[{fmt.number(lower, col.decimals)}, {fmt.number(upper, col.decimals)}]")
+
+
+def _verdict_cell(value: object, lang: Lang) -> Cell:
+    """A verdict code (or a boolean: yes / no) as a word with its badge; empty when
+    undefined."""
+    if fmt.is_missing(value) and not isinstance(value, (str, bool)):
+        return Cell("", "verdict")
+    code = ("yes" if value else "no") if isinstance(value, (bool, np.bool_)) else str(value)
+    return Cell(lang.verdict(code), "verdict", _BADGE.get(code, "neutral"))
+
+
+def _number_cell(col: Column, kind: str, value: object, row: pd.Series) -> Cell:
+    """A number of kind ``int``, ``p``, ``pct`` or ``num`` (with the column's stars);
+    blank below the column's ``hide_below``, the column's ``missing`` when undefined."""
     if fmt.is_missing(value):
         return Cell(col.missing)
+    if col.hide_below is not None and abs(float(value)) < col.hide_below:  # type: ignore[arg-type]
+        return Cell("", "num")
     if kind == "int":
         return Cell(fmt.integer(value))
     if kind == "p":
@@ -399,45 +418,37 @@ def build_tables(result: AnalysisResult, lang: Lang | None = None) -> Tables:
     """
     lang = lang or Lang(result.options.lang, result.questionnaire)
     out = Tables()
-    out.add(summary_fit(result, lang))
-    out.add(sample_flow(result, lang))
-    out.add(demographics(result, lang))
-    out.add(items(result, lang))
-    out.add(reliability(result, lang))
-    out.add(reliability_l2(result, lang))
-    out.add(efa_adequacy(result, lang))
-    out.add(efa_loadings(result, lang))
-    out.add(efa_variance(result, lang))
-    out.add(parallel(result, lang))
-    out.add(cmv_harman(result, lang))
-    out.add(cmv_single_factor(result, lang))
+    for measurement_table in (summary_fit, sample_flow, demographics, items, reliability,
+                              reliability_l2, efa_adequacy, efa_loadings, efa_variance, parallel,
+                              cmv_harman, cmv_single_factor):
+        out.add(measurement_table(result, lang))
     fiml = result.options.missing == "fiml"
-    est = result.options.estimator + (" (FIML)" if fiml else "")
+    est = _estimator_label(result)
     out.add(fit_table("cfa_fit", "cfa", lang.t("title.cfa_fit"),
                       result.measurement.cfa_judgement, lang, est, fiml))
     out.add(parameter_table("cfa_params", "cfa", result.measurement.cfa, est, lang))
-    out.add(cfa_loadings(result, lang))
-    out.add(fornell_larcker(result, lang))
-    out.add(htmt(result, lang))
+    for validity_table in (cfa_loadings, fornell_larcker, htmt):
+        out.add(validity_table(result, lang))
     s = result.structural
     if s is not None:
         out.add(fit_table("sem_fit", "sem_fit", lang.t("title.sem_fit"), s.fit_judgement, lang,
                           est, fiml))
         out.add(parameter_table("sem_params", "sem_fit", s.fit, est, lang))
-        out.add(hypotheses(result, lang))
-        out.add(r2(result, lang))
-        out.add(indirect(result, lang))
-        out.add(effects(result, lang))
-        out.add(comparison(result, lang))
-    if result.groups is not None:
-        for table in group_tables(result, lang):
-            out.add(table)
+        for structural_table in (hypotheses, r2, indirect, effects, comparison):
+            out.add(structural_table(result, lang))
+    for table in group_tables(result, lang):
+        out.add(table)
     out.add(modification(result.measurement.modification_indices, "mi_cfa", lang))
     if s is not None:
         out.add(modification(s.modification_indices, "mi_sem", lang))
     out.add(warnings_table(result, lang))
     out.add(excluded(result, lang))
     return out
+
+
+def _estimator_label(result: AnalysisResult) -> str:
+    """The run's estimator as the notes name it: ``MLR``, ``ML (FIML)``."""
+    return result.options.estimator + (" (FIML)" if result.options.missing == "fiml" else "")
 
 
 def summary_fit(result: AnalysisResult, lang: Lang) -> Table:
@@ -478,9 +489,8 @@ def summary_fit(result: AnalysisResult, lang: Lang) -> Table:
         cols += [Column(model, label, "mixed", missing=fmt.DASH),
                  Column(f"{model}_verdict", lang.t("col.verdict"), "verdict")]
     cols += [Column("format", "format", "text", show=False)]
-    est = result.options.estimator + (" (FIML)" if result.options.missing == "fiml" else "")
-    note = lang.t("note.summary_estimator", estimator=est) + " " + _cut_sources(
-        cfa.sources(keys), lang)
+    note = lang.t("note.summary_estimator", estimator=_estimator_label(result)) + " " + \
+        _cut_sources(cfa.sources(keys), lang)
     if result.options.estimator == "WLSMV":
         note += ("。" if lang.zh else ". ") + lang.t("note.summary_wlsmv")
     return Table("summary_fit", "summary", lang.t("title.summary_fit"), tuple(cols),

@@ -394,29 +394,6 @@ class StructuralResult:
     estimator: str = "ML"
     thresholds: Thresholds = DEFAULT_THRESHOLDS
 
-    @property
-    def fit_judgement(self) -> FitJudgement:
-        """The fit measures judged by ``thresholds`` (every one ``improper`` when the
-        solution did not converge or is inadmissible; only the scaled ones under WLSMV)."""
-        return judge_fit(self.fit_measures, admissible=self.fit.admissible and self.fit.converged,
-                         scaled_only=self.estimator == "WLSMV", thresholds=self.thresholds)
-
-    @property
-    def comparison_verdicts(self) -> list[str | None]:
-        """One verdict per row of ``comparison``: ``baseline`` for the hypothesised model
-        (the first row), then :func:`~sem_kit.thresholds.comparison_verdict` of each
-        alternative."""
-        rows = zip(self.comparison["delta_pvalue"], self.comparison["delta_cfi"], strict=True)
-        return [comparison_verdict(p, c) if i else "baseline" for i, (p, c) in enumerate(rows)]
-
-    @property
-    def indirect_excludes_zero(self) -> list[bool | None]:
-        """For each row of ``indirect``: whether its interval (``ci_lower``, ``ci_upper``)
-        excludes 0; ``None`` when either bound is undefined."""
-        return [None if not (math.isfinite(a) and math.isfinite(b)) else bool(a > 0 or b < 0)
-                for a, b in zip(self.indirect["ci_lower"], self.indirect["ci_upper"],
-                                strict=True)]
-
     def to_dict(self) -> dict[str, object]:
         """The ``sem`` block of results.json (DESIGN.md), plain JSON values."""
         paths = [
@@ -437,6 +414,29 @@ class StructuralResult:
             "r2": {str(k): _num(v) for k, v in self.r2.items()},
             "indirect": indirect,
         }
+
+    @property
+    def fit_judgement(self) -> FitJudgement:
+        """``fit_measures`` judged as the CFA's (``MeasurementResult.cfa_judgement``)."""
+        ok = self.fit.admissible and self.fit.converged
+        return judge_fit(self.fit_measures, admissible=ok, scaled_only=self.estimator == "WLSMV",
+                         thresholds=self.thresholds)
+
+    @property
+    def comparison_verdicts(self) -> list[str | None]:
+        """One verdict per row of ``comparison``: ``baseline`` for the hypothesised model
+        (the first row), then :func:`~sem_kit.thresholds.comparison_verdict` of each
+        alternative."""
+        rows = zip(self.comparison["delta_pvalue"], self.comparison["delta_cfi"], strict=True)
+        return [comparison_verdict(p, c) if i else "baseline" for i, (p, c) in enumerate(rows)]
+
+    @property
+    def indirect_excludes_zero(self) -> list[bool | None]:
+        """For each row of ``indirect``: whether its interval (``ci_lower``, ``ci_upper``)
+        excludes 0; ``None`` when either bound is undefined."""
+        return [None if not (math.isfinite(a) and math.isfinite(b)) else bool(a > 0 or b < 0)
+                for a, b in zip(self.indirect["ci_lower"], self.indirect["ci_upper"],
+                                strict=True)]
 
 
 # --------------------------------------------------------------------------- the stage
