@@ -214,6 +214,22 @@ class InvarianceResult:
         return out
 
 
+    @property
+    def highest_step(self) -> tuple[str, str | None]:
+        """The highest step that holds with every step before it, and the first step that
+        does not hold (``None`` when every step holds); the step is the first
+        (configural) one when the next one already fails."""
+        steps = list(self.table["step"])
+        top, failed = steps[0], None
+        for step, holds in zip(steps[1:], list(self.table["holds"])[1:], strict=True):
+            if _defined(holds) and bool(holds):
+                top = step
+            else:
+                failed = step
+                break
+        return top, failed
+
+
 def _defined(value: object) -> bool:
     return value is not None and math.isfinite(float(value))  # type: ignore[arg-type]
 

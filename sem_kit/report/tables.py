@@ -295,7 +295,12 @@ def _verdict_cell(value: object, lang: Lang) -> Cell:
     if fmt.is_missing(value) and not isinstance(value, (str, bool)):
         return Cell("", "verdict")
     code = ("yes" if value else "no") if isinstance(value, (bool, np.bool_)) else str(value)
-    return Cell(lang.verdict(code), "verdict", _BADGE.get(code, "neutral"))
+    return Cell(lang.verdict(code), "verdict", badge(code))
+
+
+def badge(code: str) -> str:
+    """The badge class of a verdict code (``good``, ``poor``, ``neutral`` ...)."""
+    return _BADGE.get(code, "neutral")
 
 
 def _number_cell(col: Column, kind: str, value: object, row: pd.Series) -> Cell:
