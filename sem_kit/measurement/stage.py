@@ -162,6 +162,19 @@ class MeasurementResult:
                 "harman_first_factor_share": self.thresholds.harman.verdict(
                     s.harman_first_factor_share)}
 
+    @property
+    def fornell_larcker_violations(self) -> pd.DataFrame | None:
+        """Constructs x constructs: ``True`` where the latent correlation is at least the
+        smaller of the two constructs' √AVE (the pair fails Fornell & Larcker's criterion),
+        ``False`` elsewhere and on the diagonal; ``None`` without the Fornell-Larcker table."""
+        fl = self.discriminant.fornell_larcker
+        if fl is None:
+            return None
+        root = np.diag(fl.table.to_numpy(dtype=float))
+        fails = fl.table.abs().to_numpy(dtype=float) >= np.minimum.outer(root, root)
+        np.fill_diagonal(fails, False)
+        return pd.DataFrame(fails, index=fl.table.index, columns=fl.table.columns)
+
     def to_dict(self) -> dict:
         """The ``items``, ``reliability``, ``efa``, ``cfa`` and ``discriminant`` blocks."""
         items = self.items.to_dict()

@@ -921,16 +921,15 @@ def fornell_larcker(result: AnalysisResult, lang: Lang) -> Table | None:
     if fl is None:
         return None
     names = list(fl.table.index)
+    fails = result.measurement.fornell_larcker_violations
     t = pd.DataFrame(np.nan, index=range(len(names)), columns=names, dtype=float)
     flags = pd.DataFrame("", index=t.index, columns=names)
-    diag = {c: float(fl.table.loc[c, c]) for c in names}
     for i, a in enumerate(names):
         for j, b in enumerate(names[: i + 1]):
-            value = float(fl.table.loc[a, b])
-            t.iloc[i, j] = value
+            t.iloc[i, j] = float(fl.table.loc[a, b])
             if i == j:
                 flags.iloc[i, j] = "diag"
-            elif abs(value) >= min(diag[a], diag[b]):
+            elif fails.loc[a, b]:  # type: ignore[union-attr]
                 flags.iloc[i, j] = "poor"
     t.insert(0, "construct", names)
     t["passes"] = [bool(fl.passes.get(c, False)) for c in names]
