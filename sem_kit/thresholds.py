@@ -13,6 +13,13 @@ A verdict is one short word beside the number:
 - ``"poor"``: it meets none;
 - ``None``: the value is undefined (``None`` or NaN).
 
+The stages judge their numbers here and keep the verdicts and the cut-offs
+in their results, which the report only prints: :func:`verdict` for one
+number, :func:`judge_fit` for a model's fit measures (with the scaled χ²/df
+of :func:`with_scaled_ratio`, and ``"improper"`` for every measure of an
+inadmissible solution), :func:`bartlett_verdict`, :func:`comparison_verdict`
+and :func:`kaiser_label`.
+
 Defaults and sources
 --------------------
 =============  ==========  ==========  ==========================================
