@@ -13,6 +13,13 @@ A verdict is one short word beside the number:
 - ``"poor"``: it meets none;
 - ``None``: the value is undefined (``None`` or NaN).
 
+The stages judge their numbers here and keep the verdicts and the cut-offs
+in their results, which the report only prints: :func:`verdict` for one
+number, :func:`judge_fit` for a model's fit measures (with the scaled χ²/df
+of :func:`with_scaled_ratio`, and ``"improper"`` for every measure of an
+inadmissible solution), :func:`bartlett_verdict`, :func:`comparison_verdict`
+and :func:`kaiser_label`.
+
 Defaults and sources
 --------------------
 =============  ==========  ==========  ==========================================
@@ -95,6 +102,7 @@ Common method biases in behavioral research. Journal of Applied Psychology,
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Literal
 
@@ -238,19 +246,148 @@ def verdict(statistic: str, value: float | None,
     return thresholds.get(statistic).verdict(value)
 
 
-#: Cut-offs of the older incremental and absolute fit indices (GFI, AGFI, NFI, IFI): GFI
-#: and NFI/IFI at .90 (Jöreskog & Sörbom 1984; Bentler & Bonett 1980; Bollen 1989), AGFI
-#: .90 good and .80 acceptable (Hair et al. 2019). Kept beside :class:`Thresholds`, whose
-#: fields are the measurement-report cut-offs; :func:`fit_cutoff` looks up either.
-def fit_cutoff(statistic: str, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> Cutoff:
-    """The :class:`Cutoff` of ``statistic`` (``thresholds.get``), kept for the report layer.
+#: The fit measures with a cut-off, in the order a report names their sources.
+FIT_CUTOFFS: tuple[str, ...] = ("chisq_df", "cfi", "tli", "nfi", "ifi", "gfi", "agfi", "rmsea",
+                                "srmr")
+
+#: The verdict of every fit measure of an inadmissible solution (a Heywood case or
+#: non-convergence), whatever its value: its fit measures cannot show good fit.
+IMPROPER = "improper"
+
+
+def fit_base(measure: str) -> str:
+    """The statistic whose cut-off judges ``measure``: ``cfi_robust`` and ``cfi_scaled`` are
+    judged as ``cfi``, ``chisq_df_scaled`` as ``chisq_df``; other names are their own.
 
     Examples
     --------
-    >>> fit_cutoff("agfi").verdict(0.85)
-    'acceptable'
+    >>> fit_base("rmsea_robust")
+    'rmsea'
     """
-    return thresholds.get(statistic)
+    for suffix in ("_scaled", "_robust"):
+        if measure.endswith(suffix) and measure[: -len(suffix)] in FIT_CUTOFFS:
+            return measure[: -len(suffix)]
+    return measure
+
+
+def _undefined(value: float | None) -> bool:
+    """``True`` for ``None``, NaN and infinities (a number nothing can be judged by)."""
+    return value is None or not math.isfinite(float(value))
+
+
+def with_scaled_ratio(measures: Mapping[str, float]) -> dict[str, float]:
+    """``measures`` with ``chisq_df_scaled`` (the scaled χ² over its df, judged by the
+    ``chisq_df`` cut-off) right after ``chisq_scaled``, when there is a scaled test.
+
+    Returns
+    -------
+    dict
+        A copy of ``measures`` in its order; ``chisq_df_scaled`` is NaN when the scaled
+        χ² or its df (``df_scaled``, else ``df``) is undefined or the df is 0. Without
+        ``chisq_scaled``, or with ``chisq_df_scaled`` already there, ``measures`` unchanged.
+    """
+    out = dict(measures)
+    if "chisq_scaled" not in out or "chisq_df_scaled" in out:
+        return out
+    chisq, df = out.get("chisq_scaled"), out.get("df_scaled", out.get("df"))
+    ok = not (_undefined(chisq) or _undefined(df)) and float(df) > 0
+    ratio = float(chisq) / float(df) if ok else math.nan  # type: ignore[arg-type]
+    items = list(out.items())
+    at = [k for k, _ in items].index("chisq_scaled") + 1
+    items.insert(at, ("chisq_df_scaled", ratio))
+    return dict(items)
+
+
+@dataclass(frozen=True)
+class FitJudgement:
+    """One model's fit measures as a report prints them, each judged by its cut-off.
+
+    Attributes
+    ----------
+    measures:
+        The model's fit measures (lavaan's names) with ``chisq_df_scaled`` under a scaled
+        test (:func:`with_scaled_ratio`).
+    cutoffs:
+        The cut-off of each judged measure (robust and scaled indices by their base,
+        :func:`fit_base`), in the order of ``measures``.
+    verdicts:
+        ``"good"``, ``"acceptable"``, ``"poor"``, :data:`IMPROPER` (every judged measure
+        of an inadmissible solution) or ``None`` (undefined value) for each judged measure.
+    admissible:
+        Whether the solution is proper (converged, no Heywood case).
+    """
+
+    measures: dict[str, float]
+    cutoffs: dict[str, Cutoff]
+    verdicts: dict[str, str | None]
+    admissible: bool = True
+
+    def sources(self, measures: Sequence[str]) -> list[tuple[str, Cutoff]]:
+        """``(statistic, cut-off)`` of the judged ones among ``measures`` (robust and scaled
+        ones by their base), each statistic once, in the order of :data:`FIT_CUTOFFS`."""
+        bases = {fit_base(m): self.cutoffs[m] for m in measures if m in self.cutoffs}
+        return [(b, bases[b]) for b in FIT_CUTOFFS if b in bases]
+
+
+def judge_fit(measures: Mapping[str, float], *, admissible: bool = True,
+              scaled_only: bool = False,
+              thresholds: Thresholds = DEFAULT_THRESHOLDS) -> FitJudgement:
+    """Judge a model's fit measures by their cut-offs.
+
+    Parameters
+    ----------
+    measures:
+        Fit measures by lavaan's names (DESIGN.md FIT keys, with the scaled and robust
+        ones of a scaled test).
+    admissible:
+        ``False`` for an improper or non-converged solution: every judged measure is then
+        :data:`IMPROPER`, whatever its value.
+    scaled_only:
+        Judge only the scaled and robust measures and SRMR (WLSMV, whose unscaled
+        statistic is not χ²-distributed).
+    thresholds:
+        The cut-offs.
+
+    Returns
+    -------
+    FitJudgement
+
+    Examples
+    --------
+    >>> judge_fit({"cfi": 0.93, "chisq": 10.0}).verdicts
+    {'cfi': 'acceptable'}
+    """
+    full = with_scaled_ratio(measures)
+    cutoffs = {k: thresholds.get(fit_base(k)) for k in full
+               if fit_base(k) in FIT_CUTOFFS and (not scaled_only or fit_base(k) != k
+                                                  or k == "srmr")}
+    verdicts: dict[str, str | None] = {}
+    for key, cut in cutoffs.items():
+        value = full[key]
+        if _undefined(value):
+            verdicts[key] = None
+        else:
+            verdicts[key] = cut.verdict(float(value)) if admissible else IMPROPER
+    return FitJudgement(full, cutoffs, verdicts, admissible)
+
+
+#: A Bartlett test of sphericity with p below this rejects an identity correlation matrix:
+#: the items correlate enough for a factor analysis (Bartlett 1950).
+BARTLETT_P = 0.05
+
+
+def bartlett_verdict(pvalue: float | None) -> Verdict | None:
+    """``"good"`` when Bartlett's p is below :data:`BARTLETT_P`, else ``"poor"``; ``None``
+    when it is undefined.
+
+    Examples
+    --------
+    >>> bartlett_verdict(0.001)
+    'good'
+    """
+    if _undefined(pvalue):
+        return None
+    return "good" if pvalue < BARTLETT_P else "poor"  # type: ignore[operator]
 
 
 #: A nested alternative is worse than the hypothesised model when its χ² difference test has

@@ -15,10 +15,14 @@ from psych_ref import DATASETS, TIGHT, load, matrix
 from sem_kit.measurement.discriminant import discriminant_validity, fornell_larcker, htmt, htmt2
 from sem_kit.thresholds import (
     DEFAULT_THRESHOLDS,
+    IMPROPER,
     Cutoff,
     Thresholds,
+    bartlett_verdict,
+    judge_fit,
     kaiser_label,
     verdict,
+    with_scaled_ratio,
 )
 
 
@@ -140,3 +144,44 @@ def test_kaiser_labels_follow_kaiser_1974():
     got = [kaiser_label(edges[0] - 0.01)] + [kaiser_label(e) for e in edges]
     assert got == labels
     assert kaiser_label(DEFAULT_THRESHOLDS.kmo.good) == "middling"
+
+
+FIT = {"chisq": 30.0, "df": 10, "chisq_df": 3.0, "cfi": 0.93, "chisq_scaled": 20.0,
+       "df_scaled": 8, "cfi_scaled": 0.96, "rmsea_robust": 0.07, "srmr": 0.05, "aic": 100.0}
+
+
+def test_judge_fit_verdicts_cutoffs_and_sources():
+    judged = judge_fit(FIT)
+    keys = list(judged.measures)
+    assert keys[keys.index("chisq_scaled") + 1] == "chisq_df_scaled"
+    assert judged.measures["chisq_df_scaled"] == 2.5
+    assert judged.verdicts == {"chisq_df": "poor", "cfi": "acceptable", "chisq_df_scaled": "good",
+                               "cfi_scaled": "good", "rmsea_robust": "acceptable",
+                               "srmr": "good"}
+    assert judged.cutoffs["cfi_scaled"] is DEFAULT_THRESHOLDS.cfi
+    assert judged.cutoffs["chisq_df_scaled"] is DEFAULT_THRESHOLDS.chisq_df
+    assert [b for b, _ in judged.sources(list(FIT))] == ["chisq_df", "cfi", "rmsea", "srmr"]
+    assert [b for b, _ in judged.sources(["aic", "chisq"])] == []
+
+
+def test_judge_fit_scaled_only_improper_and_undefined():
+    scaled = judge_fit(FIT, scaled_only=True)
+    assert set(scaled.verdicts) == {"chisq_df_scaled", "cfi_scaled", "rmsea_robust", "srmr"}
+    improper = judge_fit(dict(FIT, cfi=float("nan")), admissible=False)
+    assert improper.verdicts["cfi"] is None and not improper.admissible
+    assert {v for k, v in improper.verdicts.items() if k != "cfi"} == {IMPROPER}
+    strict = dataclasses.replace(DEFAULT_THRESHOLDS, srmr=Cutoff(0.01, higher_is_better=False))
+    assert judge_fit(FIT, thresholds=strict).verdicts["srmr"] == "poor"
+
+
+def test_scaled_ratio_only_under_a_scaled_test():
+    assert with_scaled_ratio({"chisq": 3.0, "df": 1}) == {"chisq": 3.0, "df": 1}
+    assert np.isnan(with_scaled_ratio({"chisq_scaled": 3.0, "df_scaled": 0})["chisq_df_scaled"])
+    assert with_scaled_ratio({"chisq_scaled": 3.0, "df": 2})["chisq_df_scaled"] == 1.5
+    given = {"chisq_scaled": 3.0, "df_scaled": 2, "chisq_df_scaled": 9.0}
+    assert with_scaled_ratio(given) == given
+
+
+def test_bartlett_verdict_at_and_around_05():
+    assert [bartlett_verdict(p) for p in (0.001, 0.0499, 0.05, 0.2, float("nan"), None)] == [
+        "good", "good", "poor", "poor", None, None]

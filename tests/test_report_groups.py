@@ -22,8 +22,8 @@ from openpyxl import load_workbook
 
 from sem_kit.pipeline import AnalysisResult, analyze
 from sem_kit.report import render_report
-from sem_kit.report.html import GROUP_SECTIONS, SECTIONS, group_summary, highest_invariance
-from sem_kit.report.i18n import STRINGS, Lang, rule_cutoffs
+from sem_kit.report.html import GROUP_SECTIONS, SECTIONS, group_summary
+from sem_kit.report.i18n import STRINGS, Lang
 from sem_kit.report.tables import build_tables, cells
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -282,12 +282,13 @@ def test_every_group_string_has_both_languages() -> None:
 
 
 def test_rule_wording(result: AnalysisResult) -> None:
-    rule = result.groups.invariance.rule  # type: ignore[union-attr]
-    assert rule_cutoffs(rule) == (-0.010, 0.015)
+    inv = result.groups.invariance  # type: ignore[union-attr]
+    assert inv.delta_cutoffs == (-0.010, 0.015)
     zh = Lang("zh", result.questionnaire)
-    assert zh.rule(rule).startswith("Chen (2007)，N = 363 > 300：")
+    assert zh.rule(inv.rule) == ("Chen (2007)，N = 363 > 300：与前一步相比 ΔCFI ≥ −0.010 且 "
+                                 "ΔRMSEA ≤ 0.015 时该步成立")
+    assert Lang("en", result.questionnaire).rule(inv.rule) == inv.rule.replace("-", "−")
     assert zh.rule("some other rule") == "some other rule"
-    assert rule_cutoffs("some other rule") is None
 
 
 # --------------------------------------------------------------------------- other verdicts
@@ -295,7 +296,7 @@ def test_rule_wording(result: AnalysisResult) -> None:
 
 def test_failing_step_partial_invariance_and_a_differing_path(result: AnalysisResult) -> None:
     altered = _altered(result)
-    assert highest_invariance(altered) == ("configural", "metric")
+    assert altered.groups.invariance.highest_step == ("configural", "metric")  # type: ignore[union-attr]
     lang = Lang("en", altered.questionnaire)
     tables = build_tables(altered, lang)
     summary = group_summary(altered, tables, lang)

@@ -18,7 +18,7 @@ from sem_kit.pipeline import analyze
 from sem_kit.report import fmt, render_report
 from sem_kit.report.i18n import Lang
 from sem_kit.report.tables import PARAM_GROUPS, build_tables, cells, param_group
-from sem_kit.thresholds import fit_cutoff
+from sem_kit.thresholds import DEFAULT_THRESHOLDS, Cutoff
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data" / "sample_responses.csv"
@@ -139,7 +139,7 @@ def test_threshold_before_verdict_in_every_table(tables):
 @pytest.mark.parametrize("key", ["gfi", "agfi", "nfi", "ifi"])
 def test_older_fit_indices_judged(result, tables, key):
     rows = tables["cfa_fit"].data.set_index("index")
-    cut = fit_cutoff(key)
+    cut = DEFAULT_THRESHOLDS.get(key)
     assert cut.good == 0.90 and (cut.acceptable == 0.80) == (key == "agfi")
     assert rows.loc[key, "verdict"] == cut.verdict(result.measurement.cfa_fit[key])
     assert rows.loc[key, "threshold"]
@@ -221,3 +221,20 @@ def test_backticks_print_as_code(result):
     html = render_report(warned)
     assert "<code>--estimator MLR</code> &lt;b&gt;" in html
     assert "`--estimator" not in html
+
+
+def test_report_prints_the_thresholds_the_results_hold(result):
+    strict = dataclasses.replace(DEFAULT_THRESHOLDS, loading=Cutoff(0.99, source="Strict 2099"),
+                                 cfi=Cutoff(0.999, source="Stricter 2099"))
+    measurement = dataclasses.replace(result.measurement, thresholds=strict)
+    tables = build_tables(dataclasses.replace(result, measurement=measurement))
+    loadings = tables["cfa_loadings"]
+    assert "Strict 2099" in loadings.note
+    assert [c.threshold for c in loadings.columns if c.key == "std"] == ["≥ 0.99"]
+    assert list(loadings.data["verdict"]) == [
+        None if np.isnan(v) else "good" if v >= 0.99 else "poor" for v in loadings.data["std"]]
+    fit = tables["cfa_fit"]
+    cfi = result.measurement.cfa_fit["cfi"]
+    assert fit.data.set_index("index").loc["cfi", "verdict"] == ("good" if cfi >= 0.999
+                                                                 else "poor")
+    assert "Stricter 2099" in fit.note and "Hu & Bentler" in fit.note

@@ -114,6 +114,8 @@ class EstimatorFit(SpecViews):
         Further numbers (baseline statistics, intervals of the scaled and
         robust RMSEA, log-likelihoods, thresholds, ...), lavaan's names with
         ``_`` for ``.``.
+    iterations:
+        Iterations of the optimiser, ``None`` where the estimator does not count them.
     """
 
     estimator: str
@@ -135,6 +137,7 @@ class EstimatorFit(SpecViews):
     test: dict[str, dict[str, float]] = field(default_factory=dict)
     ml_fit: Fit | None = None
     extra: dict[str, float] = field(default_factory=dict)
+    iterations: int | None = None
 
 
 

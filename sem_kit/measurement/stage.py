@@ -46,7 +46,15 @@ from sem_kit.measurement.reliability import (
 )
 from sem_kit.postestimation.modification import modification_indices
 from sem_kit.questionnaire import Questionnaire
-from sem_kit.thresholds import DEFAULT_THRESHOLDS, Thresholds, verdict
+from sem_kit.thresholds import (
+    DEFAULT_THRESHOLDS,
+    FitJudgement,
+    Thresholds,
+    bartlett_verdict,
+    judge_fit,
+    kaiser_label,
+    verdict,
+)
 
 #: Seed of the random data in parallel analysis when the run has none.
 PARALLEL_SEED = 20260101
@@ -92,6 +100,11 @@ class MeasurementResult:
         MLR); ``None`` under FIML and WLSMV.
     warnings:
         Numerical trouble and weak spots, in words.
+    estimator:
+        The run's estimator (``ML``, ``MLM``, ``MLR``, ``WLSMV``; ``ML`` under FIML).
+    thresholds:
+        The cut-offs of every verdict (:data:`~sem_kit.thresholds.DEFAULT_THRESHOLDS`
+        unless the stage was given others).
     """
 
     n: int
@@ -109,6 +122,58 @@ class MeasurementResult:
     discriminant: DiscriminantValidity
     modification_indices: pd.DataFrame | None
     warnings: tuple[str, ...] = field(default=())
+    estimator: str = "ML"
+    thresholds: Thresholds = DEFAULT_THRESHOLDS
+
+    @property
+    def cfa_judgement(self) -> FitJudgement:
+        """The CFA's fit measures judged by ``thresholds`` (every one ``improper`` when the
+        solution did not converge or is inadmissible; only the scaled ones under WLSMV)."""
+        return judge_fit(self.cfa_fit, admissible=self.cfa.admissible and self.cfa.converged,
+                         scaled_only=self.estimator == "WLSMV", thresholds=self.thresholds)
+
+    @property
+    def single_factor_judgement(self) -> FitJudgement | None:
+        """The one-factor CFA's fit measures judged by ``thresholds`` as they stand (the
+        stage keeps its measures, not its solution); ``None`` when it was not fitted."""
+        if self.single_factor_fit is None:
+            return None
+        return judge_fit(self.single_factor_fit, scaled_only=self.estimator == "WLSMV",
+                         thresholds=self.thresholds)
+
+    @property
+    def loading_verdicts(self) -> pd.Series:
+        """The verdict of every standardised loading of ``loadings`` (its index), first- and
+        second-order, by ``thresholds.loading``."""
+        return pd.Series([self.thresholds.loading.verdict(v) if math.isfinite(v) else None
+                          for v in self.loadings["std"]],
+                         index=self.loadings.index, dtype=object)
+
+    @property
+    def adequacy_verdicts(self) -> dict[str, str | None]:
+        """Verdicts of the EFA's adequacy and the common-method check: ``kmo`` (overall KMO
+        by ``thresholds.kmo``), ``kmo_label`` (Kaiser's word for it), ``bartlett_pvalue``
+        (:func:`~sem_kit.thresholds.bartlett_verdict`) and ``harman_first_factor_share``
+        (by ``thresholds.harman``)."""
+        s = self.efa_summary
+        return {"kmo": self.thresholds.kmo.verdict(s.kmo.overall),
+                "kmo_label": kaiser_label(s.kmo.overall),
+                "bartlett_pvalue": bartlett_verdict(s.bartlett.pvalue),
+                "harman_first_factor_share": self.thresholds.harman.verdict(
+                    s.harman_first_factor_share)}
+
+    @property
+    def fornell_larcker_violations(self) -> pd.DataFrame | None:
+        """Constructs x constructs: ``True`` where the latent correlation is at least the
+        smaller of the two constructs' √AVE (the pair fails Fornell & Larcker's criterion),
+        ``False`` elsewhere and on the diagonal; ``None`` without the Fornell-Larcker table."""
+        fl = self.discriminant.fornell_larcker
+        if fl is None:
+            return None
+        root = np.diag(fl.table.to_numpy(dtype=float))
+        fails = fl.table.abs().to_numpy(dtype=float) >= np.minimum.outer(root, root)
+        np.fill_diagonal(fails, False)
+        return pd.DataFrame(fails, index=fl.table.index, columns=fl.table.columns)
 
     def to_dict(self) -> dict:
         """The ``items``, ``reliability``, ``efa``, ``cfa`` and ``discriminant`` blocks."""
@@ -370,6 +435,7 @@ def _measurement_model(
         efa_summary=summary, efa=efa_result, parallel=parallel, cfa=cfa, cfa_fit=cfa_fit,
         loadings=loadings, latent_correlations=latent_cor, single_factor_fit=single,
         discriminant=disc, modification_indices=mi, warnings=tuple(warnings),
+        estimator=estimator, thresholds=thresholds,
     )
 
 

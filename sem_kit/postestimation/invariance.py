@@ -66,8 +66,10 @@ from scipy.stats import chi2
 
 from sem_kit.engine.model import ModelSpec, specify
 from sem_kit.estimators.multigroup import MultiGroupFit, fit_multigroup
+from sem_kit.thresholds import DEFAULT_THRESHOLDS, Thresholds
 
 __all__ = [
+    "INVARIANCE_FIT",
     "STEPS",
     "GroupComparison",
     "InvarianceResult",
@@ -90,6 +92,10 @@ STEPS: dict[str, tuple[str, ...]] = {
 
 #: Total sample size above which Chen's (2007) cut-offs for large samples apply.
 CHEN_LARGE_N = 300
+
+#: The fit measures of each invariance step judged by the usual cut-offs
+#: (:attr:`InvarianceResult.fit_verdicts`).
+INVARIANCE_FIT: tuple[str, ...] = ("cfi", "tli", "rmsea", "srmr")
 
 
 def chen_cutoffs(n_total: int) -> tuple[float, float]:
@@ -165,8 +171,13 @@ class InvarianceResult:
         Parameters freed in every step.
     rule:
         The verdict rule in words.
+    delta_cutoffs:
+        The rule's cut-offs ``(ΔCFI lower bound, ΔRMSEA upper bound)``
+        (:func:`chen_cutoffs` of the total sample).
     warnings:
         Every step's estimation warnings, prefixed with the step.
+    thresholds:
+        The cut-offs each step's own fit is judged by (:attr:`fit_verdicts`).
     """
 
     group: str
@@ -175,11 +186,52 @@ class InvarianceResult:
     table: pd.DataFrame
     group_partial: tuple[str, ...]
     rule: str
+    delta_cutoffs: tuple[float, float]
     warnings: tuple[str, ...] = field(default=())
+    thresholds: Thresholds = DEFAULT_THRESHOLDS
 
     def records(self) -> list[dict]:
         """The table as results.json's ``groups.invariance`` list (NaN → None)."""
         return _records(self.table)
+
+    @property
+    def fit_verdicts(self) -> pd.DataFrame:
+        """One row per step (the index of ``table``): the verdicts of its ``cfi, tli, rmsea,
+        srmr`` by ``thresholds``, and of its ``delta_cfi`` and ``delta_rmsea`` by
+        ``delta_cutoffs`` (``good`` when the change is within the cut-off, else ``poor``);
+        ``None`` where the value is undefined (the configural step's changes)."""
+        out = pd.DataFrame(None, index=self.table.index, columns=[*INVARIANCE_FIT,
+                                                                   "delta_cfi", "delta_rmsea"],
+                           dtype=object)
+        for key in INVARIANCE_FIT:
+            cut = self.thresholds.get(key)
+            out[key] = [cut.verdict(float(v)) if _defined(v) else None for v in self.table[key]]
+        cut_cfi, cut_rmsea = self.delta_cutoffs
+        out["delta_cfi"] = [None if not _defined(v) else "good" if v >= cut_cfi else "poor"
+                            for v in self.table["delta_cfi"]]
+        out["delta_rmsea"] = [None if not _defined(v) else "good" if v <= cut_rmsea else "poor"
+                              for v in self.table["delta_rmsea"]]
+        return out
+
+
+    @property
+    def highest_step(self) -> tuple[str, str | None]:
+        """The highest step that holds with every step before it, and the first step that
+        does not hold (``None`` when every step holds); the step is the first
+        (configural) one when the next one already fails."""
+        steps = list(self.table["step"])
+        top, failed = steps[0], None
+        for step, holds in zip(steps[1:], list(self.table["holds"])[1:], strict=True):
+            if _defined(holds) and bool(holds):
+                top = step
+            else:
+                failed = step
+                break
+        return top, failed
+
+
+def _defined(value: object) -> bool:
+    return value is not None and math.isfinite(float(value))  # type: ignore[arg-type]
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:
@@ -281,7 +333,7 @@ def measurement_invariance(model: str | ModelSpec, data: pd.DataFrame, group: st
     return InvarianceResult(
         group=group, groups=tuple(zip(first.groups, first.n, strict=True)), fits=fits,
         table=table, group_partial=tuple(group_partial), rule=_rule(first.ntotal),
-        warnings=tuple(notes))
+        delta_cutoffs=chen_cutoffs(first.ntotal), warnings=tuple(notes))
 
 
 @dataclass(frozen=True, eq=False)

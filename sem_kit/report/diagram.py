@@ -331,15 +331,13 @@ def path_diagram_svg(result: Any, lang: Lang, id_prefix: str = "pd") -> str | No
     s = result.structural
     if s is None or s.paths is None or len(s.paths) == 0:
         return None
-    from sem_kit.report.tables import r2_map
-
     edges = edges_of(result)
     q = result.questionnaire
     in_model = {e.source for e in edges} | {e.target for e in edges}
     nodes = [c for c in q.constructs if c in in_model]
     nodes += sorted(in_model - set(nodes))
     lay = layout(nodes, [(e.source, e.target) for e in edges])
-    r2 = r2_map(s)
+    r2 = s.r2
     w, h = lay.width, lay.height + 8
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w:.0f} {h:.0f}" '

@@ -27,10 +27,11 @@ from sem_kit.report.tables import (
     TEXT_KINDS,
     Table,
     Tables,
-    boot_info,
+    badge,
     build_tables,
     cells,
     ci_method_label,
+    interval_method,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -150,16 +151,13 @@ def summary_blocks(result: AnalysisResult, tables: Tables, lang: Lang) -> list[B
     if s is not None:
         paths = s.paths
         for _, r in paths.iterrows():
-            code = r.get("verdict") if isinstance(r.get("verdict"), str) else (
-                "supported" if r.get("supported") else "not supported")
             hyps.append({
                 "id": r["hypothesis"], "path": f"{r['from']} → {r['to']}",
                 "sign": str(r["sign"]).replace("-", "−"),
-                "beta": fmt.number(r.get("std"), 3) + fmt.stars(r.get("pvalue")),
-                "p": fmt.pvalue(r.get("pvalue")), "verdict": lang.verdict(code),
-                "badge": {"supported": "good", "significant, opposite sign": "poor"}.get(
-                    code, "neutral")})
-        k = int(paths["supported"].fillna(False).astype(bool).sum())
+                "beta": fmt.number(r["std"], 3) + fmt.stars(r["pvalue"]),
+                "p": fmt.pvalue(r["pvalue"]), "verdict": lang.verdict(r["verdict"]),
+                "badge": badge(r["verdict"])})
+        k = int(paths["supported"].sum())
         headline = lang.t("sum.supported_count", k=k, n=len(paths))
     blocks = [Block("summary", {"sample": sample, "hypotheses": hyps, "headline": headline,
                                 "no_hypotheses": lang.t("sum.no_hypotheses") if s is None
@@ -180,35 +178,13 @@ def _groups_n(result: AnalysisResult, lang: Lang) -> str:
                            n=int(n)) for label, n in inv.groups)
 
 
-def highest_invariance(result: AnalysisResult) -> tuple[str, str | None]:
-    """The highest invariance step that holds with every step before it, and the first
-    step that does not hold (``None`` when every step holds).
-
-    Returns
-    -------
-    tuple
-        ``(step, failed)``; ``step`` is the first (configural) step when the next one
-        already fails.
-    """
-    table = result.groups.invariance.table  # type: ignore[union-attr]
-    steps = list(table["step"])
-    top, failed = steps[0], None
-    for step, holds in zip(steps[1:], list(table["holds"])[1:], strict=True):
-        if not fmt.is_missing(holds) and bool(holds):
-            top = step
-        else:
-            failed = step
-            break
-    return top, failed
-
-
 def group_summary(result: AnalysisResult, tables: Tables, lang: Lang) -> str:
     """The summary's group-comparison line: how far measurement invariance holds across
     the groups, and how many structural paths differ across them (in the order of the
     ``group_paths`` table)."""
     inv = result.groups.invariance  # type: ignore[union-attr]
     name = lang.demographic(inv.group, in_sentence=True)
-    top, failed = highest_invariance(result)
+    top, failed = inv.highest_step
     groups = _groups_n(result, lang)
     if top == inv.table["step"].iloc[0] and failed is not None:
         text = lang.t("sum.invariance_none", name=name, groups=groups,
@@ -248,12 +224,10 @@ def methods_text(result: AnalysisResult, lang: Lang) -> str:
     if s is None:
         boot = lang.t("methods.no_sem")
     else:
-        info = boot_info(s)
-        if info["requested"]:
-            boot = lang.t("methods.boot", requested=info["requested"],
-                          ok=info["succeeded"] if info["succeeded"] is not None else "?",
-                          failed=info["failed"] if info["failed"] is not None else "?",
-                          method=ci_method_label(lang, info["method"]))
+        b = s.bootstrap
+        if b.requested:
+            boot = lang.t("methods.boot", requested=b.requested, ok=b.succeeded, failed=b.failed,
+                          method=ci_method_label(lang, interval_method(s)))
         elif result.options.estimator == "WLSMV":
             boot = lang.t("methods.no_boot_wlsmv")
         else:

@@ -747,19 +747,8 @@ DETAILS_ZH: tuple[tuple[re.Pattern[str], str], ...] = (
 #: The verdict rule of a measurement-invariance run as
 #: :mod:`sem_kit.postestimation.invariance` words it.
 RULE_CHEN = re.compile(r"^Chen \(2007\), N = (\d+) ([>≤]) (\d+): a step holds when "
-                       r"ΔCFI ≥ (\S+) and ΔRMSEA ≤ (\S+) against the previous step$")
-
-
-def rule_cutoffs(rule: str) -> tuple[float, float] | None:
-    """The ``(ΔCFI, ΔRMSEA)`` cut-offs named in an invariance rule; ``None`` if it is worded
-    otherwise."""
-    m = RULE_CHEN.match(rule.strip())
-    if m is None:
-        return None
-    try:
-        return float(m.group(4)), float(m.group(5))
-    except ValueError:
-        return None
+                       r"ΔCFI ≥ (-?\d+\.\d+) and ΔRMSEA ≤ (-?\d+\.\d+) against the previous "
+                       r"step$")
 
 
 @dataclass(frozen=True)
@@ -819,12 +808,11 @@ class Lang:
         """An invariance verdict rule (``GroupComparison.to_dict()["rule"]``) in this
         language, minus signs typeset; as given when it is worded otherwise."""
         m = RULE_CHEN.match(rule.strip())
-        cuts = rule_cutoffs(rule)
-        if m is None or cuts is None:
+        if m is None:
             return rule
         return self.t("rule.chen", n=m.group(1), op=m.group(2), big=m.group(3),
-                      cfi=f"{cuts[0]:.3f}".replace("-", "−"),
-                      rmsea=f"{cuts[1]:.3f}".replace("-", "−"))
+                      cfi=f"{float(m.group(4)):.3f}".replace("-", "−"),
+                      rmsea=f"{float(m.group(5)):.3f}".replace("-", "−"))
 
     def demographic(self, column: str, in_sentence: bool = False) -> str:
         """A demographic's name in this language (the column name when it is not declared).

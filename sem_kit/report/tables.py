@@ -4,10 +4,13 @@
 :class:`~sem_kit.pipeline.AnalysisResult` out as :class:`Table` objects, in
 the order a paper reports them. A table holds the raw numbers (``data``,
 written as they are to CSV and XLSX) and, per column, how to print them
-(:class:`Column`). Nothing here computes a statistic: the builders pick rows
-and columns, translate labels, apply the cut-offs of
-:mod:`sem_kit.thresholds` to give verdicts, and count the demographic
-categories of the analysed rows.
+(:class:`Column`). Nothing here computes a statistic or decides a verdict: the
+builders pick rows and columns, translate labels, print the cut-offs and
+verdicts the results hold (``thresholds`` and the verdicts of
+:class:`~sem_kit.measurement.stage.MeasurementResult`,
+:class:`~sem_kit.structural.stage.StructuralResult` and
+:class:`~sem_kit.postestimation.invariance.InvarianceResult`), and count the
+demographic categories of the analysed rows.
 """
 
 from __future__ import annotations
@@ -18,18 +21,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from sem_kit.postestimation.invariance import INVARIANCE_FIT
 from sem_kit.report import fmt
-from sem_kit.report.i18n import Lang, rule_cutoffs
-from sem_kit.thresholds import (
-    DEFAULT_THRESHOLDS,
-    comparison_verdict,
-    fit_cutoff,
-    kaiser_label,
-    verdict,
-)
+from sem_kit.report.i18n import Lang
+from sem_kit.thresholds import Cutoff, FitJudgement, fit_base
 
 if TYPE_CHECKING:  # pragma: no cover
+    from sem_kit.engine.model import Fit
+    from sem_kit.estimators.base import EstimatorFit
     from sem_kit.pipeline import AnalysisResult
+    from sem_kit.structural.stage import StructuralResult
 
 #: Fit measures in the order lavaan's ``fitMeasures`` and a paper report them.
 FIT_ROWS: tuple[str, ...] = (
@@ -39,9 +40,10 @@ FIT_ROWS: tuple[str, ...] = (
 #: The headline indices of the summary and the common-method comparison.
 HEADLINE_FIT: tuple[str, ...] = ("chisq", "df", "pvalue", "chisq_df", "cfi", "tli", "rmsea",
                                  "srmr")
-#: Fit measures with a cut-off in :mod:`sem_kit.thresholds`.
-FIT_CUTOFFS: tuple[str, ...] = ("chisq_df", "cfi", "tli", "nfi", "ifi", "gfi", "agfi", "rmsea",
-                                "srmr")
+#: The headline indices under WLSMV: its scaled test and indices (the unscaled T is not χ²).
+WLSMV_HEADLINE: tuple[str, ...] = ("chisq_scaled", "df_scaled", "pvalue_scaled",
+                                   "chisq_df_scaled", "cfi_scaled", "tli_scaled", "rmsea_scaled",
+                                   "srmr")
 #: EFA loadings below this absolute value are left blank in printed tables.
 EFA_BLANK = 0.30
 #: How many modification indices a table shows.
@@ -251,7 +253,7 @@ def cells(table: Table, lang: Lang) -> list[list[Cell]]:
 
 
 def format_cell(col: Column, row: pd.Series, lang: Lang) -> Cell:
-    """One value printed as its column says."""
+    """One value printed as its column says (a ``mixed`` column as its row's ``format``)."""
     value = row.get(col.key)
     kind = col.kind
     if kind == "mixed":
@@ -262,28 +264,52 @@ def format_cell(col: Column, row: pd.Series, lang: Lang) -> Cell:
             text = text.replace(" → ", "\u00a0→\u00a0")
         return Cell(text, "num" if col.kind == "mixed" else kind)
     if kind == "item":
-        text = str(value)
-        item = lang.questionnaire.items.get(text)
-        if item is not None and item.reverse:
-            text += " " + lang.t("misc.reverse")
-        return Cell(text, "text")
+        return _item_cell(str(value), lang)
     if kind == "ci":
-        lo, hi = value, row.get(col.pair)
-        if fmt.is_missing(lo) and fmt.is_missing(hi):
-            return Cell(col.missing)
-        return Cell(f"[{fmt.number(lo, col.decimals)}, {fmt.number(hi, col.decimals)}]")
+        return _interval_cell(col, value, row.get(col.pair))
     if kind == "sign":
         return Cell(str(value).replace("-", "−"), "text")
     if kind == "verdict":
-        if fmt.is_missing(value) and not isinstance(value, (str, bool)):
-            return Cell("", "verdict")
-        code = ("yes" if value else "no") if isinstance(value, (bool, np.bool_)) else str(value)
-        return Cell(lang.verdict(code), "verdict", _BADGE.get(code, "neutral"))
-    if col.hide_below is not None and not fmt.is_missing(value) and abs(float(value)) < \
-            col.hide_below:
-        return Cell("", "num")
+        return _verdict_cell(value, lang)
+    return _number_cell(col, kind, value, row)
+
+
+def _item_cell(item_id: str, lang: Lang) -> Cell:
+    """An item id, marked ``(R)`` when the item is reverse-coded."""
+    item = lang.questionnaire.items.get(item_id)
+    if item is not None and item.reverse:
+        return Cell(item_id + " " + lang.t("misc.reverse"), "text")
+    return Cell(item_id, "text")
+
+
+def _interval_cell(col: Column, lower: object, upper: object) -> Cell:
+    """``[lower, upper]``; the column's ``missing`` when both bounds are undefined."""
+    if fmt.is_missing(lower) and fmt.is_missing(upper):
+        return Cell(col.missing)
+    return Cell(f"[{fmt.number(lower, col.decimals)}, {fmt.number(upper, col.decimals)}]")
+
+
+def _verdict_cell(value: object, lang: Lang) -> Cell:
+    """A verdict code (or a boolean: yes / no) as a word with its badge; empty when
+    undefined."""
+    if fmt.is_missing(value) and not isinstance(value, (str, bool)):
+        return Cell("", "verdict")
+    code = ("yes" if value else "no") if isinstance(value, (bool, np.bool_)) else str(value)
+    return Cell(lang.verdict(code), "verdict", badge(code))
+
+
+def badge(code: str) -> str:
+    """The badge class of a verdict code (``good``, ``poor``, ``neutral`` ...)."""
+    return _BADGE.get(code, "neutral")
+
+
+def _number_cell(col: Column, kind: str, value: object, row: pd.Series) -> Cell:
+    """A number of kind ``int``, ``p``, ``pct`` or ``num`` (with the column's stars);
+    blank below the column's ``hide_below``, the column's ``missing`` when undefined."""
     if fmt.is_missing(value):
         return Cell(col.missing)
+    if col.hide_below is not None and abs(float(value)) < col.hide_below:  # type: ignore[arg-type]
+        return Cell("", "num")
     if kind == "int":
         return Cell(fmt.integer(value))
     if kind == "p":
@@ -318,45 +344,20 @@ def _fit_format(key: str) -> str:
     return "p" if key in _P_FIT or key.startswith("pvalue") else "num"
 
 
-def _fit_base(key: str) -> str:
-    """The statistic whose cut-off judges ``key`` (``cfi_robust`` -> ``cfi``)."""
-    for suffix in ("_scaled", "_robust"):
-        if key.endswith(suffix) and key[: -len(suffix)] in FIT_CUTOFFS:
-            return key[: -len(suffix)]
-    return key
+def _fit_threshold(lang: Lang, judgement: FitJudgement, key: str) -> str:
+    """The cut-off ``judgement`` judged ``key`` by, in words; empty when it was not judged."""
+    cut = judgement.cutoffs.get(key)
+    return "" if cut is None else lang.cutoff(cut)
 
 
-def _fit_verdict(key: str, value: object, admissible: bool = True) -> str | None:
-    """The cut-off verdict of a fit measure; ``improper`` whatever the value when the
-    solution is inadmissible (a Heywood case or non-convergence), since its fit
-    measures cannot show good fit however good they look."""
-    base = _fit_base(key)
-    if base not in FIT_CUTOFFS or fmt.is_missing(value):
-        return None
-    if not admissible:
-        return "improper"
-    return fit_cutoff(base).verdict(float(value))  # type: ignore[arg-type]
-
-
-def _fit_threshold(lang: Lang, key: str) -> str:
-    base = _fit_base(key)
-    return lang.cutoff(fit_cutoff(base)) if base in FIT_CUTOFFS else ""
-
-
-def _cut_sources(keys: tuple[str, ...] | list[str], lang: Lang) -> str:
+def _cut_sources(cuts: list[tuple[str, Cutoff]], lang: Lang) -> str:
+    """``CFI ≥ 0.95 good, ≥ 0.90 acceptable (Hu & Bentler 1999); ...`` for each
+    ``(statistic, cut-off)``."""
     parts = []
-    for key in keys:
-        cut = fit_cutoff(key)
+    for key, cut in cuts:
         label = _fit_label(lang, key) if lang.has(f"fit.{key}") else lang.t(f"col.{key}")
         parts.append(f"{label} {lang.cutoff(cut)} ({cut.source})")
     return ("；" if lang.zh else "; ").join(parts)
-
-
-def _judged(keys: list[str] | tuple[str, ...]) -> list[str]:
-    """The fit measures with a cut-off among ``keys`` (robust ones by their base), in the
-    order of :data:`FIT_CUTOFFS`."""
-    bases = {_fit_base(k) for k in keys}
-    return [k for k in FIT_CUTOFFS if k in bases]
 
 
 def _ordered(frame: pd.DataFrame, order: list[str]) -> pd.DataFrame:
@@ -371,45 +372,15 @@ def arrow(path: str) -> str:
     return " → ".join(p.strip() for p in str(path).split("->"))
 
 
-def boot_info(structural: Any) -> dict[str, Any]:
-    """Bootstrap resamples requested, succeeded and failed, and the CI method, of a run.
+def interval_method(structural: StructuralResult) -> str | None:
+    """The method of the structural paths' 95% intervals (``percentile``, ``wald``);
+    ``None`` without paths."""
+    return _first_defined(structural.paths["ci_method"])
 
-    Reads ``structural.bootstrap`` (a mapping or an object with
-    ``requested/succeeded/failed`` or ``n_requested/n_ok/n_failed``) and the
-    ``ci_method`` column of ``structural.paths``; missing parts are ``None``.
-    """
-    info: dict[str, Any] = {"requested": None, "succeeded": None, "failed": None, "method": None}
-    boot = getattr(structural, "bootstrap", None) if structural is not None else None
-    if isinstance(boot, dict):
-        src: Any = boot
-        get = src.get
-    elif boot is not None:
-        def get(name: str, default: Any = None) -> Any:
-            return getattr(boot, name, default)
-    else:
-        def get(name: str, default: Any = None) -> Any:
-            return default
-    for key, alts in (("requested", ("requested", "n_requested", "b")),
-                      ("succeeded", ("succeeded", "n_ok", "ok", "n_succeeded")),
-                      ("failed", ("failed", "n_failed"))):
-        for alt in alts:
-            value = get(alt, None)
-            if value is not None and not isinstance(value, (tuple, list)):
-                info[key] = int(value)
-                break
-            if isinstance(value, (tuple, list)) and key == "failed":
-                info[key] = len(value)
-                break
-    if info["succeeded"] is None and info["requested"] is not None and info["failed"] is not None:
-        info["succeeded"] = info["requested"] - info["failed"]
-    method = get("method", None) or get("ci_method", None)
-    if method is None and structural is not None:
-        paths = getattr(structural, "paths", None)
-        if paths is not None and "ci_method" in paths.columns and len(paths):
-            method = paths["ci_method"].dropna().iloc[0] if paths["ci_method"].notna().any() \
-                else None
-    info["method"] = method
-    return info
+
+def _first_defined(values: pd.Series) -> Any:
+    defined = values.dropna()
+    return defined.iloc[0] if len(defined) else None
 
 
 def ci_method_label(lang: Lang, method: object) -> str:
@@ -420,20 +391,16 @@ def ci_method_label(lang: Lang, method: object) -> str:
     return lang.t(key) if lang.has(key) else str(method)
 
 
-def ci_note(lang: Lang, structural: Any, column: str = "ci_method",
-            table: str = "paths") -> str:
+def ci_note(lang: Lang, structural: StructuralResult, methods: pd.Series) -> str:
     """How the 95% intervals of a structural table were made, e.g. ``percentile bootstrap,
-    100 of 100 resamples`` or ``Wald (normal theory)``."""
-    frame = getattr(structural, table, None)
-    method = None
-    if frame is not None and column in frame.columns and frame[column].notna().any():
-        method = frame[column].dropna().iloc[0]
-    info = boot_info(structural)
-    text = ci_method_label(lang, method if method is not None else info["method"])
-    if info["requested"]:
-        text += ("，" if lang.zh else ", ") + lang.t(
-            "note.bootstrap", ok=info["succeeded"] if info["succeeded"] is not None else "?",
-            requested=info["requested"])
+    100 of 100 resamples`` or ``Wald (normal theory)``; ``methods`` is the table's column
+    of interval methods (the paths' method when it has none)."""
+    method = _first_defined(methods)
+    text = ci_method_label(lang, method if method is not None else interval_method(structural))
+    boot = structural.bootstrap
+    if boot.requested:
+        text += ("，" if lang.zh else ", ") + lang.t("note.bootstrap", ok=boot.succeeded,
+                                                     requested=boot.requested)
     return text
 
 
@@ -456,81 +423,70 @@ def build_tables(result: AnalysisResult, lang: Lang | None = None) -> Tables:
     """
     lang = lang or Lang(result.options.lang, result.questionnaire)
     out = Tables()
-    out.add(summary_fit(result, lang))
-    out.add(sample_flow(result, lang))
-    out.add(demographics(result, lang))
-    out.add(items(result, lang))
-    out.add(reliability(result, lang))
-    out.add(reliability_l2(result, lang))
-    out.add(efa_adequacy(result, lang))
-    out.add(efa_loadings(result, lang))
-    out.add(efa_variance(result, lang))
-    out.add(parallel(result, lang))
-    out.add(cmv_harman(result, lang))
-    out.add(cmv_single_factor(result, lang))
+    for measurement_table in (summary_fit, sample_flow, demographics, items, reliability,
+                              reliability_l2, efa_adequacy, efa_loadings, efa_variance, parallel,
+                              cmv_harman, cmv_single_factor):
+        out.add(measurement_table(result, lang))
     fiml = result.options.missing == "fiml"
-    est = result.options.estimator + (" (FIML)" if fiml else "")
-    out.add(fit_table("cfa_fit", "cfa", lang.t("title.cfa_fit"), result.measurement.cfa_fit,
-                      lang, est, _admissible(result.measurement.cfa), fiml))
+    est = _estimator_label(result)
+    out.add(fit_table("cfa_fit", "cfa", lang.t("title.cfa_fit"),
+                      result.measurement.cfa_judgement, lang, est, fiml))
     out.add(parameter_table("cfa_params", "cfa", result.measurement.cfa, est, lang))
-    out.add(cfa_loadings(result, lang))
-    out.add(fornell_larcker(result, lang))
-    out.add(htmt(result, lang))
+    for validity_table in (cfa_loadings, fornell_larcker, htmt):
+        out.add(validity_table(result, lang))
     s = result.structural
     if s is not None:
-        out.add(fit_table("sem_fit", "sem_fit", lang.t("title.sem_fit"), s.fit_measures, lang,
-                          est, _admissible(s.fit), fiml))
+        out.add(fit_table("sem_fit", "sem_fit", lang.t("title.sem_fit"), s.fit_judgement, lang,
+                          est, fiml))
         out.add(parameter_table("sem_params", "sem_fit", s.fit, est, lang))
-        out.add(hypotheses(result, lang))
-        out.add(r2(result, lang))
-        out.add(indirect(result, lang))
-        out.add(effects(result, lang))
-        out.add(comparison(result, lang))
-    if result.groups is not None:
-        for table in group_tables(result, lang):
-            out.add(table)
+        for structural_table in (hypotheses, r2, indirect, effects, comparison):
+            out.add(structural_table(result, lang))
+    for table in group_tables(result, lang):
+        out.add(table)
     out.add(modification(result.measurement.modification_indices, "mi_cfa", lang))
-    if s is not None and getattr(s, "modification_indices", None) is not None:
+    if s is not None:
         out.add(modification(s.modification_indices, "mi_sem", lang))
     out.add(warnings_table(result, lang))
     out.add(excluded(result, lang))
     return out
 
 
+def _estimator_label(result: AnalysisResult) -> str:
+    """The run's estimator as the notes name it: ``MLR``, ``ML (FIML)``."""
+    return result.options.estimator + (" (FIML)" if result.options.missing == "fiml" else "")
+
+
 def summary_fit(result: AnalysisResult, lang: Lang) -> Table:
     """Headline fit of the CFA (and the structural model): χ², df and its p, χ²/df, CFI, TLI,
     RMSEA with its 90% interval (one row printed ``[lower, upper]``), SRMR, each with its
     cut-off (before the models' values, as in every fit table) and a verdict per model."""
-    fits = [("cfa", lang.t("col.measurement"), _with_scaled_ratio(result.measurement.cfa_fit))]
-    ok = {"cfa": _admissible(result.measurement.cfa)}
+    cfa = result.measurement.cfa_judgement
+    fits = [("cfa", lang.t("col.measurement"), cfa)]
     if result.structural is not None:
-        fits.append(("sem", lang.t("col.structural"),
-                     _with_scaled_ratio(result.structural.fit_measures)))
-        ok["sem"] = _admissible(result.structural.fit)
+        fits.append(("sem", lang.t("col.structural"), result.structural.fit_judgement))
     rows = []
     if result.options.estimator == "WLSMV":
         # the scaled test and indices are WLSMV's headline (the unscaled T is not χ²)
-        keys = ["chisq_scaled", "df_scaled", "pvalue_scaled", "chisq_df_scaled", "cfi_scaled",
-                "tli_scaled", "rmsea_scaled", "srmr"]
+        keys = list(WLSMV_HEADLINE)
         robust: list[str] = []
     else:
         robust = [k for k in ("chisq_scaled", "cfi_robust", "tli_robust", "rmsea_robust")
-                  if any(k in fit for _, _, fit in fits)]
+                  if any(k in fit.measures for _, _, fit in fits)]
         keys = list(HEADLINE_FIT)
         keys.insert(keys.index("rmsea") + 1, "rmsea_ci")
     for key in (*keys, *robust):
         row: dict[str, Any] = {"index": key, "label": _fit_label(lang, key),
                                "format": "text" if key == "rmsea_ci" else _fit_format(key),
-                               "threshold": _fit_threshold(lang, key)}
+                               "threshold": _fit_threshold(lang, cfa, key)}
         for model, _, fit in fits:
             if key == "rmsea_ci":
-                lo, hi = fit.get("rmsea_ci_lower"), fit.get("rmsea_ci_upper")
+                lo, hi = fit.measures.get("rmsea_ci_lower"), fit.measures.get("rmsea_ci_upper")
                 row[model] = None if fmt.is_missing(lo) and fmt.is_missing(hi) else \
                     f"[{fmt.number(lo, 3)}, {fmt.number(hi, 3)}]"
                 row[f"{model}_verdict"] = None
                 continue
-            row[model] = fit.get(key)
-            row[f"{model}_verdict"] = _fit_verdict(key, fit.get(key), ok[model])
+            row[model] = fit.measures.get(key)
+            row[f"{model}_verdict"] = fit.verdicts.get(key)
         rows.append(row)
     cols = [Column("index", lang.t("col.index"), "text", show=False),
             _c(lang, "label", "col.index", "text"), _c(lang, "threshold", kind="text")]
@@ -538,27 +494,12 @@ def summary_fit(result: AnalysisResult, lang: Lang) -> Table:
         cols += [Column(model, label, "mixed", missing=fmt.DASH),
                  Column(f"{model}_verdict", lang.t("col.verdict"), "verdict")]
     cols += [Column("format", "format", "text", show=False)]
-    est = result.options.estimator + (" (FIML)" if result.options.missing == "fiml" else "")
-    note = lang.t("note.summary_estimator", estimator=est) + " " + _cut_sources(_judged(keys),
-                                                                                 lang)
+    note = lang.t("note.summary_estimator", estimator=_estimator_label(result)) + " " + \
+        _cut_sources(cfa.sources(keys), lang)
     if result.options.estimator == "WLSMV":
         note += ("。" if lang.zh else ". ") + lang.t("note.summary_wlsmv")
     return Table("summary_fit", "summary", lang.t("title.summary_fit"), tuple(cols),
                  pd.DataFrame(rows), note=note)
-
-
-def _with_scaled_ratio(fit: dict[str, Any]) -> dict[str, Any]:
-    """``fit`` plus ``chisq_df_scaled`` (scaled χ² / its df) when it has a scaled test."""
-    if "chisq_scaled" not in fit or "chisq_df_scaled" in fit:
-        return fit
-    chisq, df = fit.get("chisq_scaled"), fit.get("df_scaled", fit.get("df"))
-    out = dict(fit)
-    ok = not (fmt.is_missing(chisq) or fmt.is_missing(df)) and float(df) > 0
-    ratio = float(chisq) / float(df) if ok else float("nan")  # type: ignore[arg-type]
-    items = list(out.items())
-    at = [k for k, _ in items].index("chisq_scaled") + 1
-    items.insert(at, ("chisq_df_scaled", ratio))
-    return dict(items)
 
 
 def sample_flow(result: AnalysisResult, lang: Lang) -> Table:
@@ -650,7 +591,7 @@ def items(result: AnalysisResult, lang: Lang) -> Table:
     t.insert(0, "item", t.index.astype(str))
     t["text"] = [lang.item_text(i) for i in t["item"]]
     t = t.reset_index(drop=True)
-    cut = DEFAULT_THRESHOLDS.get("loading")
+    cut = result.measurement.thresholds.loading
     cols = (_c(lang, "item", kind="item"), _c(lang, "construct", kind="text"),
             _c(lang, "text", kind="longtext"), _c(lang, "mean"), _c(lang, "sd"),
             _c(lang, "skew"), _c(lang, "kurtosis"),
@@ -674,7 +615,7 @@ def reliability(result: AnalysisResult, lang: Lang) -> Table:
     t.insert(1, "name", [lang.construct(c) for c in t["construct"]])
     t.insert(2, "n_items", [len(q.construct_items.get(c, [])) for c in t["construct"]])
     t = t.reset_index(drop=True)
-    th = DEFAULT_THRESHOLDS
+    th = result.measurement.thresholds
     cols = (_c(lang, "construct", kind="text"), _c(lang, "name", kind="text"),
             _c(lang, "n_items", kind="int"),
             _c(lang, "alpha", threshold=lang.cutoff(th.alpha, short=True)),
@@ -685,7 +626,8 @@ def reliability(result: AnalysisResult, lang: Lang) -> Table:
             _c(lang, "ave", threshold=lang.cutoff(th.ave, short=True)),
             _c(lang, "ave_verdict", "col.verdict", "verdict"),
             _c(lang, "omega"), Column("sqrt_ave", "√AVE", show=False))
-    note = lang.t("note.reliability", cuts=_cut_sources(["alpha", "cr", "ave"], lang))
+    note = lang.t("note.reliability",
+                  cuts=_cut_sources([(k, th.get(k)) for k in ("alpha", "cr", "ave")], lang))
     if result.options.estimator == "WLSMV":
         note += " " + lang.t("note.reliability_wlsmv")
     if result.options.missing == "fiml":
@@ -712,20 +654,19 @@ def reliability_l2(result: AnalysisResult, lang: Lang) -> Table | None:
 def efa_adequacy(result: AnalysisResult, lang: Lang) -> Table:
     """KMO, Bartlett's test and parallel analysis' count, with cut-offs and verdicts."""
     s = result.measurement.efa_summary
-    cut = DEFAULT_THRESHOLDS.get("kmo")
-    kmo_verdict = verdict("kmo", s.kmo.overall)
-    p = s.bartlett.pvalue
+    cut = result.measurement.thresholds.kmo
+    verdicts = result.measurement.adequacy_verdicts
     rows = [
         {"statistic": "kmo", "label": lang.t("stat.kmo"), "value": s.kmo.overall, "format": "num",
-         "threshold": f"{lang.cutoff(cut)} ({lang.t('kaiser.' + kaiser_label(s.kmo.overall))})",
-         "verdict": kmo_verdict},
+         "threshold": f"{lang.cutoff(cut)} ({lang.t('kaiser.' + verdicts['kmo_label'])})",
+         "verdict": verdicts["kmo"]},
         {"statistic": "bartlett_chi2", "label": lang.t("stat.bartlett_chi2"),
          "value": s.bartlett.chi2, "format": "num", "threshold": "", "verdict": None},
         {"statistic": "bartlett_df", "label": lang.t("stat.bartlett_df"), "value": s.bartlett.df,
          "format": "int", "threshold": "", "verdict": None},
-        {"statistic": "bartlett_pvalue", "label": lang.t("stat.bartlett_p"), "value": p,
-         "format": "p", "threshold": lang.t("threshold.bartlett"),
-         "verdict": None if fmt.is_missing(p) else ("good" if p < 0.05 else "poor")},
+        {"statistic": "bartlett_pvalue", "label": lang.t("stat.bartlett_p"),
+         "value": s.bartlett.pvalue, "format": "p", "threshold": lang.t("threshold.bartlett"),
+         "verdict": verdicts["bartlett_pvalue"]},
         {"statistic": "parallel_n_components", "label": lang.t("stat.n_factors_parallel"),
          "value": result.measurement.parallel.n_components, "format": "int", "threshold": "",
          "verdict": None},
@@ -801,9 +742,10 @@ def parallel(result: AnalysisResult, lang: Lang) -> Table:
 def cmv_harman(result: AnalysisResult, lang: Lang) -> Table:
     """Harman's first-factor share with its cut-off and verdict."""
     share = result.measurement.efa_summary.harman_first_factor_share
-    cut = DEFAULT_THRESHOLDS.get("harman")
+    cut = result.measurement.thresholds.harman
     rows = [{"statistic": "harman_first_factor_share", "label": lang.t("stat.harman"),
-             "value": share, "threshold": lang.cutoff(cut), "verdict": verdict("harman", share)}]
+             "value": share, "threshold": lang.cutoff(cut),
+             "verdict": result.measurement.adequacy_verdicts["harman_first_factor_share"]}]
     cols = (Column("statistic", "statistic", "text", show=False),
             _c(lang, "label", "col.statistic", "text"), _c(lang, "value"),
             _c(lang, "threshold", kind="text"), _c(lang, "verdict", kind="verdict"))
@@ -813,24 +755,18 @@ def cmv_harman(result: AnalysisResult, lang: Lang) -> Table:
 
 def cmv_single_factor(result: AnalysisResult, lang: Lang) -> Table | None:
     """Fit of the one-factor CFA beside that of the measurement model."""
-    single = result.measurement.single_factor_fit
+    single = result.measurement.single_factor_judgement
     if single is None:
         return None
-    cfa = result.measurement.cfa_fit
-    rows = []
+    cfa = result.measurement.cfa_judgement
     keys: tuple[str, ...] = (*HEADLINE_FIT, "aic", "bic")
     if result.options.estimator == "WLSMV":  # the scaled test and indices, as the summary
-        single, cfa = _with_scaled_ratio(single), _with_scaled_ratio(cfa)
-        keys = ("chisq_scaled", "df_scaled", "pvalue_scaled", "chisq_df_scaled", "cfi_scaled",
-                "tli_scaled", "rmsea_scaled", "srmr")
-    for key in keys:
-        rows.append({"index": key, "label": _fit_label(lang, key), "format": _fit_format(key),
-                     "single_factor": single.get(key),
-                     "single_factor_verdict": _fit_verdict(key, single.get(key)),
-                     "measurement": cfa.get(key),
-                     "measurement_verdict": _fit_verdict(key, cfa.get(key),
-                                                         _admissible(result.measurement.cfa)),
-                     "threshold": _fit_threshold(lang, key)})
+        keys = WLSMV_HEADLINE
+    rows = [{"index": key, "label": _fit_label(lang, key), "format": _fit_format(key),
+             "single_factor": single.measures.get(key),
+             "single_factor_verdict": single.verdicts.get(key),
+             "measurement": cfa.measures.get(key), "measurement_verdict": cfa.verdicts.get(key),
+             "threshold": _fit_threshold(lang, cfa, key)} for key in keys]
     cols = (Column("index", "index", "text", show=False), _c(lang, "label", "col.index", "text"),
             _c(lang, "threshold", kind="text"), _c(lang, "single_factor", kind="mixed"),
             _c(lang, "single_factor_verdict", "col.verdict", "verdict"),
@@ -841,35 +777,42 @@ def cmv_single_factor(result: AnalysisResult, lang: Lang) -> Table | None:
                  pd.DataFrame(rows), note=lang.t("note.cmv_single_factor"))
 
 
-def _admissible(fit: Any) -> bool:
-    """False for a solution that did not converge or is improper (``Fit.admissible``)."""
-    return bool(getattr(fit, "admissible", True)) and bool(getattr(fit, "converged", True))
+def fit_table(table_id: str, section: str, title: str, judgement: FitJudgement,
+              lang: Lang, estimator: str = "ML", fiml: bool = False) -> Table:
+    """Every fit measure of one model (lavaan's order) with the cut-off and verdict of each
+    judged one.
 
+    Parameters
+    ----------
+    table_id, section, title:
+        The table's id, report section and caption.
+    judgement:
+        The model's judged fit measures (an inadmissible solution's verdicts read
+        "improper solution": the numbers are shown, but not judged against their cut-offs).
+    lang:
+        Language of labels and notes.
+    estimator:
+        The estimator as the note names it (``MLR``, ``ML (FIML)``).
+    fiml:
+        Whether the note says the model was fitted by FIML.
 
-def fit_table(table_id: str, section: str, title: str, fit: dict[str, Any],
-              lang: Lang, estimator: str = "ML", admissible: bool = True,
-              fiml: bool = False) -> Table:
-    """Every fit measure of one model (lavaan's order) with its cut-off and verdict.
-
-    With ``admissible=False`` every verdict reads "improper solution": the numbers
-    are shown, but not judged against their cut-offs.
+    Returns
+    -------
+    Table
     """
-    fit = _with_scaled_ratio(fit)
+    fit = judgement.measures
     keys = [k for k in FIT_ROWS if k in fit] + [k for k in fit if k not in FIT_ROWS and k != "n"]
-    # under WLSMV the unscaled statistic is not χ²-distributed: only the scaled ones are judged
-    judged = [k for k in keys if estimator != "WLSMV" or _fit_base(k) != k or k == "srmr"]
     rows = [{"index": k, "label": _fit_label(lang, k), "value": fit.get(k),
-             "format": _fit_format(k), "threshold": _fit_threshold(lang, k) if k in judged else "",
-             "verdict": _fit_verdict(k, fit.get(k), admissible) if k in judged else None}
-            for k in keys]
+             "format": _fit_format(k), "threshold": _fit_threshold(lang, judgement, k),
+             "verdict": judgement.verdicts.get(k)} for k in keys]
     cols = (Column("index", "index", "text", show=False), _c(lang, "label", "col.index", "text"),
             _c(lang, "value", kind="mixed"), Column("format", "format", "text", show=False),
             _c(lang, "threshold", kind="text"), _c(lang, "verdict", kind="verdict"))
     note = lang.t("note.fit", estimator=estimator, n=fmt.integer(fit.get("n")),
-                  cuts=_cut_sources(_judged(judged), lang))
+                  cuts=_cut_sources(judgement.sources(keys), lang))
     if estimator == "WLSMV":
         note += " " + lang.t("note.fit_wlsmv")
-    elif any(_fit_base(k) != k for k in keys):
+    elif any(fit_base(k) != k for k in keys):
         note += " " + lang.t("note.fit_robust")
     if fiml:
         note += " " + lang.t("note.fit_fiml")
@@ -904,7 +847,7 @@ def param_group(op: str, lhs: str, rhs: str) -> str | None:
     return None
 
 
-def parameter_table(table_id: str, section: str, fit: Any, estimator: str,
+def parameter_table(table_id: str, section: str, fit: Fit | EstimatorFit, estimator: str,
                     lang: Lang) -> Table | None:
     """lavaan's ``summary(fit, standardized = TRUE)`` parameter estimates of one model.
 
@@ -914,10 +857,9 @@ def parameter_table(table_id: str, section: str, fit: Any, estimator: str,
     ``params`` (fixed parameters have no SE, z or p). The header lines give the
     estimator, convergence and iterations, the number of free parameters and N.
     """
-    params = getattr(fit, "params", None)
-    if params is None or not len(params):
+    if not len(fit.params):
         return None
-    p = params.copy().reset_index(drop=True)
+    p = fit.params.copy().reset_index(drop=True)
     p["group"] = [param_group(str(o), str(a), str(b))
                   for o, a, b in zip(p["op"], p["lhs"], p["rhs"], strict=True)]
     p = p[p["group"].notna()]
@@ -942,14 +884,13 @@ def parameter_table(table_id: str, section: str, fit: Any, estimator: str,
             _c(lang, "z", "col.param_z", decimals=3, missing=""),
             _c(lang, "pvalue", "col.param_p", kind="p", missing=""),
             _c(lang, "std_lv", missing=""), _c(lang, "std_all", missing=""))
-    yes_no = lang.t("misc.yes") if bool(getattr(fit, "converged", True)) else lang.t("misc.no")
-    iterations = getattr(fit, "iterations", None)
+    yes_no = lang.t("misc.yes") if fit.converged else lang.t("misc.no")
     header = (
         (lang.t("param.estimator"), str(estimator)),
-        (lang.t("param.converged"), yes_no + ("" if iterations is None else
-                                              lang.t("param.iterations", n=int(iterations)))),
-        (lang.t("param.npar"), fmt.integer(getattr(fit, "npar", None))),
-        (lang.t("param.n"), fmt.integer(getattr(fit, "n", None))),
+        (lang.t("param.converged"), yes_no + ("" if fit.iterations is None else
+                                              lang.t("param.iterations", n=int(fit.iterations)))),
+        (lang.t("param.npar"), fmt.integer(fit.npar)),
+        (lang.t("param.n"), fmt.integer(fit.n)),
     )
     return Table(table_id, section, lang.t(f"title.{table_id}"), cols, p, note=lang.t(
         "note.params"), flags=flags, header=header)
@@ -957,9 +898,11 @@ def parameter_table(table_id: str, section: str, fit: Any, estimator: str,
 
 def cfa_loadings(result: AnalysisResult, lang: Lang) -> Table:
     """lavaan's loadings: estimate, SE, z, p, std.all side by side, with the loading verdict."""
-    t = result.measurement.loadings.copy().reset_index(drop=True)
-    t["verdict"] = [verdict("loading", v) if not fmt.is_missing(v) else None for v in t["std"]]
-    cut = DEFAULT_THRESHOLDS.get("loading")
+    m = result.measurement
+    t = m.loadings.copy()
+    t["verdict"] = m.loading_verdicts
+    t = t.reset_index(drop=True)
+    cut = m.thresholds.loading
     second = bool((t["level"] == 2).any())
     cols = (_c(lang, "construct", kind="text"), _c(lang, "item", "col.indicator", "item"),
             _c(lang, "level", kind="int", show=second), _c(lang, "est"), _c(lang, "se"),
@@ -978,16 +921,15 @@ def fornell_larcker(result: AnalysisResult, lang: Lang) -> Table | None:
     if fl is None:
         return None
     names = list(fl.table.index)
+    fails = result.measurement.fornell_larcker_violations
     t = pd.DataFrame(np.nan, index=range(len(names)), columns=names, dtype=float)
     flags = pd.DataFrame("", index=t.index, columns=names)
-    diag = {c: float(fl.table.loc[c, c]) for c in names}
     for i, a in enumerate(names):
         for j, b in enumerate(names[: i + 1]):
-            value = float(fl.table.loc[a, b])
-            t.iloc[i, j] = value
+            t.iloc[i, j] = float(fl.table.loc[a, b])
             if i == j:
                 flags.iloc[i, j] = "diag"
-            elif abs(value) >= min(diag[a], diag[b]):
+            elif fails.loc[a, b]:  # type: ignore[union-attr]
                 flags.iloc[i, j] = "poor"
     t.insert(0, "construct", names)
     t["passes"] = [bool(fl.passes.get(c, False)) for c in names]
@@ -1010,7 +952,7 @@ def htmt(result: AnalysisResult, lang: Lang) -> Table:
             if isinstance(v, str) and v != "good":
                 flags.iloc[i, j] = v
     t.insert(0, "construct", names)
-    cut = DEFAULT_THRESHOLDS.get("htmt")
+    cut = result.measurement.thresholds.htmt
     cols = (_c(lang, "construct", kind="text"), *(Column(c, c, missing="") for c in names))
     return Table("htmt", "discriminant", lang.t("title.htmt"), cols, t,
                  note=lang.t("note.htmt", cut=f"{lang.cutoff(cut)} ({cut.source})"), flags=flags)
@@ -1030,41 +972,26 @@ def hypotheses(result: AnalysisResult, lang: Lang) -> Table:
     s = result.structural
     t = s.paths.copy().reset_index(drop=True)
     t.insert(1, "path", [f"{a} → {b}" for a, b in zip(t["from"], t["to"], strict=True)])
-    if "verdict" not in t.columns:
-        t["verdict"] = ["supported" if ok else "not supported" for ok in t["supported"]]
     shown = [_c(lang, "hypothesis", kind="text"), _c(lang, "path", kind="text"),
              _c(lang, "sign", kind="sign"), _c(lang, "est"), _c(lang, "se"),
              _c(lang, "z", decimals=2), _c(lang, "pvalue", kind="p"),
              _c(lang, "std", stars="pvalue"), _ci(lang, "ci"),
              _c(lang, "verdict", kind="verdict")]
     se_key = "FIML" if result.options.missing == "fiml" else result.options.estimator
-    note = lang.t("note.hypotheses", ci=ci_note(lang, s), se=lang.t(f"se.{se_key}")) + " " + \
+    note = lang.t("note.hypotheses", ci=ci_note(lang, s, s.paths["ci_method"]),
+                  se=lang.t(f"se.{se_key}")) + " " + \
         lang.t("note.stars")
     return Table("hypotheses", "hypotheses", lang.t("title.hypotheses"),
                  _with_hidden(shown, t, lang), t, note=note)
 
 
-def r2_map(structural: Any) -> dict[str, float]:
-    """``{construct: R²}`` from ``structural.r2`` (a Series, mapping or two-column frame)."""
-    r2v = getattr(structural, "r2", None)
-    if r2v is None:
-        return {}
-    if isinstance(r2v, pd.DataFrame):
-        if {"construct", "r2"} <= set(r2v.columns):
-            return dict(zip(r2v["construct"].astype(str), r2v["r2"], strict=True))
-        return {str(k): v for k, v in r2v.iloc[:, 0].items()}
-    if isinstance(r2v, pd.Series):
-        return {str(k): v for k, v in r2v.items()}
-    return {str(k): v for k, v in dict(r2v).items()}
-
-
 def r2(result: AnalysisResult, lang: Lang) -> Table | None:
     """R² of each endogenous construct."""
-    values = r2_map(result.structural)
-    if not values:
+    values = result.structural.r2  # type: ignore[union-attr]
+    if not len(values):
         return None
-    order = [c for c in result.questionnaire.endogenous if c in values]
-    order += [c for c in values if c not in order]
+    order = [c for c in result.questionnaire.endogenous if c in values.index]
+    order += [c for c in values.index if c not in order]
     t = pd.DataFrame({"construct": order, "name": [lang.construct(c) for c in order],
                       "r2": [values[c] for c in order]})
     cols = (_c(lang, "construct", kind="text"), _c(lang, "name", kind="text"), _c(lang, "r2"))
@@ -1074,18 +1001,15 @@ def r2(result: AnalysisResult, lang: Lang) -> Table | None:
 def indirect(result: AnalysisResult, lang: Lang) -> Table | None:
     """Indirect effects with their intervals and whether the interval excludes 0."""
     s = result.structural
-    t = getattr(s, "indirect", None)
-    if t is None or len(t) == 0:
+    if s is None or len(s.indirect) == 0:
         return None
-    t = t.copy().reset_index(drop=True)
+    t = s.indirect.copy()
     t.insert(0, "chain", [arrow(p) for p in t["path"]])
-    if "ci_lower" in t.columns and "ci_upper" in t.columns:
-        t["ci_excludes_zero"] = [
-            None if fmt.is_missing(a) or fmt.is_missing(b) else bool(a > 0 or b < 0)
-            for a, b in zip(t["ci_lower"], t["ci_upper"], strict=True)]
+    t["ci_excludes_zero"] = s.indirect_excludes_zero
+    t = t.reset_index(drop=True)
     shown = [_c(lang, "chain", "col.path", "text"), _c(lang, "est"), _c(lang, "std"),
              _ci(lang, "ci"), _ci(lang, "bc"), _c(lang, "ci_excludes_zero", kind="verdict")]
-    note = lang.t("note.indirect", ci=ci_note(lang, s, "method", "indirect"))
+    note = lang.t("note.indirect", ci=ci_note(lang, s, s.indirect["method"]))
     if not s.bootstrap.requested:  # no bootstrap: no bias-corrected interval either
         shown = [c for c in shown if c.key != "bc_lower"]
         note = note.replace(lang.t("note.bc_phrase"), "")
@@ -1095,34 +1019,30 @@ def indirect(result: AnalysisResult, lang: Lang) -> Table | None:
 
 def effects(result: AnalysisResult, lang: Lang) -> Table | None:
     """Direct, indirect and total effects of each pair, unstandardised and standardised."""
-    t = getattr(result.structural, "effects", None)
-    if t is None or len(t) == 0:
+    s = result.structural
+    if s is None or len(s.effects) == 0:
         return None
-    t = t.copy().reset_index(drop=True)
+    t = s.effects.copy().reset_index(drop=True)
     shown = [_c(lang, "from", kind="text"), _c(lang, "to", kind="text"), _c(lang, "direct"),
              _c(lang, "indirect"), _ci(lang, "indirect_ci", missing=""), _c(lang, "total"),
              _ci(lang, "total_ci", missing=""), _c(lang, "direct_std"),
              _c(lang, "indirect_std"), _c(lang, "total_std")]
-    note = lang.t("note.effects", ci=ci_note(lang, result.structural, "ci_method", "effects"))
+    note = lang.t("note.effects", ci=ci_note(lang, s, s.effects["ci_method"]))
     return Table("effects", "mediation", lang.t("title.effects"), _with_hidden(shown, t, lang),
                  t, note=note)
 
 
 def comparison(result: AnalysisResult, lang: Lang) -> Table | None:
     """The hypothesised model against its nested alternatives (χ² difference tests), each
-    alternative with a verdict (:func:`sem_kit.thresholds.comparison_verdict`); ``None``
+    alternative with its verdict (``StructuralResult.comparison_verdicts``); ``None``
     without alternatives (the report says so in a sentence)."""
-    t = getattr(result.structural, "comparison", None)
-    if t is None or len(t) < 2:
+    s = result.structural
+    if s is None or len(s.comparison) < 2:
         return None
-    t = t.copy()
-    if not isinstance(t.index, pd.RangeIndex):
-        t = t.reset_index()
-    if "model" in t.columns:
-        t.insert(1, "model_label", [_model_label(lang, str(m)) for m in t["model"]])
-    if "dropped" in t.columns:
-        t.insert(2, "dropped_paths", [arrow(d) if isinstance(d, str) and d else ""
-                                      for d in t["dropped"]])
+    t = s.comparison.copy().reset_index(drop=True)
+    t.insert(1, "model_label", [_model_label(lang, str(m)) for m in t["model"]])
+    t.insert(2, "dropped_paths", [arrow(d) if isinstance(d, str) and d else ""
+                                  for d in t["dropped"]])
     shown = [_c(lang, "model_label", "col.model", "wrap"),
              _c(lang, "dropped_paths", "col.dropped", "wrap"),
              Column("chisq", lang.t("fit.chisq")), Column("df", lang.t("fit.df"), "int"),
@@ -1133,11 +1053,7 @@ def comparison(result: AnalysisResult, lang: Lang) -> Table | None:
              _c(lang, "delta_pvalue", kind="p", missing=""),
              _c(lang, "delta_cfi", missing=""),
              _c(lang, "comparison_verdict", "col.verdict", "verdict")]
-    t["comparison_verdict"] = [
-        comparison_verdict(p, c) if i else "baseline"
-        for i, (p, c) in enumerate(zip(t.get("delta_pvalue", pd.Series(np.nan, index=t.index)),
-                                       t.get("delta_cfi", pd.Series(np.nan, index=t.index)),
-                                       strict=True))]
+    t["comparison_verdict"] = s.comparison_verdicts
     return Table("comparison", "comparison", lang.t("title.comparison"),
                  _with_hidden(shown, t, lang), t, note=lang.t("note.comparison") + (
                      " " + lang.t("note.comparison_ml", estimator=result.options.estimator)
@@ -1145,10 +1061,6 @@ def comparison(result: AnalysisResult, lang: Lang) -> Table | None:
 
 
 # --------------------------------------------------------------------------- group comparison
-
-#: Fit measures of each invariance step judged by the usual cut-offs (marked when not good).
-INVARIANCE_FIT: tuple[str, ...] = ("cfi", "tli", "rmsea", "srmr")
-
 
 def group_tables(result: AnalysisResult, lang: Lang) -> list[Table]:
     """The tables of the group comparison (``--group``): group sizes, measurement
@@ -1215,24 +1127,13 @@ def invariance(result: AnalysisResult, lang: Lang) -> Table:
     t["delta_df"] = pd.Series([None if fmt.is_missing(v) else int(v) for v in t["delta_df"]],
                               index=t.index, dtype=object)
     t["verdict"] = [_step_verdict(h) for h in t["holds"]]
-    flags = pd.DataFrame("", index=t.index, columns=[*INVARIANCE_FIT, "delta_cfi",
-                                                      "delta_rmsea"])
-    for key in INVARIANCE_FIT:
-        for i, value in enumerate(t[key]):
-            judged = _fit_verdict(key, value)
-            if judged is not None and judged != "good":
-                flags.iloc[i, flags.columns.get_loc(key)] = judged
-    cuts = rule_cutoffs(inv.rule)
-    if cuts is not None:
-        for i, (d_cfi, d_rmsea) in enumerate(zip(t["delta_cfi"], t["delta_rmsea"], strict=True)):
-            if not fmt.is_missing(d_cfi) and float(d_cfi) < cuts[0]:
-                flags.iloc[i, flags.columns.get_loc("delta_cfi")] = "poor"
-            if not fmt.is_missing(d_rmsea) and float(d_rmsea) > cuts[1]:
-                flags.iloc[i, flags.columns.get_loc("delta_rmsea")] = "poor"
-    cut_cfi = _signed_cut("≥", cuts[0]) if cuts else ""
-    cut_rmsea = _signed_cut("≤", cuts[1]) if cuts else ""
+    # every verdict that is not good marks its cell
+    verdicts = inv.fit_verdicts.reset_index(drop=True)
+    flags = verdicts.map(lambda v: v if isinstance(v, str) and v != "good" else "")
+    cut_cfi, cut_rmsea = (_signed_cut(op, c) for op, c in zip(("≥", "≤"), inv.delta_cutoffs,
+                                                              strict=True))
     previous = lang.t("span.previous")
-    th = DEFAULT_THRESHOLDS
+    th = inv.thresholds
     shown = [Column("step", "step", "text", show=False),
              _c(lang, "step_label", "col.step", "wrap"),
              Column("chisq", lang.t("fit.chisq")), Column("df", lang.t("fit.df"), "int"),
@@ -1250,7 +1151,8 @@ def invariance(result: AnalysisResult, lang: Lang) -> Table:
     else:
         partial = lang.t("note.no_partial")
     note = lang.t("note.invariance", name=lang.demographic(inv.group, in_sentence=True),
-                  rule=lang.rule(inv.rule), cuts=_cut_sources(INVARIANCE_FIT, lang),
+                  rule=lang.rule(inv.rule),
+                  cuts=_cut_sources([(k, th.get(k)) for k in INVARIANCE_FIT], lang),
                   partial=partial)
     return Table("invariance", "groups", lang.t("title.invariance"),
                  _with_hidden(shown, t, lang), t, note=note, flags=flags)
@@ -1311,8 +1213,8 @@ def _model_label(lang: Lang, name: str) -> str:
     """A compared model's name: built-in ones translated, declared ones by their description."""
     if lang.has(f"model.{name}"):
         return lang.t(f"model.{name}")
-    declared = getattr(lang.questionnaire.model, "alternatives", {}).get(name)
-    description = getattr(declared, "description", None)
+    declared = lang.questionnaire.model.alternatives.get(name)
+    description = declared.description if declared is not None else None
     if description is not None:
         text = description.get(lang.code)
         return text[:1].upper() + text[1:] if not lang.zh else text

@@ -81,6 +81,13 @@ from sem_kit.postestimation.comparison import COMPARISON_COLUMNS, compare_altern
 from sem_kit.postestimation.modification import modification_indices
 from sem_kit.questionnaire import Questionnaire
 from sem_kit.structural.effects import SUPPORTED, effects_table, verdict
+from sem_kit.thresholds import (
+    DEFAULT_THRESHOLDS,
+    FitJudgement,
+    Thresholds,
+    comparison_verdict,
+    judge_fit,
+)
 
 __all__ = [
     "FIT_KEYS",
@@ -368,6 +375,10 @@ class StructuralResult:
         (ML's under MLM and MLR); ``None`` under FIML and WLSMV.
     warnings:
         Estimation trouble, failed resamples, alternatives that failed.
+    estimator:
+        The run's estimator (``ML``, ``MLM``, ``MLR``, ``WLSMV``; ``ML`` under FIML).
+    thresholds:
+        The cut-offs the fit measures are judged by.
     """
 
     fit: Fit
@@ -380,6 +391,8 @@ class StructuralResult:
     comparison: pd.DataFrame
     modification_indices: pd.DataFrame | None
     warnings: tuple[str, ...] = field(default=())
+    estimator: str = "ML"
+    thresholds: Thresholds = DEFAULT_THRESHOLDS
 
     def to_dict(self) -> dict[str, object]:
         """The ``sem`` block of results.json (DESIGN.md), plain JSON values."""
@@ -401,6 +414,29 @@ class StructuralResult:
             "r2": {str(k): _num(v) for k, v in self.r2.items()},
             "indirect": indirect,
         }
+
+    @property
+    def fit_judgement(self) -> FitJudgement:
+        """``fit_measures`` judged as the CFA's (``MeasurementResult.cfa_judgement``)."""
+        ok = self.fit.admissible and self.fit.converged
+        return judge_fit(self.fit_measures, admissible=ok, scaled_only=self.estimator == "WLSMV",
+                         thresholds=self.thresholds)
+
+    @property
+    def comparison_verdicts(self) -> list[str | None]:
+        """One verdict per row of ``comparison``: ``baseline`` for the hypothesised model
+        (the first row), then :func:`~sem_kit.thresholds.comparison_verdict` of each
+        alternative."""
+        rows = zip(self.comparison["delta_pvalue"], self.comparison["delta_cfi"], strict=True)
+        return [comparison_verdict(p, c) if i else "baseline" for i, (p, c) in enumerate(rows)]
+
+    @property
+    def indirect_excludes_zero(self) -> list[bool | None]:
+        """For each row of ``indirect``: whether its interval (``ci_lower``, ``ci_upper``)
+        excludes 0; ``None`` when either bound is undefined."""
+        return [None if not (math.isfinite(a) and math.isfinite(b)) else bool(a > 0 or b < 0)
+                for a, b in zip(self.indirect["ci_lower"], self.indirect["ci_upper"],
+                                strict=True)]
 
 
 # --------------------------------------------------------------------------- the stage
@@ -794,4 +830,5 @@ def _structural_model(q: Questionnaire, data: pd.DataFrame, bootstrap: int, seed
         comparison=comparison,
         modification_indices=mi,
         warnings=tuple(notes),
+        estimator=estimator,
     )
