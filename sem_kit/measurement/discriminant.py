@@ -12,16 +12,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from sem_kit.measurement.moments import correlation_matrix, item_block
+from sem_kit.measurement.moments import ItemMap, correlation_matrix, item_block
 from sem_kit.thresholds import DEFAULT_THRESHOLDS, Thresholds
-
-ItemMap = Mapping[str, Sequence[str]]
 
 
 def _geometric_mean(x: np.ndarray) -> float:
@@ -89,14 +87,13 @@ def htmt(cov: pd.DataFrame, constructs: ItemMap, *, htmt2: bool = False) -> pd.D
     for c, its in constructs.items():
         block = r.loc[list(its), list(its)].to_numpy()
         mono[c] = mean(block[~np.eye(len(its), dtype=bool)])
-    out = pd.DataFrame(np.eye(len(names)), index=names, columns=names)
-    for a in names:
-        for b in names:
-            if a != b:
-                hetero = mean(r.loc[list(constructs[a]), list(constructs[b])].to_numpy().ravel())
-                out.loc[a, b] = hetero / np.sqrt(mono[a] * mono[b])
-    out.index.name = None
-    return out
+
+    def ratio(a: str, b: str) -> float:
+        hetero = mean(r.loc[list(constructs[a]), list(constructs[b])].to_numpy().ravel())
+        return float(hetero / np.sqrt(mono[a] * mono[b]))
+
+    return pd.DataFrame([[1.0 if a == b else ratio(a, b) for b in names] for a in names],
+                        index=names, columns=names)
 
 
 @dataclass(frozen=True)

@@ -180,7 +180,7 @@ def harman_single_factor(cov: pd.DataFrame) -> float:
     Parameters
     ----------
     cov:
-        Items x items covariance or correlation matrix.
+        Covariance or correlation matrix of every item (the test takes them together).
 
     Returns
     -------

@@ -14,16 +14,14 @@ The numbers are those of R's psych package:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from sem_kit.measurement.moments import covariance_matrix, item_block, numeric_items
+from sem_kit.measurement.moments import ItemMap, covariance_matrix, item_block, numeric_items
 from sem_kit.measurement.reliability import raw_alpha
-
-ItemMap = Mapping[str, Sequence[str]]
 
 ITEM_COLUMNS = ("construct", "mean", "sd", "skew", "kurtosis", "n_missing", "citc",
                 "alpha_if_deleted")
@@ -191,7 +189,7 @@ def alpha_if_deleted(cov: pd.DataFrame, constructs: ItemMap) -> pd.Series:
     Returns
     -------
     pandas.Series
-        One alpha per item, in the order of ``constructs``.
+        One alpha per item, in the order of ``constructs``; NaN in a two-item construct.
 
     Examples
     --------

@@ -17,10 +17,13 @@ sample covariance of the complete cases (:func:`covariance_matrix`) or, under
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+
+#: Construct id -> its item ids (``Questionnaire.construct_items``).
+ItemMap = Mapping[str, Sequence[str]]
 
 
 def numeric_items(data: pd.DataFrame) -> pd.DataFrame:

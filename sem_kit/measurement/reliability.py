@@ -29,9 +29,8 @@ from scipy import stats
 from scipy.special import ndtr
 
 from sem_kit.engine.bivariate_normal import bivariate_normal_cdf
-from sem_kit.measurement.moments import item_block
+from sem_kit.measurement.moments import ItemMap, item_block
 
-ItemMap = Mapping[str, Sequence[str]]
 Loadings = Mapping[str, float] | pd.Series | Sequence[float] | np.ndarray
 
 

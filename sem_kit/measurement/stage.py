@@ -1,13 +1,14 @@
 """The measurement stage: item statistics, reliability, EFA, common-method check, CFA, validity.
 
-One function, :func:`measurement_model`, from complete item data and the
+One function, :func:`measurement_model`, from the item data and the
 questionnaire to a :class:`MeasurementResult`. The numbers come from the
 modules named for them (:mod:`~sem_kit.measurement.item_stats`,
 :mod:`~sem_kit.measurement.reliability`, :mod:`~sem_kit.measurement.efa`,
 :mod:`~sem_kit.engine.model`, :mod:`~sem_kit.engine.fit_indices`,
 :mod:`~sem_kit.measurement.discriminant`, :mod:`~sem_kit.postestimation.modification`);
-this module only
-chooses the inputs and lays the results out as lavaan and a paper report them.
+this module only chooses the inputs (the complete cases' covariance matrix, or
+FIML's EM estimate of it, :mod:`~sem_kit.measurement.moments`) and lays the
+results out as lavaan and a paper report them.
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from threadpoolctl import threadpool_limits
 
 from sem_kit.engine.fit_indices import fit_measures
 from sem_kit.engine.model import Fit, fit_model, model_matrices
+from sem_kit.engine.threads import one_blas_thread
 from sem_kit.errors import InputError
 from sem_kit.estimators.robust import fit_robust
 from sem_kit.measurement.discriminant import (
@@ -226,14 +227,14 @@ def measurement_model(
         (:func:`sem_kit.estimators.fiml.fit_fiml`), omega from the EM covariance matrix,
         no modification indices; alpha, CITC, alpha if deleted, KMO, Bartlett,
         EFA, parallel analysis, Harman's test and HTMT from the EM covariance
-        matrix with N = every row (:func:`em_moment_data`); M, SD, skewness and
-        kurtosis from each item's answers.
+        matrix with N = every row; M, SD, skewness and kurtosis from each item's
+        answers.
 
     Returns
     -------
     MeasurementResult
     """
-    with threadpool_limits(limits=1, user_api="blas"):  # small matrices: one thread is fastest
+    with one_blas_thread():
         return _measurement_model(q, data, missing, seed, thresholds, estimator, missing_method)
 
 
@@ -313,7 +314,7 @@ def _measurement_model(
 
 def _item_moments(everyone: pd.DataFrame, complete: pd.DataFrame, cfa: Any,
                   fiml: bool) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
-    """The rows the item statistics describe and the covariance matrix of the rest.
+    """The rows M, SD, skewness and kurtosis describe, and the item covariance matrix.
 
     Listwise: the complete cases and their sample covariance matrix. FIML: every
     row (M, SD, skewness and kurtosis from each item's answers) and the EM
