@@ -156,7 +156,7 @@ def test_kmo_and_harman_verdicts(dataset):
                                "miserable", "unacceptable"}
 
 
-def test_the_correlation_matrix_gives_the_covariance_matrix_s_numbers(dataset):
+def test_a_correlation_matrix_gives_the_numbers_of_its_covariance_matrix(dataset):
     # every statistic here is a function of the correlations: R and S give the same numbers
     ref, data, _ = dataset
     cov = covariance_matrix(data)

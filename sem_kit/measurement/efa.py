@@ -395,7 +395,7 @@ def efa(cov: pd.DataFrame, n_factors: int, rotation: Rotation = "oblimin") -> EF
 
     Examples
     --------
-    >>> # In R: psych::fa(R, nfactors = k, n.obs = n, rotate = "oblimin", fm = "minres")
+    >>> # In R: psych::fa(R, nfactors = k, rotate = "oblimin", fm = "minres")   # R = cor(data)
     """
     p = cov.shape[1]
     if not 1 <= n_factors < p:

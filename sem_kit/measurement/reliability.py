@@ -704,11 +704,6 @@ class Reliability:
     table: pd.DataFrame
     level: float
 
-    def to_dict(self) -> dict[str, dict[str, float | None]]:
-        """``{construct: {statistic: value}}`` with NaN as ``None``, for results.json."""
-        return {str(c): {str(k): (None if pd.isna(v) else float(v)) for k, v in row.items()}
-                for c, row in self.table.iterrows()}
-
 
 def reliability_table(cov: pd.DataFrame, n: int, constructs: ItemMap,
                       std_loadings: Mapping[str, float] | pd.Series | None = None,
