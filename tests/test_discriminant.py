@@ -12,12 +12,12 @@ import pandas as pd
 import pytest
 from psych_ref import DATASETS, TIGHT, load, matrix
 
-from sem_kit.measurement.discriminant import discriminant_validity, fornell_larcker, htmt, htmt2
+from sem_kit.measurement.discriminant import discriminant_validity, fornell_larcker, htmt
+from sem_kit.measurement.moments import correlation_matrix, covariance_matrix
 from sem_kit.thresholds import (
     DEFAULT_THRESHOLDS,
     IMPROPER,
     Cutoff,
-    Thresholds,
     bartlett_verdict,
     judge_fit,
     kaiser_label,
@@ -33,14 +33,14 @@ def dataset(request):
 
 def test_htmt_matches_semtools(dataset):
     ref, data, constructs = dataset
-    ours = htmt(data, constructs)
+    ours = htmt(covariance_matrix(data), constructs)
     theirs = matrix(ref["htmt"]).loc[list(constructs), list(constructs)]
     assert np.abs(ours.to_numpy() - theirs.to_numpy()).max() < TIGHT
 
 
 def test_htmt2_matches_semtools(dataset):
     ref, data, constructs = dataset
-    ours = htmt2(data, constructs)
+    ours = htmt(covariance_matrix(data), constructs, htmt2=True)
     theirs = matrix(ref["htmt2"]).loc[list(constructs), list(constructs)]
     assert np.abs(ours.to_numpy() - theirs.to_numpy()).max() < TIGHT
 
@@ -51,7 +51,18 @@ def test_htmt_ignores_item_signs(dataset):
     item = next(iter(constructs.values()))[0]
     flipped = data.copy()
     flipped[item] = -flipped[item]
-    assert np.allclose(htmt(flipped, constructs), htmt(data, constructs))
+    assert np.allclose(htmt(covariance_matrix(flipped), constructs),
+                       htmt(covariance_matrix(data), constructs))
+
+
+def test_htmt_is_a_function_of_the_correlations(dataset):
+    # semTools' sample.cov: a covariance matrix, its correlations or a rescaled copy agree
+    _, data, constructs = dataset
+    cov = covariance_matrix(data)
+    for scaled in (correlation_matrix(cov), cov * 7.5):
+        for geometric in (False, True):
+            np.testing.assert_allclose(htmt(scaled, constructs, htmt2=geometric),
+                                       htmt(cov, constructs, htmt2=geometric), rtol=1e-12)
 
 
 def test_fornell_larcker_matches_lavaan_table(dataset):
@@ -67,7 +78,8 @@ def test_fornell_larcker_matches_lavaan_table(dataset):
 def test_discriminant_validity_bundle(dataset):
     ref, data, constructs = dataset
     sqrt_ave = pd.Series(ref["cfa"]["fornell_larcker"]["sqrt_ave"])
-    result = discriminant_validity(data, constructs, sqrt_ave, matrix(ref["cfa"]["cor_lv"]))
+    result = discriminant_validity(covariance_matrix(data), constructs, sqrt_ave,
+                                   matrix(ref["cfa"]["cor_lv"]))
     h = result.htmt
     good, acceptable = DEFAULT_THRESHOLDS.htmt.good, DEFAULT_THRESHOLDS.htmt.acceptable
     for a in constructs:
@@ -83,17 +95,18 @@ def test_discriminant_validity_bundle(dataset):
     assert d["htmt"][a][b] == pytest.approx(ref["htmt"][a][b], abs=TIGHT)
     assert d["sqrt_ave"][a] == pytest.approx(sqrt_ave[a], abs=TIGHT)
     with pytest.raises(ValueError, match="both"):
-        discriminant_validity(data, constructs, sqrt_ave=sqrt_ave)
+        discriminant_validity(covariance_matrix(data), constructs, sqrt_ave=sqrt_ave)
 
 
 def test_htmt_input_errors():
     _, data, constructs = load("holzinger")
+    cov = covariance_matrix(data)
     with pytest.raises(ValueError, match="two constructs"):
-        htmt(data, {"visual": constructs["visual"]})
+        htmt(cov, {"visual": constructs["visual"]})
     with pytest.raises(ValueError, match="two items"):
-        htmt(data, {"visual": constructs["visual"], "single": ["x4"]})
+        htmt(cov, {"visual": constructs["visual"], "single": ["x4"]})
     with pytest.raises(KeyError, match="nope"):
-        htmt(data, {"visual": constructs["visual"], "other": ["x4", "nope"]})
+        htmt(cov, {"visual": constructs["visual"], "other": ["x4", "nope"]})
 
 
 # -- thresholds ----------------------------------------------------------------
@@ -135,7 +148,21 @@ def test_thresholds_are_replaceable_and_frozen():
         verdict("pnfi", 0.5)
     with pytest.raises(ValueError, match="acceptable"):
         Cutoff(0.5, 0.7)
-    assert isinstance(Thresholds(), Thresholds)
+
+
+def test_discriminant_validity_judges_htmt_by_the_thresholds_given():
+    ref, data, constructs = load("holzinger")
+    a, b = list(constructs)[:2]
+    value = ref["htmt"][a][b]
+    stricter = dataclasses.replace(DEFAULT_THRESHOLDS, htmt=Cutoff(
+        value - 0.02, value - 0.01, higher_is_better=False, strict=True, source="test"))
+    looser = dataclasses.replace(DEFAULT_THRESHOLDS, htmt=Cutoff(
+        value + 0.01, value + 0.02, higher_is_better=False, strict=True, source="test"))
+    cov = covariance_matrix(data)
+    assert discriminant_validity(cov, constructs, thresholds=stricter).htmt_verdicts.loc[
+        a, b] == "poor"
+    assert discriminant_validity(cov, constructs, thresholds=looser).htmt_verdicts.loc[
+        a, b] == "good"
 
 
 def test_kaiser_labels_follow_kaiser_1974():

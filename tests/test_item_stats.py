@@ -16,6 +16,7 @@ from sem_kit.measurement.item_stats import (
     n_missing,
     skewness,
 )
+from sem_kit.measurement.moments import covariance_matrix
 
 
 def max_dev(ours: pd.Series, theirs: dict) -> float:
@@ -47,14 +48,14 @@ def test_skew_kurtosis_match_describe_type3(dataset):
 
 def test_citc_matches_r_drop(dataset):
     ref, data, constructs = dataset
-    citc = corrected_item_total(data, constructs)
+    citc = corrected_item_total(covariance_matrix(data), constructs)
     for construct, a in ref["alpha"].items():
         assert max_dev(citc[constructs[construct]], a["r_drop"]) < TIGHT, construct
 
 
 def test_alpha_if_deleted_matches_alpha_drop(dataset):
     ref, data, constructs = dataset
-    aid = alpha_if_deleted(data, constructs)
+    aid = alpha_if_deleted(covariance_matrix(data), constructs)
     for construct, a in ref["alpha"].items():
         if a["alpha_drop"] is None:
             assert aid[constructs[construct]].isna().all()
@@ -95,9 +96,9 @@ def test_n_missing_counts_frame_before_deletion():
 
 def test_two_item_construct_has_undefined_alpha_if_deleted():
     _, data, _ = load("holzinger")
-    aid = alpha_if_deleted(data, {"pair": ["x1", "x2"]})
+    aid = alpha_if_deleted(covariance_matrix(data), {"pair": ["x1", "x2"]})
     assert aid.isna().all()
-    citc = corrected_item_total(data, {"pair": ["x1", "x2"]})
+    citc = corrected_item_total(covariance_matrix(data), {"pair": ["x1", "x2"]})
     r = data["x1"].corr(data["x2"])
     assert np.allclose(citc.to_numpy(), r)
 
@@ -106,3 +107,27 @@ def test_unknown_item_is_named():
     _, data, _ = load("holzinger")
     with pytest.raises(KeyError, match="x99"):
         item_statistics(data, {"visual": ["x1", "x99"]})
+    with pytest.raises(KeyError, match="x99"):
+        corrected_item_total(covariance_matrix(data), {"visual": ["x1", "x99"]})
+    with pytest.raises(TypeError, match="x1"):
+        item_statistics(data.astype({"x1": str}), {"visual": ["x1", "x2"]})
+
+
+def test_citc_and_alpha_if_deleted_come_from_the_covariance_given():
+    # under FIML the stage passes the EM covariance matrix: the moments stay each item's
+    # own answers (available cases), CITC and alpha if deleted follow the matrix given
+    ref, data, constructs = load("holzinger")
+    holed = data.copy()
+    holed.iloc[:10, 0] = np.nan
+    cov = covariance_matrix(data)
+    result = item_statistics(holed, constructs, cov=cov)
+    assert result.n == len(holed)
+    assert result.table.loc[ref["items"][0], "mean"] == pytest.approx(
+        holed[ref["items"][0]].iloc[10:].mean(), rel=1e-12)
+    assert result.table.loc[ref["items"][0], "n_missing"] == 10
+    complete = item_statistics(data, constructs).table
+    for stat in ("citc", "alpha_if_deleted"):
+        np.testing.assert_allclose(result.table[stat].to_numpy(), complete[stat].to_numpy(),
+                                   rtol=1e-12)
+    with pytest.raises(ValueError, match="missing"):
+        item_statistics(holed, constructs)

@@ -62,17 +62,14 @@ def test_fiml_keeps_every_screened_row(fiml_run) -> None:
 
 
 def test_fiml_descriptives_use_the_em_covariance_matrix(fiml_run) -> None:
-    """alpha, CITC, KMO/Bartlett are those of FIML's EM estimate, with N = every row."""
+    """alpha, CITC, KMO/Bartlett, HTMT are those of FIML's EM estimate, with N = every row."""
+    from sem_kit.measurement.discriminant import htmt
+    from sem_kit.measurement.efa import efa_summary
+    from sem_kit.measurement.item_stats import corrected_item_total
     from sem_kit.measurement.reliability import cronbach_alpha
-    from sem_kit.measurement.stage import em_moment_data
 
     result, _ = fiml_run
-    cfa = result.measurement.cfa
-    sigma = cfa.sample_cov
-    rows = em_moment_data(cfa)
-    np.testing.assert_allclose(rows.mean().to_numpy(), cfa.extra["h1_mean"], atol=1e-9)
-    np.testing.assert_allclose(np.cov(rows.to_numpy(), rowvar=False, bias=True),
-                               sigma.to_numpy(), atol=1e-9)
+    sigma = result.measurement.cfa.sample_cov
     q = load_questionnaire()
     for cid in ("WIL", "KSB"):
         items = q.construct_items[cid]
@@ -80,8 +77,19 @@ def test_fiml_descriptives_use_the_em_covariance_matrix(fiml_run) -> None:
         k = len(items)
         alpha = k / (k - 1) * (1 - np.trace(s) / s.sum())
         assert result.reliability.loc[cid, "alpha"] == pytest.approx(alpha, abs=1e-9)
-        assert cronbach_alpha(rows[items]).n == 400
+        ours = cronbach_alpha(sigma.loc[items, items], 400)
+        assert result.reliability.loc[cid, "alpha_ci_lower"] == pytest.approx(ours.ci_lower,
+                                                                              rel=1e-12)
+    first = {c: q.construct_items[c] for c in q.first_order}
+    citc = corrected_item_total(sigma, first)
+    np.testing.assert_allclose(result.items["citc"].to_numpy(),
+                               citc.reindex(result.items.index).to_numpy(), rtol=1e-12)
+    summary = efa_summary(sigma, 400)
     assert result.measurement.efa_summary.bartlett.n == 400
+    assert result.measurement.efa_summary.to_dict() == pytest.approx(summary.to_dict(),
+                                                                     rel=1e-12)
+    np.testing.assert_allclose(result.measurement.discriminant.htmt.to_numpy(),
+                               htmt(sigma, first).to_numpy(), rtol=1e-12)
     # M and SD are each item's own answers (available cases), not the EM means
     answers = result.data["WIL1"].dropna()
     assert result.items.loc["WIL1", "mean"] == pytest.approx(answers.mean(), abs=1e-12)
@@ -229,17 +237,18 @@ def test_fiml_descriptives_match_semtools_and_psych_on_the_em_matrix() -> None:
     """On the nine-factor answers with 5% deleted at random: HTMT equals semTools'
     htmt(missing = "ml"), and KMO, Bartlett and alpha equal psych's on lavaan's EM
     covariance matrix (tests/reference/fiml_descriptives_reference.R)."""
-    from sem_kit.measurement.discriminant import htmt, htmt2
+    from sem_kit.measurement.discriminant import htmt
     from sem_kit.measurement.efa import bartlett_sphericity, kmo
+    from sem_kit.measurement.moments import correlation_matrix
     from sem_kit.measurement.reliability import cronbach_alpha
-    from sem_kit.measurement.stage import em_moment_data
 
     ref = json.loads((ROOT / "tests" / "reference" / "fiml_descriptives.json")
                      .read_text(encoding="utf-8"))
     data = pd.read_csv(ROOT / "tests" / "reference" / "data" / ref["data_file"])
     q = load_questionnaire()
     items = [i for c in q.first_order for i in q.construct_items[c]]
-    rows = em_moment_data(fit_fiml(q.measurement_syntax(), data[items]))
+    em_cov = fit_fiml(q.measurement_syntax(), data[items]).sample_cov
+    n = len(data)
     first = {c: q.construct_items[c] for c in q.first_order}
 
     def matrix(block: dict) -> pd.DataFrame:
@@ -247,15 +256,16 @@ def test_fiml_descriptives_match_semtools_and_psych_on_the_em_matrix() -> None:
                             columns=block["colnames"])
 
     em_cor = matrix(ref["em_cor"])
-    np.testing.assert_allclose(rows[items].corr().to_numpy(),
+    np.testing.assert_allclose(correlation_matrix(em_cov).loc[items, items].to_numpy(),
                                em_cor.loc[items, items].to_numpy(), atol=1e-4)
-    for ours, theirs in ((htmt(rows, first), matrix(ref["htmt"])),
-                         (htmt2(rows, first), matrix(ref["htmt2"]))):
+    for ours, theirs in ((htmt(em_cov, first), matrix(ref["htmt"])),
+                         (htmt(em_cov, first, htmt2=True), matrix(ref["htmt2"]))):
         np.testing.assert_allclose(ours.loc[theirs.index, theirs.columns].to_numpy(),
                                    theirs.to_numpy(), atol=1e-4)
-    assert kmo(rows).overall == pytest.approx(ref["kmo"], abs=1e-4)
-    bart = bartlett_sphericity(rows)
-    assert bart.n == ref["n"] == 500
+    assert kmo(em_cov).overall == pytest.approx(ref["kmo"], abs=1e-4)
+    assert n == ref["n"] == 500  # N = every row, the incomplete ones too
+    bart = bartlett_sphericity(em_cov, n)
     assert bart.chi2 == pytest.approx(ref["bartlett"]["chisq"], rel=1e-4)
     for cid, alpha in ref["alpha"].items():
-        assert cronbach_alpha(rows[first[cid]]).alpha == pytest.approx(alpha, abs=1e-4), cid
+        assert cronbach_alpha(em_cov.loc[first[cid], first[cid]], n).alpha == pytest.approx(
+            alpha, abs=1e-4), cid

@@ -14,6 +14,7 @@ import pingouin
 import pytest
 from psych_ref import DATASETS, TIGHT, load, matrix
 
+from sem_kit.measurement.moments import covariance_matrix
 from sem_kit.measurement.reliability import (
     average_variance_extracted,
     composite_reliability,
@@ -21,6 +22,7 @@ from sem_kit.measurement.reliability import (
     feldt_interval,
     omega,
     omega_by_construct,
+    raw_alpha,
     reliability_l2,
     reliability_table,
 )
@@ -37,7 +39,7 @@ def dataset(request):
 def test_alpha_and_feldt_ci_match_psych(dataset):
     ref, data, constructs = dataset
     for construct, items in constructs.items():
-        a = cronbach_alpha(data[items])
+        a = cronbach_alpha(covariance_matrix(data[items]), len(data))
         r = ref["alpha"][construct]
         assert abs(a.alpha - r["raw_alpha"]) < TIGHT, construct
         assert abs(a.ci_lower - r["ci_lower"]) < TIGHT, construct
@@ -45,13 +47,24 @@ def test_alpha_and_feldt_ci_match_psych(dataset):
         assert (a.n, a.k) == (ref["n"], len(items))
 
 
-def test_feldt_interval_is_pingouins_formula(dataset):
+def test_alpha_of_the_covariance_matrix_is_pingouins_of_the_data(dataset):
     # pingouin rounds its interval to three decimals; ours is the same formula unrounded.
     _, data, constructs = dataset
     for items in constructs.values():
         alpha, ci = pingouin.cronbach_alpha(data[items])
+        ours = cronbach_alpha(covariance_matrix(data[items]), len(data))
+        assert ours.alpha == pytest.approx(alpha, rel=1e-12)
         lower, upper = feldt_interval(alpha, len(data), len(items))
         assert np.allclose([lower, upper], ci, atol=5e-4)
+        assert (ours.ci_lower, ours.ci_upper) == pytest.approx((lower, upper), rel=1e-12)
+
+
+def test_alpha_does_not_depend_on_the_covariance_divisor(dataset):
+    # lavaan's sample covariance (divisor n) and cov() (divisor n - 1) give the same alpha
+    _, data, constructs = dataset
+    for items in constructs.values():
+        assert raw_alpha(data[items].cov(ddof=0)) == pytest.approx(
+            raw_alpha(covariance_matrix(data[items])), rel=1e-12)
 
 
 def test_cr_ave_from_lavaan_std_loadings(dataset):
@@ -65,7 +78,8 @@ def test_cr_ave_from_lavaan_std_loadings(dataset):
 
 def test_reliability_table(dataset):
     ref, data, constructs = dataset
-    table = reliability_table(data, constructs, ref["cfa"]["std_loadings"]).table
+    table = reliability_table(covariance_matrix(data), len(data), constructs,
+                              ref["cfa"]["std_loadings"]).table
     assert list(table.columns) == ["alpha", "alpha_ci_lower", "alpha_ci_upper", "cr", "ave"]
     assert list(table.index) == list(constructs)
     expected = pd.DataFrame({
@@ -76,7 +90,7 @@ def test_reliability_table(dataset):
         "ave": ref["cfa"]["ave"],
     }).loc[list(constructs)]
     assert np.abs(table.to_numpy() - expected.to_numpy()).max() < TOL
-    no_cfa = reliability_table(data, constructs).table
+    no_cfa = reliability_table(covariance_matrix(data), len(data), constructs).table
     assert no_cfa[["cr", "ave"]].isna().all().all()
 
 
@@ -164,18 +178,23 @@ def test_reliability_l2_on_a_hand_built_hierarchy():
     assert abs(got.omega_l1 - total / (total + theta.to_numpy().sum())) < TIGHT
 
 
-def test_alpha_needs_complete_cases():
+def test_alpha_needs_complete_cases_and_two_items():
     _, data, constructs = load("holzinger")
     items = constructs["visual"]
     holed = data[items].copy()
     holed.iloc[0, 0] = np.nan
     with pytest.raises(ValueError, match="missing"):
-        cronbach_alpha(holed)
+        covariance_matrix(holed)
+    with pytest.raises(ValueError, match="two items"):
+        cronbach_alpha(covariance_matrix(data[items[:1]]), len(data))
+    with pytest.raises(KeyError, match="x99"):
+        reliability_table(covariance_matrix(data), len(data), {"visual": items + ["x99"]})
 
 
 def test_reliability_verdicts_use_thresholds(dataset):
     ref, data, constructs = dataset
-    table = reliability_table(data, constructs, ref["cfa"]["std_loadings"]).table
+    table = reliability_table(covariance_matrix(data), len(data), constructs,
+                              ref["cfa"]["std_loadings"]).table
     for stat in ("alpha", "cr", "ave"):
         cut = DEFAULT_THRESHOLDS.get(stat).good
         for value in table[stat]:

@@ -1,9 +1,9 @@
 """Discriminant validity: HTMT, HTMT2 and the Fornell-Larcker criterion.
 
 - :func:`htmt` - Henseler, Ringle & Sarstedt's (2015) heterotrait-monotrait
-  ratio, as ``semTools::htmt(model, data, htmt2 = FALSE)``.
-- :func:`htmt2` - its geometric-mean variant (Roemer, Schuberth & Henseler
-  2021), as ``semTools::htmt(model, data, htmt2 = TRUE)``.
+  ratio of the item correlations, as ``semTools::htmt(model, sample.cov = S,
+  htmt2 = FALSE)``, or its geometric-mean variant HTMT2 (Roemer, Schuberth &
+  Henseler 2021) with ``htmt2=True``.
 - :func:`fornell_larcker` - sqrt(AVE) on the diagonal against the latent
   correlations (both computed elsewhere and passed in).
 - :func:`discriminant_validity` - all three with verdicts, the
@@ -12,53 +12,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from sem_kit.measurement.moments import ItemMap, correlation_matrix, item_block
 from sem_kit.thresholds import DEFAULT_THRESHOLDS, Thresholds
 
-ItemMap = Mapping[str, Sequence[str]]
+
+def _geometric_mean(x: np.ndarray) -> float:
+    return float(np.exp(np.mean(np.log(x))))
 
 
-def _item_correlations(data: pd.DataFrame, constructs: ItemMap) -> pd.DataFrame:
-    items = [i for its in constructs.values() for i in its]
-    missing = [i for i in items if i not in data.columns]
-    if missing:
-        raise KeyError(f"items not among the data columns: {', '.join(missing)}")
-    x = data[items].astype(float)
-    if x.isna().any().any():
-        raise ValueError("expected complete cases; the item data have missing values")
-    if len(constructs) < 2:
-        raise ValueError("HTMT needs at least two constructs")
-    small = [c for c, its in constructs.items() if len(its) < 2]
-    if small:
-        raise ValueError("HTMT needs at least two items per construct; too few: "
-                         f"{', '.join(small)}")
-    r = np.corrcoef(x.to_numpy(), rowvar=False)
-    return pd.DataFrame(np.abs(r), index=items, columns=items)
-
-
-def _ratio(r: pd.DataFrame, constructs: ItemMap, mean) -> pd.DataFrame:
-    names = list(constructs)
-    mono = {}
-    for c, its in constructs.items():
-        block = r.loc[list(its), list(its)].to_numpy()
-        mono[c] = mean(block[~np.eye(len(its), dtype=bool)])
-    out = pd.DataFrame(np.eye(len(names)), index=names, columns=names)
-    for a in names:
-        for b in names:
-            if a != b:
-                hetero = mean(r.loc[list(constructs[a]), list(constructs[b])].to_numpy().ravel())
-                out.loc[a, b] = hetero / np.sqrt(mono[a] * mono[b])
-    out.index.name = None
-    return out
-
-
-def htmt(data: pd.DataFrame, constructs: ItemMap) -> pd.DataFrame:
-    r"""Heterotrait-monotrait ratio of correlations (HTMT) for every pair of constructs.
+def htmt(cov: pd.DataFrame, constructs: ItemMap, *, htmt2: bool = False) -> pd.DataFrame:
+    r"""Heterotrait-monotrait ratio of correlations (HTMT, or HTMT2) for every pair of constructs.
 
     .. math::
 
@@ -67,16 +36,22 @@ def htmt(data: pd.DataFrame, constructs: ItemMap) -> pd.DataFrame:
     where :math:`\bar r_{ij}` is the arithmetic mean of the heterotrait
     correlations (every item of :math:`i` with every item of :math:`j`) and
     :math:`\bar r_{ii}` the mean of the monotrait correlations among the
-    items of :math:`i` (off-diagonal). As in semTools, the Pearson item
-    correlations enter as absolute values (``absolute = TRUE``), and
-    correlations, not covariances, are used.
+    items of :math:`i` (off-diagonal). With ``htmt2=True`` the means are
+    geometric, :math:`\tilde r = \exp(\frac{1}{m}\sum \ln |r|)`, which makes the
+    ratio consistent under congeneric (unequal) loadings. As in semTools, the item
+    correlations (``cov`` rescaled, never the covariances) enter as absolute values
+    (``absolute = TRUE``).
 
     Parameters
     ----------
-    data:
-        Respondents x items, complete cases, reverse-coded items recoded.
+    cov:
+        Items x items covariance or correlation matrix: of the complete cases
+        (:func:`sem_kit.measurement.moments.covariance_matrix`) or FIML's EM estimate.
     constructs:
-        First-order construct id -> its item ids (at least two each).
+        First-order construct id -> its item ids (at least two constructs, at least
+        two items each).
+    htmt2:
+        Geometric (``True``) instead of arithmetic means.
 
     Returns
     -------
@@ -89,43 +64,36 @@ def htmt(data: pd.DataFrame, constructs: ItemMap) -> pd.DataFrame:
     assessing discriminant validity in variance-based structural equation
     modeling. Journal of the Academy of Marketing Science, 43(1), 115-135.
 
-    Examples
-    --------
-    >>> # In R: semTools::htmt(model, data, htmt2 = FALSE)
-    """
-    return _ratio(_item_correlations(data, constructs), constructs, np.mean)
-
-
-def htmt2(data: pd.DataFrame, constructs: ItemMap) -> pd.DataFrame:
-    r"""HTMT2: the HTMT ratio with geometric instead of arithmetic means.
-
-    .. math::
-
-        HTMT2_{ij} = \frac{\tilde r_{ij}}{\sqrt{\tilde r_{ii}\,\tilde r_{jj}}},
-        \qquad \tilde r = \exp\Big(\frac{1}{m}\sum \ln |r|\Big)
-
-    over the same heterotrait and monotrait blocks as :func:`htmt`; it is
-    consistent under congeneric (unequal) loadings.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Symmetric constructs x constructs matrix, 1 on the diagonal.
-
-    References
-    ----------
     Roemer, E., Schuberth, F., & Henseler, J. (2021). HTMT2 - an improved
     criterion for assessing discriminant validity in structural equation
     modeling. Industrial Management & Data Systems, 121(12), 2637-2650.
 
     Examples
     --------
-    >>> # In R: semTools::htmt(model, data, htmt2 = TRUE)
+    >>> # In R: semTools::htmt(model, sample.cov = S, htmt2 = FALSE)   # htmt2=False
+    >>> #       semTools::htmt(model, sample.cov = S, htmt2 = TRUE)    # htmt2=True
     """
-    def geometric(x: np.ndarray) -> float:
-        return float(np.exp(np.mean(np.log(x))))
+    if len(constructs) < 2:
+        raise ValueError("HTMT needs at least two constructs")
+    small = [c for c, its in constructs.items() if len(its) < 2]
+    if small:
+        raise ValueError("HTMT needs at least two items per construct; too few: "
+                         f"{', '.join(small)}")
+    items = [i for its in constructs.values() for i in its]
+    r = correlation_matrix(item_block(cov, items)).abs()
+    mean = _geometric_mean if htmt2 else np.mean
+    names = list(constructs)
+    mono = {}
+    for c, its in constructs.items():
+        block = r.loc[list(its), list(its)].to_numpy()
+        mono[c] = mean(block[~np.eye(len(its), dtype=bool)])
 
-    return _ratio(_item_correlations(data, constructs), constructs, geometric)
+    def ratio(a: str, b: str) -> float:
+        hetero = mean(r.loc[list(constructs[a]), list(constructs[b])].to_numpy().ravel())
+        return float(hetero / np.sqrt(mono[a] * mono[b]))
+
+    return pd.DataFrame([[1.0 if a == b else ratio(a, b) for b in names] for a in names],
+                        index=names, columns=names)
 
 
 @dataclass(frozen=True)
@@ -166,9 +134,8 @@ def fornell_larcker(sqrt_ave: Mapping[str, float] | pd.Series,
 
     References
     ----------
-    Fornell, C., & Larcker, D. F. (1981). Evaluating structural equation
-    models with unobservable variables and measurement error. Journal of
-    Marketing Research, 18(1), 39-50.
+    Fornell & Larcker (1981), see
+    :func:`sem_kit.measurement.reliability.composite_reliability`.
 
     Examples
     --------
@@ -198,7 +165,7 @@ class DiscriminantValidity:
     htmt:
         :func:`htmt` matrix.
     htmt2:
-        :func:`htmt2` matrix.
+        :func:`htmt` matrix with ``htmt2=True``.
     htmt_verdicts:
         Same shape as ``htmt``: ``"good"`` (< .85), ``"acceptable"``
         (< .90), ``"poor"`` under the thresholds given; ``None`` on the
@@ -227,7 +194,7 @@ class DiscriminantValidity:
         return out
 
 
-def discriminant_validity(data: pd.DataFrame, constructs: ItemMap,
+def discriminant_validity(cov: pd.DataFrame, constructs: ItemMap,
                           sqrt_ave: Mapping[str, float] | pd.Series | None = None,
                           latent_correlations: pd.DataFrame | None = None,
                           thresholds: Thresholds = DEFAULT_THRESHOLDS) -> DiscriminantValidity:
@@ -235,7 +202,7 @@ def discriminant_validity(data: pd.DataFrame, constructs: ItemMap,
 
     Parameters
     ----------
-    data, constructs:
+    cov, constructs:
         As for :func:`htmt`.
     sqrt_ave, latent_correlations:
         As for :func:`fornell_larcker`; both or neither.
@@ -246,7 +213,7 @@ def discriminant_validity(data: pd.DataFrame, constructs: ItemMap,
     -------
     DiscriminantValidity
     """
-    h = htmt(data, constructs)
+    h = htmt(cov, constructs)
     verdicts = pd.DataFrame(
         [[None if a == b else thresholds.htmt.verdict(float(h.loc[a, b])) for b in h.columns]
          for a in h.index], index=h.index, columns=h.columns, dtype=object)
@@ -255,5 +222,5 @@ def discriminant_validity(data: pd.DataFrame, constructs: ItemMap,
         raise ValueError("pass both sqrt_ave and latent_correlations, or neither")
     if sqrt_ave is not None and latent_correlations is not None:
         fl = fornell_larcker(sqrt_ave, latent_correlations)
-    return DiscriminantValidity(htmt=h, htmt2=htmt2(data, constructs), htmt_verdicts=verdicts,
-                                fornell_larcker=fl)
+    return DiscriminantValidity(htmt=h, htmt2=htmt(cov, constructs, htmt2=True),
+                                htmt_verdicts=verdicts, fornell_larcker=fl)

@@ -12,8 +12,10 @@
   total variance.
 - :func:`efa_summary` - the ``efa`` block of results.json.
 
-All take a respondents x items :class:`pandas.DataFrame` of complete cases;
-correlations are Pearson.
+All are functions of the items' covariance (or correlation) matrix, a labelled
+items x items :class:`pandas.DataFrame` (:mod:`~sem_kit.measurement.moments`), and,
+where the statistic needs it, the number of respondents N: the sample covariance of
+the complete cases (Pearson correlations) or, under FIML, the EM estimate.
 """
 
 from __future__ import annotations
@@ -28,15 +30,9 @@ from factor_analyzer import FactorAnalyzer
 from factor_analyzer.rotator import Rotator
 from scipy import stats
 
+from sem_kit.measurement.moments import correlation_matrix
+
 Rotation = Literal["oblimin", "promax", "varimax"] | None
-
-
-def _corr(data: pd.DataFrame) -> np.ndarray:
-    if data.isna().any().any():
-        raise ValueError("expected complete cases; the data have missing values")
-    if data.shape[1] < 2:
-        raise ValueError(f"need at least two items, got {data.shape[1]}")
-    return np.corrcoef(data.to_numpy(dtype=float), rowvar=False)
 
 
 @dataclass(frozen=True)
@@ -55,7 +51,7 @@ class KMOResult:
     per_item: pd.Series
 
 
-def kmo(data: pd.DataFrame) -> KMOResult:
+def kmo(cov: pd.DataFrame) -> KMOResult:
     r"""Kaiser-Meyer-Olkin measure of sampling adequacy (MSA).
 
     With :math:`r_{ij}` the correlations and :math:`q_{ij}` the partial
@@ -68,6 +64,15 @@ def kmo(data: pd.DataFrame) -> KMOResult:
         \qquad
         MSA_j = \frac{\sum_{i \ne j} r_{ij}^2}{\sum_{i \ne j} r_{ij}^2 + \sum_{i \ne j} q_{ij}^2}.
 
+    Parameters
+    ----------
+    cov:
+        Items x items covariance or correlation matrix.
+
+    Returns
+    -------
+    KMOResult
+
     References
     ----------
     Kaiser, H. F. (1970). A second generation little jiffy. Psychometrika,
@@ -78,9 +83,9 @@ def kmo(data: pd.DataFrame) -> KMOResult:
 
     Examples
     --------
-    >>> # In R: psych::KMO(data)$MSA; psych::KMO(data)$MSAi
+    >>> # In R: psych::KMO(R)$MSA; psych::KMO(R)$MSAi     # R = cor(data)
     """
-    r = _corr(data)
+    r = correlation_matrix(cov).to_numpy()
     inv = np.linalg.inv(r)
     d = 1 / np.sqrt(np.diag(inv))
     q = inv * np.outer(d, d)
@@ -91,7 +96,7 @@ def kmo(data: pd.DataFrame) -> KMOResult:
     overall = r2.sum() / (r2.sum() + q2.sum())
     per_item = r2.sum(axis=0) / (r2.sum(axis=0) + q2.sum(axis=0))
     return KMOResult(overall=float(overall),
-                     per_item=pd.Series(per_item, index=data.columns, name="kmo"))
+                     per_item=pd.Series(per_item, index=cov.columns, name="kmo"))
 
 
 @dataclass(frozen=True)
@@ -116,15 +121,26 @@ class BartlettResult:
     n: int
 
 
-def bartlett_sphericity(data: pd.DataFrame) -> BartlettResult:
+def bartlett_sphericity(cov: pd.DataFrame, n: int) -> BartlettResult:
     r"""Bartlett's (1951) test that the items' correlation matrix is an identity matrix.
 
     .. math::
 
         \chi^2 = -\Big(n - 1 - \frac{2p + 5}{6}\Big)\ln|R|, \qquad df = \frac{p(p-1)}{2}
 
-    with :math:`n` respondents, :math:`p` items and :math:`R` the Pearson
-    correlation matrix.
+    with :math:`n` respondents, :math:`p` items and :math:`R` the correlation
+    matrix.
+
+    Parameters
+    ----------
+    cov:
+        Items x items covariance or correlation matrix.
+    n:
+        Respondents the matrix is estimated from.
+
+    Returns
+    -------
+    BartlettResult
 
     References
     ----------
@@ -133,10 +149,10 @@ def bartlett_sphericity(data: pd.DataFrame) -> BartlettResult:
 
     Examples
     --------
-    >>> # In R: psych::cortest.bartlett(cor(data), n = nrow(data))
+    >>> # In R: psych::cortest.bartlett(R, n = n)     # R = cor(data), n = nrow(data)
     """
-    r = _corr(data)
-    n, p = data.shape
+    r = correlation_matrix(cov).to_numpy()
+    p = r.shape[0]
     sign, logdet = np.linalg.slogdet(r)
     if sign <= 0:
         raise ValueError("the correlation matrix is singular; Bartlett's test is undefined")
@@ -146,7 +162,7 @@ def bartlett_sphericity(data: pd.DataFrame) -> BartlettResult:
                           n=int(n))
 
 
-def harman_single_factor(data: pd.DataFrame) -> float:
+def harman_single_factor(cov: pd.DataFrame) -> float:
     r"""Harman's single-factor test: the first unrotated factor's share of total variance.
 
     Computed the conventional (SPSS) way, from an unrotated principal-component
@@ -161,6 +177,11 @@ def harman_single_factor(data: pd.DataFrame) -> float:
     of standardised items). A share of .50 or more is read as a sign of
     common-method bias (Podsakoff et al. 2003).
 
+    Parameters
+    ----------
+    cov:
+        Covariance or correlation matrix of every item (the test takes them together).
+
     Returns
     -------
     float
@@ -174,9 +195,9 @@ def harman_single_factor(data: pd.DataFrame) -> float:
 
     Examples
     --------
-    >>> # In R: psych::principal(data, nfactors = 1, rotate = "none")$values[1] / ncol(data)
+    >>> # In R: psych::principal(R, nfactors = 1, rotate = "none")$values[1] / ncol(R)
     """
-    r = _corr(data)
+    r = correlation_matrix(cov).to_numpy()
     return float(np.linalg.eigvalsh(r)[-1] / r.shape[0])
 
 
@@ -187,7 +208,7 @@ class ParallelAnalysis:
     Attributes
     ----------
     observed:
-        Eigenvalues of the data's correlation matrix, largest first
+        Eigenvalues of the correlation matrix, largest first
         (index 1..p).
     threshold:
         The ``quantile`` of the same-position eigenvalues of ``n_iter``
@@ -207,12 +228,12 @@ class ParallelAnalysis:
     seed: int | None
 
 
-def parallel_analysis(data: pd.DataFrame, n_iter: int = 100, quantile: float = 0.95,
+def parallel_analysis(cov: pd.DataFrame, n: int, n_iter: int = 100, quantile: float = 0.95,
                       seed: int | None = 0) -> ParallelAnalysis:
     r"""Horn's (1965) parallel analysis: how many components beat random data.
 
-    For ``n_iter`` data sets of independent standard normal variables with
-    the same :math:`n` and :math:`p` as ``data`` (drawn with
+    For ``n_iter`` data sets of :math:`n` rows of :math:`p` independent standard
+    normal variables, :math:`p` the items of ``cov`` (drawn with
     ``numpy.random.default_rng(seed)``), the eigenvalues of each correlation
     matrix are sorted; the ``quantile`` of each position (R's type 7
     quantile) is the threshold. The number of components is the number of
@@ -220,6 +241,20 @@ def parallel_analysis(data: pd.DataFrame, n_iter: int = 100, quantile: float = 0
     ``psych::fa.parallel`` uses for ``ncomp``. Only the random draws differ
     from psych, so counts agree except where an eigenvalue lies very close to
     its threshold.
+
+    Parameters
+    ----------
+    cov:
+        Items x items covariance or correlation matrix; the observed eigenvalues
+        are those of its correlations.
+    n:
+        Respondents the matrix is estimated from, the rows of each random data set.
+    n_iter:
+        Random data sets.
+    quantile:
+        Quantile of the random eigenvalues that an observed one must exceed.
+    seed:
+        Seed of ``numpy.random.default_rng``.
 
     Returns
     -------
@@ -236,14 +271,14 @@ def parallel_analysis(data: pd.DataFrame, n_iter: int = 100, quantile: float = 0
 
     Examples
     --------
-    >>> # In R: psych::fa.parallel(data, fa = "pc", n.iter = 100, quant = .95)$ncomp
+    >>> # In R: psych::fa.parallel(R, n.obs = n, fa = "pc", n.iter = 100, quant = .95)$ncomp
     """
     if n_iter < 1:
         raise ValueError(f"n_iter must be at least 1, got {n_iter}")
     if not 0 < quantile < 1:
         raise ValueError(f"quantile must lie in (0, 1), got {quantile}")
-    r = _corr(data)
-    n, p = data.shape
+    r = correlation_matrix(cov).to_numpy()
+    p = r.shape[0]
     observed = np.linalg.eigvalsh(r)[::-1]
     rng = np.random.default_rng(seed)
     sims = np.empty((n_iter, p))
@@ -317,10 +352,11 @@ def _psych_sign(loadings: np.ndarray) -> np.ndarray:
     return signs
 
 
-def efa(data: pd.DataFrame, n_factors: int, rotation: Rotation = "oblimin") -> EFAResult:
+def efa(cov: pd.DataFrame, n_factors: int, rotation: Rotation = "oblimin") -> EFAResult:
     r"""Minres exploratory factor analysis with (by default) oblimin rotation.
 
-    Extraction is factor_analyzer's minres (uniquenesses bounded to
+    Extraction is factor_analyzer's minres on the correlations of ``cov``
+    (``FactorAnalyzer(is_corr_matrix=True)``; uniquenesses bounded to
     [.005, 1], SMC starting values, L-BFGS-B), which minimises
     :math:`\sum (R - LL' - \Psi)^2` like ``psych::fa(fm = "minres")``. The
     loadings are then rotated with factor_analyzer's ``Rotator`` (oblimin
@@ -336,8 +372,8 @@ def efa(data: pd.DataFrame, n_factors: int, rotation: Rotation = "oblimin") -> E
 
     Parameters
     ----------
-    data:
-        Respondents x items, complete cases.
+    cov:
+        Items x items covariance or correlation matrix.
     n_factors:
         Factors to extract (at least 1, fewer than the number of items).
     rotation:
@@ -359,20 +395,21 @@ def efa(data: pd.DataFrame, n_factors: int, rotation: Rotation = "oblimin") -> E
 
     Examples
     --------
-    >>> # In R: psych::fa(data, nfactors = k, rotate = "oblimin", fm = "minres")
+    >>> # In R: psych::fa(R, nfactors = k, rotate = "oblimin", fm = "minres")   # R = cor(data)
     """
-    p = data.shape[1]
+    p = cov.shape[1]
     if not 1 <= n_factors < p:
         raise ValueError(f"n_factors must be between 1 and {p - 1} for {p} items, got {n_factors}")
     if rotation not in ("oblimin", "promax", "varimax", None):
         raise ValueError("rotation must be 'oblimin', 'promax', 'varimax' or None, "
                          f"got {rotation!r}")
-    r = _corr(data)
-    items = list(data.columns)
+    r = correlation_matrix(cov).to_numpy()
+    items = list(cov.columns)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
-        fa = FactorAnalyzer(n_factors=n_factors, rotation=None, method="minres")
-        fa.fit(data.to_numpy(dtype=float))
+        fa = FactorAnalyzer(n_factors=n_factors, rotation=None, method="minres",
+                            is_corr_matrix=True)
+        fa.fit(r)
     unrot = np.asarray(fa.loadings_, dtype=float).reshape(p, n_factors)
     unrot = unrot * _psych_sign(unrot)
     communalities = (unrot**2).sum(axis=1)
@@ -449,12 +486,23 @@ class EFASummary:
         }
 
 
-def efa_summary(data: pd.DataFrame) -> EFASummary:
+def efa_summary(cov: pd.DataFrame, n: int) -> EFASummary:
     """KMO, Bartlett's test and Harman's share for all items together.
+
+    Parameters
+    ----------
+    cov:
+        Items x items covariance or correlation matrix of every item.
+    n:
+        Respondents the matrix is estimated from.
+
+    Returns
+    -------
+    EFASummary
 
     Examples
     --------
-    >>> # In R: psych::KMO(data); psych::cortest.bartlett(cor(data), n = nrow(data))
+    >>> # In R: psych::KMO(R); psych::cortest.bartlett(R, n = n)
     """
-    return EFASummary(kmo=kmo(data), bartlett=bartlett_sphericity(data),
-                      harman_first_factor_share=harman_single_factor(data))
+    return EFASummary(kmo=kmo(cov), bartlett=bartlett_sphericity(cov, n),
+                      harman_first_factor_share=harman_single_factor(cov))

@@ -1,8 +1,9 @@
 """Item statistics: mean, SD, skewness, kurtosis, missing count, CITC, alpha if deleted.
 
-Every function takes a respondents x items :class:`pandas.DataFrame` of
-complete cases whose reverse-coded items are already recoded, and (where the
-statistic is within a construct) a mapping ``construct -> [item ids]``.
+Mean, SD, skewness and kurtosis are functions of a respondents x items
+:class:`pandas.DataFrame` whose reverse-coded items are already recoded; CITC and
+alpha if deleted of the item covariance matrix
+(:mod:`~sem_kit.measurement.moments`) and a mapping ``construct -> [item ids]``.
 The numbers are those of R's psych package:
 
 - ``psych::describe(data)`` for mean, SD, skew and kurtosis (its default
@@ -13,34 +14,22 @@ The numbers are those of R's psych package:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-ItemMap = Mapping[str, Sequence[str]]
+from sem_kit.measurement.moments import ItemMap, covariance_matrix, item_block, numeric_items
+from sem_kit.measurement.reliability import raw_alpha
 
 ITEM_COLUMNS = ("construct", "mean", "sd", "skew", "kurtosis", "n_missing", "citc",
                 "alpha_if_deleted")
 
 
-def _numeric(data: pd.DataFrame) -> pd.DataFrame:
-    bad = [c for c in data.columns if not pd.api.types.is_numeric_dtype(data[c])]
-    if bad:
-        raise TypeError(f"item columns must be numeric; not numeric: {', '.join(map(str, bad))}")
-    return data.astype(float)
-
-
-def _check_items(data: pd.DataFrame, constructs: ItemMap) -> None:
-    missing = [i for items in constructs.values() for i in items if i not in data.columns]
-    if missing:
-        raise KeyError(f"items not among the data columns: {', '.join(missing)}")
-
-
 def _standardised_moment(data: pd.DataFrame, power: int) -> pd.Series:
     """``m_k / s^k`` of each column (``s`` with divisor n - 1; NaN for n < 2 or s = 0)."""
-    data = _numeric(data)
+    data = numeric_items(data)
     out = {}
     for col in data.columns:
         x = data[col].dropna().to_numpy()
@@ -123,11 +112,33 @@ def n_missing(raw: pd.DataFrame) -> pd.Series:
     return raw.isna().sum().astype(int).rename("n_missing")
 
 
-def corrected_item_total(data: pd.DataFrame, constructs: ItemMap) -> pd.Series:
+def _per_item(cov: pd.DataFrame, constructs: ItemMap,
+              statistic: Callable[[np.ndarray, int], float], name: str) -> pd.Series:
+    """``statistic(C, i)`` of each item ``i`` of each construct, ``C`` the construct's block."""
+    out: dict[str, float] = {}
+    for items in constructs.values():
+        c = item_block(cov, items).to_numpy(dtype=float)
+        for i, item in enumerate(items):
+            out[item] = statistic(c, i)
+    return pd.Series(out, dtype=float, name=name)
+
+
+def _drop_correlation(c: np.ndarray, i: int) -> float:
+    rest = c.sum() - 2 * c[i].sum() + c[i, i]
+    return float((c[i].sum() - c[i, i]) / np.sqrt(c[i, i] * rest))
+
+
+def _alpha_without(c: np.ndarray, i: int) -> float:
+    keep = [j for j in range(c.shape[0]) if j != i]
+    return raw_alpha(c[np.ix_(keep, keep)]) if len(keep) > 1 else np.nan
+
+
+def corrected_item_total(cov: pd.DataFrame, constructs: ItemMap) -> pd.Series:
     r"""Corrected item-total correlation (CITC) of each item within its construct.
 
     The correlation of item :math:`i` with the sum of the *other* items of
-    its construct, from the item covariance matrix :math:`C`:
+    its construct, from the construct's block :math:`C` of the item covariance
+    matrix:
 
     .. math::
 
@@ -135,7 +146,15 @@ def corrected_item_total(data: pd.DataFrame, constructs: ItemMap) -> pd.Series:
                                   {\sqrt{C_{ii}\, \sum_{j,k \ne i} C_{jk}}}
 
     This is psych's ``r.drop`` (the "corrected item-total correlation" of
-    SPSS's reliability procedure).
+    SPSS's reliability procedure); the divisor of :math:`C` cancels.
+
+    Parameters
+    ----------
+    cov:
+        Items x items covariance matrix: of the complete cases
+        (:func:`sem_kit.measurement.moments.covariance_matrix`) or FIML's EM estimate.
+    constructs:
+        First-order construct id -> its item ids.
 
     Returns
     -------
@@ -146,23 +165,10 @@ def corrected_item_total(data: pd.DataFrame, constructs: ItemMap) -> pd.Series:
     --------
     >>> # In R: psych::alpha(data[, items])$item.stats$r.drop
     """
-    _check_items(data, constructs)
-    out: dict[str, float] = {}
-    for items in constructs.values():
-        c = _numeric(data[list(items)]).cov().to_numpy()
-        total = c.sum()
-        for i, item in enumerate(items):
-            rest = total - 2 * c[i].sum() + c[i, i]
-            out[item] = (c[i].sum() - c[i, i]) / np.sqrt(c[i, i] * rest)
-    return pd.Series(out, dtype=float, name="citc")
+    return _per_item(cov, constructs, _drop_correlation, "citc")
 
 
-def _alpha_from_cov(c: np.ndarray) -> float:
-    k = c.shape[0]
-    return k / (k - 1) * (1 - np.trace(c) / c.sum())
-
-
-def alpha_if_deleted(data: pd.DataFrame, constructs: ItemMap) -> pd.Series:
+def alpha_if_deleted(cov: pd.DataFrame, constructs: ItemMap) -> pd.Series:
     r"""Cronbach's alpha of each construct with the item left out.
 
     .. math::
@@ -171,26 +177,25 @@ def alpha_if_deleted(data: pd.DataFrame, constructs: ItemMap) -> pd.Series:
                                                     {\mathbf 1' C_{-i} \mathbf 1}\right)
 
     where :math:`C_{-i}` is the covariance matrix of the construct's other
-    :math:`k - 1` items. Undefined (NaN) for a construct of two items, whose
-    remainder is a single item; psych prints a covariance ratio there instead.
+    :math:`k - 1` items (:func:`sem_kit.measurement.reliability.raw_alpha`).
+    Undefined (NaN) for a construct of two items, whose remainder is a single
+    item; psych prints a covariance ratio there instead.
+
+    Parameters
+    ----------
+    cov, constructs:
+        As for :func:`corrected_item_total`.
 
     Returns
     -------
     pandas.Series
-        One alpha per item, in the order of ``constructs``.
+        One alpha per item, in the order of ``constructs``; NaN in a two-item construct.
 
     Examples
     --------
     >>> # In R: psych::alpha(data[, items])$alpha.drop$raw_alpha
     """
-    _check_items(data, constructs)
-    out: dict[str, float] = {}
-    for items in constructs.values():
-        c = _numeric(data[list(items)]).cov().to_numpy()
-        for i, item in enumerate(items):
-            keep = [j for j in range(len(items)) if j != i]
-            out[item] = _alpha_from_cov(c[np.ix_(keep, keep)]) if len(keep) > 1 else np.nan
-    return pd.Series(out, dtype=float, name="alpha_if_deleted")
+    return _per_item(cov, constructs, _alpha_without, "alpha_if_deleted")
 
 
 @dataclass(frozen=True)
@@ -231,14 +236,24 @@ class ItemStatistics:
         return out
 
 
+def _columns(frame: pd.DataFrame, items: list[str]) -> pd.DataFrame:
+    absent = [i for i in items if i not in frame.columns]
+    if absent:
+        raise KeyError(f"items not among the data columns: {', '.join(absent)}")
+    return frame[items]
+
+
 def item_statistics(data: pd.DataFrame, constructs: ItemMap,
-                    missing: pd.DataFrame | pd.Series | None = None) -> ItemStatistics:
+                    missing: pd.DataFrame | pd.Series | None = None,
+                    cov: pd.DataFrame | None = None) -> ItemStatistics:
     """Mean, SD, skewness, kurtosis, missing count, CITC and alpha-if-deleted of every item.
 
     Parameters
     ----------
     data:
-        Respondents x items, complete cases, reverse-coded items recoded.
+        Respondents x items, reverse-coded items recoded: complete cases, or with
+        NaN for unanswered items when ``cov`` is given (mean, SD, skewness and
+        kurtosis are then each item's own answers).
     constructs:
         First-order construct id -> its item ids; only these items are
         reported, in this order.
@@ -246,24 +261,29 @@ def item_statistics(data: pd.DataFrame, constructs: ItemMap,
         Either the item frame *before* listwise deletion (its missing cells
         are counted) or a Series of counts by item id. ``None`` counts the
         missing cells of ``data`` itself (0 for complete cases).
+    cov:
+        Items x items covariance matrix for CITC and alpha if deleted (FIML's EM
+        estimate); ``None``: the sample covariance of ``data``
+        (:func:`sem_kit.measurement.moments.covariance_matrix`).
 
     Returns
     -------
     ItemStatistics
-        See :class:`ItemStatistics` for columns and units.
+        See :class:`ItemStatistics` for columns and units; ``n`` is the number of
+        rows of ``data``.
 
     Examples
     --------
     >>> # In R: psych::describe(data); psych::alpha(data[, items])
     """
-    _check_items(data, constructs)
     items = [i for its in constructs.values() for i in its]
-    x = _numeric(data[items])
+    x = numeric_items(_columns(data, items))
+    if cov is None:
+        cov = covariance_matrix(x)
     if missing is None:
-        miss = n_missing(data[items])
+        miss = n_missing(x)
     elif isinstance(missing, pd.DataFrame):
-        _check_items(missing, constructs)
-        miss = n_missing(missing[items])
+        miss = n_missing(_columns(missing, items))
     else:
         miss = missing.reindex(items).fillna(0).astype(int)
     table = pd.DataFrame({
@@ -273,8 +293,8 @@ def item_statistics(data: pd.DataFrame, constructs: ItemMap,
         "skew": skewness(x),
         "kurtosis": kurtosis(x),
         "n_missing": miss,
-        "citc": corrected_item_total(x, constructs),
-        "alpha_if_deleted": alpha_if_deleted(x, constructs),
+        "citc": corrected_item_total(cov, constructs),
+        "alpha_if_deleted": alpha_if_deleted(cov, constructs),
     }).reindex(items)
     table.index.name = "item"
-    return ItemStatistics(table=table[list(ITEM_COLUMNS)], n=int(x.dropna().shape[0]))
+    return ItemStatistics(table=table[list(ITEM_COLUMNS)], n=len(x))

@@ -1,6 +1,7 @@
 """Reliability: Cronbach's alpha (Feldt CI), CR, AVE, omega, second-order omegas.
 
-- :func:`cronbach_alpha` - from the item data, as ``psych::alpha``.
+- :func:`raw_alpha`, :func:`cronbach_alpha` - from the items' covariance matrix
+  (and N for Feldt's interval), as ``psych::alpha``.
 - :func:`composite_reliability`, :func:`average_variance_extracted` - from the
   standardised loadings of the CFA (lavaan's ``std.all``), Fornell & Larcker
   (1981).
@@ -24,13 +25,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import pingouin
 from scipy import stats
 from scipy.special import ndtr
 
 from sem_kit.engine.bivariate_normal import bivariate_normal_cdf
+from sem_kit.measurement.moments import ItemMap, item_block
 
-ItemMap = Mapping[str, Sequence[str]]
 Loadings = Mapping[str, float] | pd.Series | Sequence[float] | np.ndarray
 
 
@@ -97,23 +97,62 @@ def feldt_interval(alpha: float, n: int, k: int, level: float = 0.95) -> tuple[f
     return float(lower), float(upper)
 
 
-def cronbach_alpha(data: pd.DataFrame, level: float = 0.95) -> AlphaResult:
-    r"""Cronbach's alpha of the columns of ``data``, with Feldt's interval.
+def raw_alpha(cov: pd.DataFrame | np.ndarray) -> float:
+    r"""Cronbach's coefficient alpha of the items of a covariance matrix.
 
     .. math::
 
-        \alpha = \frac{k}{k-1}\left(1 - \frac{\sum_i \sigma^2_i}{\sigma^2_X}\right)
+        \alpha = \frac{k}{k-1}\left(1 - \frac{\operatorname{tr} C}{\mathbf 1' C \mathbf 1}\right)
 
-    where :math:`\sigma^2_i` are the item variances and :math:`\sigma^2_X`
-    the variance of the total score (both with divisor :math:`n - 1`; the
-    divisor cancels). The point estimate is pingouin's ``cronbach_alpha``;
-    the interval is :func:`feldt_interval`, unrounded.
+    where :math:`C` is the :math:`k \times k` covariance matrix of the items, so
+    that :math:`\operatorname{tr} C` is the sum of the item variances and
+    :math:`\mathbf 1' C \mathbf 1` the variance of the total score. The ratio does
+    not depend on the divisor of :math:`C`; pingouin's ``cronbach_alpha`` computes
+    the same expression from ``data.cov()``.
 
     Parameters
     ----------
-    data:
-        Respondents x items of one scale, complete cases, reverse-coded
-        items already recoded.
+    cov:
+        Covariance matrix of one scale's items (at least two), reverse-coded items
+        recoded.
+
+    Returns
+    -------
+    float
+        Raw (covariance-based) alpha, unitless, at most 1.
+
+    References
+    ----------
+    Cronbach, L. J. (1951). Coefficient alpha and the internal structure of
+    tests. Psychometrika, 16(3), 297-334.
+
+    Examples
+    --------
+    >>> # In R: psych::alpha(S)$total$raw_alpha      # S = cov(data[, items])
+    """
+    c = np.asarray(cov, dtype=float)
+    k = c.shape[0]
+    if c.shape != (k, k) or k < 2:
+        raise ValueError(f"alpha needs the square covariance matrix of at least two items, "
+                         f"got shape {c.shape}")
+    return float(k / (k - 1) * (1 - np.trace(c) / c.sum()))
+
+
+def cronbach_alpha(cov: pd.DataFrame | np.ndarray, n: int, level: float = 0.95) -> AlphaResult:
+    r"""Cronbach's alpha of one scale with Feldt's confidence interval.
+
+    The point estimate is :func:`raw_alpha` of ``cov``, the interval
+    :func:`feldt_interval` with ``n`` respondents and :math:`k` items, unrounded.
+    From the complete cases' sample covariance matrix this is pingouin's
+    ``cronbach_alpha(data)`` (whose interval is rounded to three decimals).
+
+    Parameters
+    ----------
+    cov:
+        Covariance matrix of the scale's items: of the complete cases
+        (:func:`sem_kit.measurement.moments.covariance_matrix`) or FIML's EM estimate.
+    n:
+        Respondents the matrix is estimated from.
     level:
         Confidence level of the interval.
 
@@ -123,20 +162,18 @@ def cronbach_alpha(data: pd.DataFrame, level: float = 0.95) -> AlphaResult:
 
     References
     ----------
-    Cronbach, L. J. (1951). Coefficient alpha and the internal structure of
-    tests. Psychometrika, 16(3), 297-334.
+    Cronbach (1951), see :func:`raw_alpha`; Feldt et al. (1987), see
+    :func:`feldt_interval`.
 
     Examples
     --------
-    >>> # In R: psych::alpha(data)$total$raw_alpha
-    >>> #       psych::alpha.ci(alpha, n.obs = nrow(data), n.var = ncol(data))
+    >>> # In R: psych::alpha(S)$total$raw_alpha     # S = cov(data[, items])
+    >>> #       psych::alpha.ci(alpha, n.obs = n, n.var = ncol(S))
     """
-    if data.isna().any().any():
-        raise ValueError("cronbach_alpha expects complete cases; the data have missing values")
-    n, k = data.shape
-    alpha = float(pingouin.cronbach_alpha(data=data.astype(float), ci=level)[0])
+    alpha = raw_alpha(cov)
+    k = np.shape(cov)[0]
     lower, upper = feldt_interval(alpha, n, k, level)
-    return AlphaResult(alpha=alpha, ci_lower=lower, ci_upper=upper, n=n, k=k, level=level)
+    return AlphaResult(alpha=alpha, ci_lower=lower, ci_upper=upper, n=int(n), k=k, level=level)
 
 
 def _as_array(loadings: Loadings) -> np.ndarray:
@@ -667,21 +704,18 @@ class Reliability:
     table: pd.DataFrame
     level: float
 
-    def to_dict(self) -> dict[str, dict[str, float | None]]:
-        """``{construct: {statistic: value}}`` with NaN as ``None``, for results.json."""
-        return {str(c): {str(k): (None if pd.isna(v) else float(v)) for k, v in row.items()}
-                for c, row in self.table.iterrows()}
 
-
-def reliability_table(data: pd.DataFrame, constructs: ItemMap,
+def reliability_table(cov: pd.DataFrame, n: int, constructs: ItemMap,
                       std_loadings: Mapping[str, float] | pd.Series | None = None,
                       level: float = 0.95) -> Reliability:
     """Alpha (with Feldt CI), CR and AVE of every first-order construct.
 
     Parameters
     ----------
-    data:
-        Respondents x items, complete cases, reverse-coded items recoded.
+    cov:
+        Items x items covariance matrix (see :func:`cronbach_alpha`).
+    n:
+        Respondents the matrix is estimated from.
     constructs:
         First-order construct id -> its item ids.
     std_loadings:
@@ -697,15 +731,11 @@ def reliability_table(data: pd.DataFrame, constructs: ItemMap,
 
     Examples
     --------
-    >>> # In R: psych::alpha(data[, items]); CR and AVE from standardizedSolution(fit)
+    >>> # In R: psych::alpha(S[items, items]); CR and AVE from standardizedSolution(fit)
     """
     rows = {}
     for construct, items in constructs.items():
-        missing = [i for i in items if i not in data.columns]
-        if missing:
-            raise KeyError(f"construct {construct}: items not among the data columns: "
-                           f"{', '.join(missing)}")
-        a = cronbach_alpha(data[list(items)], level)
+        a = cronbach_alpha(item_block(cov, items), n, level)
         cr = ave = float("nan")
         if std_loadings is not None and all(i in std_loadings for i in items):
             lam = [float(std_loadings[i]) for i in items]

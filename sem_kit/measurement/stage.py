@@ -1,13 +1,14 @@
 """The measurement stage: item statistics, reliability, EFA, common-method check, CFA, validity.
 
-One function, :func:`measurement_model`, from complete item data and the
+One function, :func:`measurement_model`, from the item data and the
 questionnaire to a :class:`MeasurementResult`. The numbers come from the
 modules named for them (:mod:`~sem_kit.measurement.item_stats`,
 :mod:`~sem_kit.measurement.reliability`, :mod:`~sem_kit.measurement.efa`,
 :mod:`~sem_kit.engine.model`, :mod:`~sem_kit.engine.fit_indices`,
 :mod:`~sem_kit.measurement.discriminant`, :mod:`~sem_kit.postestimation.modification`);
-this module only
-chooses the inputs and lays the results out as lavaan and a paper report them.
+this module only chooses the inputs (the complete cases' covariance matrix, or
+FIML's EM estimate of it, :mod:`~sem_kit.measurement.moments`) and lays the
+results out as lavaan and a paper report them.
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from threadpoolctl import threadpool_limits
 
 from sem_kit.engine.fit_indices import fit_measures
 from sem_kit.engine.model import Fit, fit_model, model_matrices
+from sem_kit.engine.threads import one_blas_thread
 from sem_kit.errors import InputError
 from sem_kit.estimators.robust import fit_robust
 from sem_kit.measurement.discriminant import (
@@ -38,6 +39,7 @@ from sem_kit.measurement.efa import (
     parallel_analysis,
 )
 from sem_kit.measurement.item_stats import ItemStatistics, item_statistics
+from sem_kit.measurement.moments import covariance_matrix, item_block
 from sem_kit.measurement.reliability import (
     categorical_omega_by_construct,
     omega_by_construct,
@@ -290,14 +292,14 @@ def measurement_model(
         (:func:`sem_kit.estimators.fiml.fit_fiml`), omega from the EM covariance matrix,
         no modification indices; alpha, CITC, alpha if deleted, KMO, Bartlett,
         EFA, parallel analysis, Harman's test and HTMT from the EM covariance
-        matrix with N = every row (:func:`em_moment_data`); M, SD, skewness and
-        kurtosis from each item's answers.
+        matrix with N = every row; M, SD, skewness and kurtosis from each item's
+        answers.
 
     Returns
     -------
     MeasurementResult
     """
-    with threadpool_limits(limits=1, user_api="blas"):  # small matrices: one thread is fastest
+    with one_blas_thread():
         return _measurement_model(q, data, missing, seed, thresholds, estimator, missing_method)
 
 
@@ -336,59 +338,16 @@ def _measurement_model(
     loadings = loadings_table(cfa, q)
     std_loading = loadings[loadings.level == 1].set_index("item")["std"]
 
-    if fiml:
-        # the covariance-based statistics from the EM estimate of the item covariances
-        # (FIML's saturated model) over every row; M, SD, skew and kurtosis per item from
-        # its own answers
-        data = em_moment_data(cfa)
-        warnings.append(
-            f"--missing fiml: alpha, CITC, alpha if deleted, KMO, Bartlett, EFA, parallel "
-            f"analysis, Harman's test and HTMT are computed from the EM estimate of the item "
-            f"covariance matrix over all {len(everyone)} rows; M, SD, skewness and kurtosis "
-            "from each item's answers")
-        stats = item_statistics(everyone, constructs, missing=missing)
-        em_stats = item_statistics(data, constructs).table
-        table = stats.table.copy()
-        table[["citc", "alpha_if_deleted"]] = em_stats[["citc", "alpha_if_deleted"]]
-        stats = ItemStatistics(table=table, n=int(len(everyone)))
-    else:
-        stats = item_statistics(data, constructs, missing=missing)
-    table = stats.table.copy()
-    table["loading_std"] = std_loading.reindex(table.index)
-    table["loading_verdict"] = [verdict("loading", v, thresholds) for v in table["loading_std"]]
-    stats = ItemStatistics(table=table, n=stats.n)
-
+    rows, cov, notes = _item_moments(everyone, data, cfa, fiml)
+    warnings += notes
+    stats = _item_statistics(rows, cov, constructs, missing, std_loading, thresholds)
     mats = model_matrices(cfa)
-    rel = reliability_table(data, constructs, std_loading).table.copy()
-    if estimator == "WLSMV":
-        # semTools compRelSEM() of an ordered-item fit: Green & Yang's (2009) categorical
-        # omega, the reliability of the item sum on its observed categories
-        omegas = categorical_omega_by_construct(mats.lambda_, mats.cov_lv, cfa.sample_cov,
-                                                cfa.params, {c: constructs[c]
-                                                             for c in q.first_order})
-    else:
-        omegas = omega_by_construct(mats.lambda_, mats.cov_lv, cfa.sample_cov)
-    rel["omega"] = omegas.reindex(rel.index)
-    rel["sqrt_ave"] = np.sqrt(rel["ave"])
-    for stat in ("alpha", "cr", "ave"):
-        rel[f"{stat}_verdict"] = [verdict(stat, v, thresholds) for v in rel[stat]]
-    l2_rows = []
-    for cid in q.second_order:
-        r = reliability_l2(mats.lambda_, mats.beta, mats.psi, mats.theta, cid, mats.cov_lv)
-        l2_rows.append({"construct": cid, "omega_l1": r.omega_l1, "omega_l2": r.omega_l2,
-                        "partial_omega_l1": r.partial_omega_l1})
-    rel_l2 = pd.DataFrame(l2_rows, columns=["construct", "omega_l1", "omega_l2",
-                                            "partial_omega_l1"]).set_index("construct")
-    if estimator == "WLSMV" and q.second_order:
-        warnings.append("reliability of the second-order construct(s) "
-                        + ", ".join(q.second_order) + " (omega L1, L2, partial L1) is on the "
-                        "scale of the latent responses under WLSMV (semTools has no categorical "
-                        "version for second-order constructs); the first-order omegas are "
-                        "categorical (Green & Yang 2009)")
-
-    summary = efa_summary(data)
-    parallel = parallel_analysis(data, seed=PARALLEL_SEED if seed is None else seed)
-    efa_result = efa(data, n_factors=len(q.first_order))
+    rel, rel_l2, notes = _reliability(q, cfa, mats, cov, len(rows), std_loading, thresholds,
+                                      estimator)
+    warnings += notes
+    summary = efa_summary(cov, len(rows))
+    parallel = parallel_analysis(cov, len(rows), seed=PARALLEL_SEED if seed is None else seed)
+    efa_result = efa(cov, n_factors=len(q.first_order))
 
     single = None
     try:
@@ -400,29 +359,9 @@ def _measurement_model(
     except InputError as exc:
         warnings.append(f"single-factor CFA could not be fitted: {exc}")
 
-    first = list(q.first_order)
-    latent_cor = mats.cor_lv.loc[first, first]
-    if len(first) >= 2:
-        disc = discriminant_validity(
-            data, constructs, sqrt_ave=rel["sqrt_ave"], latent_correlations=latent_cor,
-            thresholds=thresholds,
-        )
-    else:
-        disc = _one_construct_validity(first, rel["sqrt_ave"], latent_cor)
-        warnings.append(f"only one construct ({first[0]}): discriminant validity (HTMT, "
-                        "Fornell-Larcker) needs two or more and is not assessed")
-    pairs = [(a, b, latent_cor.loc[a, b]) for i, a in enumerate(first) for b in first[i + 1:]]
-    for a, b, r in pairs:
-        if not math.isfinite(r):
-            warnings.append(f"latent correlation of {a} and {b} is undefined: a latent variance "
-                            "is not positive (see the Heywood warnings)")
-        elif abs(r) >= 0.95:
-            warnings.append(f"latent correlation of {a} and {b} is {r:.3f} (|r| >= .95): the "
-                            "two constructs are nearly collinear and may not be distinct")
-    for c in q.first_order:
-        if len(constructs[c]) < 3:
-            warnings.append(f"construct {c} has {len(constructs[c])} items; CR and AVE of "
-                            "two-item constructs are fragile")
+    latent_cor = mats.cor_lv.loc[q.first_order, q.first_order]
+    disc, notes = _validity(q, cov, rel["sqrt_ave"], latent_cor, thresholds)
+    warnings += notes
     mi = None
     if ml_cfa is not None:
         mi = modification_indices(ml_cfa)
@@ -439,32 +378,114 @@ def _measurement_model(
     )
 
 
-def em_moment_data(fit: Any) -> pd.DataFrame:
-    """Rows whose mean and covariance matrix are exactly FIML's EM estimates.
+def _item_moments(everyone: pd.DataFrame, complete: pd.DataFrame, cfa: Any,
+                  fiml: bool) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """The rows M, SD, skewness and kurtosis describe, and the item covariance matrix.
 
-    Under ``--missing fiml`` the statistics that are functions of the item
-    covariance (or correlation) matrix and N -- alpha and its Feldt interval,
-    CITC, alpha if deleted, KMO, Bartlett, the EFA, parallel analysis,
-    Harman's test, HTMT -- are computed from the EM estimate of the saturated
-    model (``lavInspect(fit, "sampstat.h1")``) with N = every row: the
-    existing functions are given N rows ``μ + √N Q Lᵀ`` with ``Q`` orthonormal
-    and centred (a QR factor of centred, seeded random numbers) and
-    ``L Lᵀ = Σ``, whose mean is ``μ`` and whose covariance (divisor N) is
-    ``Σ`` to rounding. Nothing else about the rows means anything.
+    Listwise: the complete cases and their sample covariance matrix. FIML: every
+    row (M, SD, skewness and kurtosis from each item's answers) and the EM
+    estimate of the item covariance matrix, FIML's saturated model
+    (``lavInspect(fit, "sampstat.h1")``). Alpha, CITC, alpha if deleted, KMO,
+    Bartlett, the EFA, parallel analysis, Harman's test and HTMT are functions of
+    that matrix and N, the number of rows.
 
-    Parameters
-    ----------
-    fit:
-        A :func:`sem_kit.estimators.fiml.fit_fiml` result (``sample_cov`` is the EM
-        covariance matrix, ``extra["h1_mean"]`` the EM means).
+    Returns
+    -------
+    tuple
+        ``(rows, cov, notes)``: respondents x items, items x items, and the
+        warning that says where the numbers come from under FIML.
     """
-    sigma = fit.sample_cov.to_numpy(dtype=float)
-    mu = np.asarray(fit.extra["h1_mean"], dtype=float)
-    n, p = int(fit.n), sigma.shape[0]
-    z = np.random.default_rng(20261123).standard_normal((n, p))
-    q_mat, _ = np.linalg.qr(z - z.mean(axis=0))
-    rows = mu + math.sqrt(n) * q_mat @ np.linalg.cholesky(sigma).T
-    return pd.DataFrame(rows, columns=list(fit.sample_cov.columns))
+    if not fiml:
+        return complete, covariance_matrix(complete), []
+    note = (f"--missing fiml: alpha, CITC, alpha if deleted, KMO, Bartlett, EFA, parallel "
+            f"analysis, Harman's test and HTMT are computed from the EM estimate of the item "
+            f"covariance matrix over all {len(everyone)} rows; M, SD, skewness and kurtosis "
+            "from each item's answers")
+    return everyone, item_block(cfa.sample_cov, everyone.columns), [note]
+
+
+def _item_statistics(rows: pd.DataFrame, cov: pd.DataFrame, constructs: dict[str, list[str]],
+                     missing: pd.DataFrame | None, std_loading: pd.Series,
+                     thresholds: Thresholds) -> ItemStatistics:
+    """:func:`item_statistics` with the CFA's std.all loading of each item and its verdict."""
+    table = item_statistics(rows, constructs, missing=missing, cov=cov).table.copy()
+    table["loading_std"] = std_loading.reindex(table.index)
+    table["loading_verdict"] = [verdict("loading", v, thresholds) for v in table["loading_std"]]
+    return ItemStatistics(table=table, n=len(rows))
+
+
+def _reliability(q: Questionnaire, cfa: Any, mats: Any, cov: pd.DataFrame, n: int,
+                 std_loading: pd.Series, thresholds: Thresholds,
+                 estimator: str) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """The ``reliability`` and ``reliability_l2`` tables, and what to say about them.
+
+    Alpha (Feldt CI) from ``cov`` and ``n``; CR and AVE from the std.all loadings;
+    omega as semTools' ``compRelSEM`` (Green & Yang's categorical omega under
+    WLSMV); omegaL1, omegaL2 and partialOmegaL1 of each second-order construct as
+    ``reliabilityL2``; a verdict beside alpha, CR and AVE.
+    """
+    constructs = q.construct_items
+    rel = reliability_table(cov, n, constructs, std_loading).table.copy()
+    if estimator == "WLSMV":
+        # semTools compRelSEM() of an ordered-item fit: Green & Yang's (2009) categorical
+        # omega, the reliability of the item sum on its observed categories
+        omegas = categorical_omega_by_construct(mats.lambda_, mats.cov_lv, cfa.sample_cov,
+                                                cfa.params, constructs)
+    else:
+        omegas = omega_by_construct(mats.lambda_, mats.cov_lv, cfa.sample_cov)
+    rel["omega"] = omegas.reindex(rel.index)
+    rel["sqrt_ave"] = np.sqrt(rel["ave"])
+    for stat in ("alpha", "cr", "ave"):
+        rel[f"{stat}_verdict"] = [verdict(stat, v, thresholds) for v in rel[stat]]
+    l2_rows = []
+    for cid in q.second_order:
+        r = reliability_l2(mats.lambda_, mats.beta, mats.psi, mats.theta, cid, mats.cov_lv)
+        l2_rows.append({"construct": cid, "omega_l1": r.omega_l1, "omega_l2": r.omega_l2,
+                        "partial_omega_l1": r.partial_omega_l1})
+    rel_l2 = pd.DataFrame(l2_rows, columns=["construct", "omega_l1", "omega_l2",
+                                            "partial_omega_l1"]).set_index("construct")
+    notes = []
+    if estimator == "WLSMV" and q.second_order:
+        notes.append("reliability of the second-order construct(s) "
+                     + ", ".join(q.second_order) + " (omega L1, L2, partial L1) is on the "
+                     "scale of the latent responses under WLSMV (semTools has no categorical "
+                     "version for second-order constructs); the first-order omegas are "
+                     "categorical (Green & Yang 2009)")
+    return rel, rel_l2, notes
+
+
+def _validity(q: Questionnaire, cov: pd.DataFrame, sqrt_ave: pd.Series,
+              latent_cor: pd.DataFrame,
+              thresholds: Thresholds) -> tuple[DiscriminantValidity, list[str]]:
+    """HTMT, HTMT2 and Fornell-Larcker, and the weak spots of the constructs' validity.
+
+    Warned: a single construct (no discriminant validity to assess), latent
+    correlations that are undefined or at least .95 in absolute value, constructs
+    of fewer than three items.
+    """
+    first = list(q.first_order)
+    constructs = q.construct_items
+    notes = []
+    if len(first) >= 2:
+        disc = discriminant_validity(cov, constructs, sqrt_ave=sqrt_ave,
+                                     latent_correlations=latent_cor, thresholds=thresholds)
+    else:
+        disc = _one_construct_validity(first, sqrt_ave, latent_cor)
+        notes.append(f"only one construct ({first[0]}): discriminant validity (HTMT, "
+                     "Fornell-Larcker) needs two or more and is not assessed")
+    pairs = [(a, b, latent_cor.loc[a, b]) for i, a in enumerate(first) for b in first[i + 1:]]
+    for a, b, r in pairs:
+        if not math.isfinite(r):
+            notes.append(f"latent correlation of {a} and {b} is undefined: a latent variance "
+                         "is not positive (see the Heywood warnings)")
+        elif abs(r) >= 0.95:
+            notes.append(f"latent correlation of {a} and {b} is {r:.3f} (|r| >= .95): the "
+                         "two constructs are nearly collinear and may not be distinct")
+    for c in first:
+        if len(constructs[c]) < 3:
+            notes.append(f"construct {c} has {len(constructs[c])} items; CR and AVE of "
+                         "two-item constructs are fragile")
+    return disc, notes
 
 
 def _single_factor_fit(items: list[str], everyone: pd.DataFrame, complete: pd.DataFrame,
