@@ -7,14 +7,13 @@ factors and degrees of freedom ±1% relative; p-values and fit indices ±0.001 a
 
 from __future__ import annotations
 
-import json
 from functools import cache
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import references
 
-REF = Path(__file__).parent / "reference"
+REF = references.REFERENCE
 ABS = 1e-3
 REL = 0.01
 
@@ -22,18 +21,20 @@ REL = 0.01
 LAVAAN_NAME = {"scaling_factor": "chisq.scaling.factor", "n": "ntotal"}
 
 
-@cache
 def reference(name: str) -> dict:
-    return json.loads((REF / f"estimators_{name}.json").read_text(encoding="utf-8"))
+    """The lavaan reference tests/reference/estimators_NAME.json."""
+    return references.reference(f"estimators_{name}")
 
 
 @cache
 def data_of(name: str) -> pd.DataFrame:
-    return pd.read_csv(REF / "data" / reference(name)["data_file"])
+    """The data set the reference ``name`` was computed on."""
+    return references.reference_table(reference(name)["data_file"])
 
 
 def syntax_of(name: str) -> str:
-    return (REF / "data" / reference(name)["model_file"]).read_text(encoding="utf-8")
+    """The lavaan model syntax of the reference ``name``."""
+    return references.reference_text(reference(name)["model_file"])
 
 
 def lavaan_fit(name: str, key: str) -> float:

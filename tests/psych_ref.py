@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pandas as pd
+from references import REFERENCE, reference, reference_table
 
-REF = Path(__file__).parent / "reference"
-DATASETS = sorted(p.stem.removeprefix("psych_") for p in REF.glob("psych_*.json"))
+DATASETS = sorted(p.stem.removeprefix("psych_") for p in REFERENCE.glob("psych_*.json"))
 TIGHT = 1e-9  # closed-form statistics agree to rounding error
 
 
 def load(name: str) -> tuple[dict, pd.DataFrame, dict[str, list[str]]]:
     """The stored reference, its data (items only) and its construct -> items map."""
-    ref = json.loads((REF / f"psych_{name}.json").read_text())
-    data = pd.read_csv(REF / "data" / f"psych_{name}.csv")[ref["items"]]
+    ref = reference(f"psych_{name}")
+    data = reference_table(f"psych_{name}.csv")[ref["items"]]
     return ref, data, ref["constructs"]
 
 

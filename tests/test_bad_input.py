@@ -25,7 +25,7 @@ import pytest
 from sem_kit.cli import main
 from sem_kit.io.simulate import simulate_responses
 from sem_kit.pipeline import analyze, free_parameters
-from sem_kit.questionnaire import load_questionnaire, parse_questionnaire
+from sem_kit.questionnaire import parse_questionnaire
 
 SMALL_YAML = """\
 format: 1
@@ -384,8 +384,8 @@ def test_as_many_rows_as_free_parameters_is_analysed(tmp_path):
     assert result.n_analyzed == 13
 
 
-def test_builtin_model_with_too_few_rows(capsys, tmp_path):
-    q = load_questionnaire(None)
+def test_builtin_model_with_too_few_rows(capsys, tmp_path, builtin_questionnaire):
+    q = builtin_questionnaire
     npar, model = free_parameters(q)
     assert model == "the measurement model (CFA)" and npar == 145
     path = tmp_path / "short.csv"

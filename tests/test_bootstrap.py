@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import numpy as np
-import pandas as pd
 import pytest
+from references import reference, reference_table
 
 from sem_kit.engine.optimizer import RefitFailed
 from sem_kit.postestimation.bootstrap import (
@@ -18,9 +15,8 @@ from sem_kit.postestimation.bootstrap import (
     run_bootstrap,
 )
 
-REF = Path(__file__).parent / "reference"
-BOOT = json.loads((REF / "bootstrap_reference.json").read_text())
-T = pd.read_csv(REF / "data" / "boot_replicates.csv")["t"].to_numpy()
+BOOT = reference("bootstrap_reference")
+T = reference_table("boot_replicates.csv")["t"].to_numpy()
 
 
 def test_percentile_matches_boot_norm_inter() -> None:

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import yaml
+from references import SAMPLE
 
 from sem_kit.cli import main
 from sem_kit.questionnaire import builtin_text
-
-ROOT = Path(__file__).parents[1]
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -60,24 +60,19 @@ def test_usage_error_exits_2() -> None:
     assert proc.returncode == 2 and "usage:" in proc.stderr
 
 
-def test_analysis_result_repr_is_short() -> None:
-    from sem_kit.pipeline import analyze
-
-    res = analyze(ROOT / "data" / "sample_responses.csv", bootstrap=0, seed=1)
-    text = repr(res)
+def test_analysis_result_repr_is_short(sample_run) -> None:
+    text = repr(sample_run(bootstrap=0, seed=1))
     assert text.startswith("<AnalysisResult customer-knowledge-sharing: 363 of 409 rows")
     assert len(text.splitlines()) <= 5 and "hypotheses supported" in text
 
 
-def test_group_partial_frees_parameters(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    import json
-
-    data = str(ROOT / "data" / "sample_responses.csv")
-    base = ["analyze", data, "--bootstrap", "0", "--seed", "1", "--group", "gender"]
-    assert main([*base, "-o", str(tmp_path / "full")]) == 0
-    assert main([*base, "-o", str(tmp_path / "part"), "--group-partial", "WIL2~1"]) == 0
-    full, part = (json.loads((tmp_path / name / "results.json").read_text(encoding="utf-8"))
-                  for name in ("full", "part"))
+def test_group_partial_frees_parameters(sample_run, tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    data = str(SAMPLE)
+    assert main(["analyze", data, "--bootstrap", "0", "--seed", "1", "--group", "gender",
+                 "-o", str(tmp_path / "part"), "--group-partial", "WIL2~1"]) == 0
+    part = json.loads((tmp_path / "part" / "results.json").read_text(encoding="utf-8"))
+    full = sample_run(group="gender", bootstrap=0, seed=1).to_dict()
     df = {r["step"]: r["df"] for r in full["groups"]["invariance"]}
     df_part = {r["step"]: r["df"] for r in part["groups"]["invariance"]}
     assert df_part["scalar"] == df["scalar"] - 1 and df_part["metric"] == df["metric"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sem_kit import load_questionnaire
 from sem_kit.structural.effects import (
     NOT_SUPPORTED,
     OPPOSITE,
@@ -25,8 +24,8 @@ def test_verdicts() -> None:
     assert verdict(0.3, float("nan"), "+") == NOT_SUPPORTED
 
 
-def test_builtin_model_effects_add_up() -> None:
-    q = load_questionnaire()
+def test_builtin_model_effects_add_up(builtin_questionnaire) -> None:
+    q = builtin_questionnaire
     rng = np.random.default_rng(3)
     coef = {(h.source, h.target): float(rng.normal()) for h in q.hypotheses.values()}
     constructs = q.structural_constructs

@@ -16,16 +16,14 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
+from references import SAMPLE
 
 from sem_kit.cli import main
 from sem_kit.io.ingest import read_responses
 from sem_kit.io.screening import REASONS, screen
 from sem_kit.io.simulate import simulate_responses
 from sem_kit.pipeline import LISTWISE, AnalysisResult, analyze, listwise_deletion
-from sem_kit.questionnaire import load_questionnaire, parse_questionnaire
-
-ROOT = Path(__file__).parents[1]
-SAMPLE = ROOT / "data" / "sample_responses.csv"
+from sem_kit.questionnaire import parse_questionnaire
 
 YAML = """\
 format: 1
@@ -96,21 +94,20 @@ def check_flaws(excluded: dict[int, str], frame: pd.DataFrame, row_of: dict[int,
 # --------------------------------------------------------------------------- the sample data
 
 
-def test_bundled_sample_data_every_row_accounted_for():
+def test_bundled_sample_data_every_row_accounted_for(sample_run):
     rows = data_rows(SAMPLE)
     assert rows == 409
-    before = SAMPLE.read_bytes()
-    result = analyze(SAMPLE, None, bootstrap=0, seed=1)
-    assert SAMPLE.read_bytes() == before
+    result = sample_run(bootstrap=0, seed=1)
+    assert SAMPLE.read_bytes() == sample_run.original
     excluded = accounted(result, rows)
     reasons = pd.Series(excluded).value_counts().to_dict()
     assert reasons[LISTWISE] == 37 and sum(reasons.values()) - 37 == 9
     assert result.screening.n_kept + len(result.screening.excluded) == rows
 
 
-def test_bundled_sample_data_without_screening():
+def test_bundled_sample_data_without_screening(builtin_questionnaire):
     """``--screen none``: only blank and unanswered rows go before listwise deletion."""
-    q = load_questionnaire(None)
+    q = builtin_questionnaire
     screened = screen(read_responses(SAMPLE, q), q, rules="none")
     complete, dropped = listwise_deletion(screened.items, q.construct_items)
     rows = data_rows(SAMPLE)

@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 from sem_kit.cli import main
 from sem_kit.errors import InputError
 from sem_kit.io.simulate import simulate_responses
-from sem_kit.pipeline import AnalysisResult, analyze
+from sem_kit.pipeline import analyze
 from sem_kit.questionnaire import parse_questionnaire
 
 SMALL_YAML = """\
@@ -174,6 +174,10 @@ def test_random_bytes_are_never_an_internal_error(junk, suffix):
 MUTATIONS = [None, None, None, "format", "one_item", "unknown_path", "cycle", "sign",
              "duplicate_key", "tab", "truncate", "scale", "unknown_key", "bad_id",
              "reverse_no_scale", "dimension_path", "alias_clash", "covariance"]
+#: Mutations that break every questionnaire they are put into (the others need a
+#: hypothesis or a second-order construct to act on, or may leave valid YAML).
+ALWAYS_INVALID = {"format", "one_item", "unknown_path", "duplicate_key", "tab", "scale",
+                  "unknown_key", "bad_id", "reverse_no_scale", "alias_clash", "covariance"}
 
 
 @st.composite
@@ -259,6 +263,8 @@ def test_random_questionnaires_and_their_data(spec, n, seed, corrupt):
         if mutation in (None, "cycle", "sign", "dimension_path") and code == 2:
             # only faults that need the hypotheses can fail a questionnaire drawn valid
             assert mutation is not None, err
+        if mutation in ALWAYS_INVALID:
+            assert code == 2, (mutation, text)
         if code != 0:
             return
         data = Path(tmp) / "data.csv"
@@ -315,7 +321,12 @@ def test_random_small_models_analyse_or_fail_cleanly(n_constructs, n_items, path
             message = str(exc)
             assert message.startswith((str(path), "prop-a.yaml")) and len(message) > 40
             return
-    assert isinstance(result, AnalysisResult)
+    # The analysed rows are complete answers to exactly the questionnaire's items, and
+    # every one of its constructs and items is in the measurement model.
+    assert list(result.data.columns) == list(q.items)
+    assert not result.data.isna().to_numpy().any()
+    assert list(result.reliability.index) == list(q.constructs)
+    assert list(result.loadings["item"]) == list(q.items)
     # Blank lines after the last answered row are not rows of the table.
     answered = frame.notna().any(axis=1).to_numpy()
     rows = int(answered.nonzero()[0].max()) + 1

@@ -8,6 +8,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from references import ROOT
 
 from sem_kit import QuestionnaireError, load_questionnaire
 from sem_kit.questionnaire import builtin_names, builtin_text, parse_questionnaire
@@ -106,7 +107,7 @@ def test_builtin_source_has_a_comment_naming_each_scale() -> None:
 def test_builtin_found_by_name_and_path() -> None:
     assert "customer-knowledge-sharing" in builtin_names()
     by_name = load_questionnaire("customer-knowledge-sharing")
-    path = Path(__file__).parents[1] / "questionnaires" / "customer_knowledge_sharing.yaml"
+    path = ROOT / "questionnaires" / "customer_knowledge_sharing.yaml"
     by_path = load_questionnaire(path)
     assert by_name.model == by_path.model
 
@@ -226,7 +227,6 @@ def test_missing_file_and_not_a_mapping(tmp_path: Path) -> None:
 
 def test_builtin_ships_in_a_non_editable_install(tmp_path: Path) -> None:
     """A wheel carries the built-in questionnaires (they live outside the package tree)."""
-    root = Path(__file__).parents[1]
     out = subprocess.run(
         [
             sys.executable,
@@ -238,7 +238,7 @@ def test_builtin_ships_in_a_non_editable_install(tmp_path: Path) -> None:
             "-q",
             "-w",
             str(tmp_path),
-            str(root),
+            str(ROOT),
         ],
         capture_output=True,
         text=True,

@@ -10,12 +10,11 @@ from __future__ import annotations
 import importlib.util
 import json
 import math
-from pathlib import Path
 
 import pytest
+from references import REGRESSION
 
-HERE = Path(__file__).resolve().parent / "regression"
-_spec = importlib.util.spec_from_file_location("make_before", HERE / "make_before.py")
+_spec = importlib.util.spec_from_file_location("make_before", REGRESSION / "make_before.py")
 make_before = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(make_before)
 
@@ -48,9 +47,9 @@ def differences(before, after, where: str = "") -> list[str]:
 
 
 @pytest.mark.parametrize("name", sorted(make_before.RUNS))
-def test_results_json_equals_the_stored_run(name: str) -> None:
-    before = json.loads((HERE / f"{name}.json").read_text(encoding="utf-8"))
-    after = make_before.results(name)
+def test_results_json_equals_the_stored_run(name: str, sample_run) -> None:
+    before = json.loads((REGRESSION / f"{name}.json").read_text(encoding="utf-8"))
+    after = make_before.stored(sample_run(**make_before.RUNS[name]))
     found = differences(before, after)
     assert not found, f"{len(found)} difference(s) in {name}:\n" + "\n".join(found[:20])
 

@@ -19,14 +19,14 @@ A continuous questionnaire checks the latent structure without discretisation.
 from __future__ import annotations
 
 import textwrap
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from references import SAMPLE
 from scipy.stats import multivariate_normal, norm
 
-from sem_kit import InputError, load_questionnaire
+from sem_kit import InputError
 from sem_kit.io.simulate import (
     FLAW_REASONS,
     likert_thresholds,
@@ -36,9 +36,6 @@ from sem_kit.io.simulate import (
 )
 from sem_kit.questionnaire import parse_questionnaire
 from sem_kit.questionnaire.schema import Population
-
-ROOT = Path(__file__).resolve().parents[1]
-SAMPLE = ROOT / "data" / "sample_responses.csv"
 
 CONTINUOUS = """
 format: 1
@@ -65,8 +62,9 @@ population:
 
 
 @pytest.fixture(scope="module")
-def q():
-    return load_questionnaire()
+def q(builtin_questionnaire):
+    """The built-in questionnaire, under the short name these tests use."""
+    return builtin_questionnaire
 
 
 @pytest.fixture(scope="module")
