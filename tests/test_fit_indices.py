@@ -21,7 +21,8 @@ import pandas as pd
 import pytest
 
 from sem_kit.engine import fit_indices as fi
-from sem_kit.engine.model import Fit, fit_model
+from sem_kit.engine.fit import Fit
+from sem_kit.estimators.ml import fit_model
 
 REF = Path(__file__).parent / "reference"
 MODELS = ["hs_cfa", "hs_saturated", "hs_mimic", "hs_paths", "hs_second_order", "heywood",

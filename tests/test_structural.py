@@ -32,8 +32,8 @@ import pytest
 from estimators_ref import check_pd_replicates
 from scipy.stats import chi2, norm
 
-from sem_kit.engine.model import specify
 from sem_kit.engine.optimizer import RefitFailed
+from sem_kit.engine.syntax import specify
 from sem_kit.errors import InputError
 from sem_kit.io.simulate import simulate_responses
 from sem_kit.postestimation.bootstrap import percentile_ci

@@ -13,7 +13,7 @@ default ML estimator (``likelihood = "normal"``, no mean structure, one group).
 
 Examples
 --------
->>> from sem_kit.engine.model import fit_model          # doctest: +SKIP
+>>> from sem_kit.estimators.ml import fit_model         # doctest: +SKIP
 >>> from sem_kit.engine.fit_indices import fit_measures      # doctest: +SKIP
 >>> fit_measures(fit_model(model, data))["cfi"]       # doctest: +SKIP
 
@@ -33,6 +33,8 @@ from scipy.stats import chi2, ncx2
 
 __all__ = [
     "FIT_KEYS",
+    "ROBUST_KEYS",
+    "SCALED_KEYS",
     "agfi",
     "aic",
     "baseline_chisq",
@@ -59,6 +61,11 @@ __all__ = [
 FIT_KEYS = ("n", "chisq", "df", "pvalue", "chisq_df", "cfi", "tli", "nfi", "ifi", "rmsea",
             "rmsea_ci_lower", "rmsea_ci_upper", "rmsea_pvalue", "srmr", "gfi", "agfi",
             "aic", "bic")
+#: Keys added to FIT under a scaled test (DESIGN.md), in order.
+SCALED_KEYS = ("chisq_scaled", "df_scaled", "pvalue_scaled", "scaling_factor", "cfi_scaled",
+               "tli_scaled", "rmsea_scaled")
+#: Keys added to FIT under MLM and MLR (DESIGN.md), in order.
+ROBUST_KEYS = ("cfi_robust", "tli_robust", "rmsea_robust")
 
 
 def _is_zero(x: float) -> bool:

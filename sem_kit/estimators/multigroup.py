@@ -88,18 +88,13 @@ from sem_kit.engine.fit_indices import (
     rmsea_ci,
     tli,
 )
-from sem_kit.engine.model import (
-    ModelSpec,
-    _compile,
-    _Compiled,
-    _moments,
-    _row_factors,
-    _sample_cov_trouble,
-    fit_model,
-    specify,
-    standardize,
-)
+from sem_kit.engine.model import standardize
+from sem_kit.engine.optimizer import Optimum, fisher_scoring
+from sem_kit.engine.ram import CompiledModel, compile_model, moments, row_factors
+from sem_kit.engine.syntax import ModelSpec, specify
+from sem_kit.engine.tolerances import MULTIGROUP_SCORING, SINGULAR_EIGENVALUE_RATIO
 from sem_kit.errors import InputError
+from sem_kit.estimators.ml import fit_model, sample_cov_trouble
 
 __all__ = [
     "GROUP_EQUAL",
@@ -114,9 +109,6 @@ __all__ = [
 #: lavaan's ``group.equal`` keywords that sem_kit supports.
 GROUP_EQUAL = ("loadings", "intercepts", "means", "regressions", "residuals",
                "residual.covariances", "lv.variances", "lv.covariances")
-
-#: Largest |∂F/∂θ| at which Fisher scoring stops.
-GRADIENT_TOLERANCE = 1e-9
 
 _LOG2PI = math.log(2.0 * math.pi)
 
@@ -324,7 +316,7 @@ class _Group:
 @dataclass(frozen=True, eq=False)
 class _Joint:
     spec: GroupSpec
-    comp: _Compiled
+    comp: CompiledModel
     groups: tuple[_Group, ...]
 
     def moments(self, theta: np.ndarray, g: int) -> tuple[np.ndarray, np.ndarray,
@@ -335,7 +327,7 @@ class _Joint:
         vals = comp.fixed_values.copy()
         sel = comp.free > 0
         vals[sel] = theta[grp.cov_index]
-        c, b = _moments(comp.ram, vals)
+        c, b = moments(comp.ram, vals)
         m = np.zeros(comp.ram.m)
         m[grp.mean_pos] = np.where(grp.mean_index >= 0, theta[np.maximum(grp.mean_index, 0)],
                                    grp.mean_fixed)
@@ -344,7 +336,7 @@ class _Joint:
 
 def _joint(spec: GroupSpec) -> _Joint:
     base = spec.base
-    comp = _compile(base)
+    comp = compile_model(base)
     pt = spec.partable
     pos = {v: i for i, v in enumerate(base.variables)}
     sel = comp.free > 0
@@ -400,7 +392,7 @@ def _objective(joint: _Joint, stats: Sequence[_Moments], theta: np.ndarray,
             continue
         grp = joint.groups[g]
         ram = joint.comp.free_ram
-        u, v, w = _row_factors(ram, b, c)
+        u, v, w = row_factors(ram, b, c)
         omega = sigma_inv @ (sigma - st.cov - np.outer(d, d)) @ sigma_inv
         g_cov = w * np.einsum("ri,ri->r", u @ omega, v)
         su, sv = u @ sigma_inv, v @ sigma_inv
@@ -424,49 +416,13 @@ def _objective(joint: _Joint, stats: Sequence[_Moments], theta: np.ndarray,
     return float(f), grad, (info + info.T) / 2.0
 
 
-@dataclass(frozen=True)
-class _Optimum:
-    theta: np.ndarray
-    f: float
-    gradient: float
-    iterations: int
-    converged: bool
-    message: str
-
-
-def _fisher(joint: _Joint, stats: Sequence[_Moments], theta0: np.ndarray,
-            max_iter: int = 500) -> _Optimum:
-    theta = theta0.astype(float).copy()
-    f, grad, info = _objective(joint, stats, theta, True)
-    if not math.isfinite(f):
-        return _Optimum(theta, f, math.inf, 0, False, "start values give a non-positive-"
-                        "definite covariance matrix in some group")
-    gmax = math.inf
-    for it in range(1, max_iter + 1):
-        gmax = float(np.abs(grad).max()) if grad.size else 0.0
-        if gmax < GRADIENT_TOLERANCE:
-            return _Optimum(theta, f, gmax, it - 1, True, "converged")
-        try:
-            step = -np.linalg.solve(info, grad)
-        except np.linalg.LinAlgError:
-            step = -np.linalg.lstsq(info, grad, rcond=None)[0]
-        t = 1.0
-        while t > 1e-10:
-            cand = theta + t * step
-            f_new = _objective(joint, stats, cand, False)[0]
-            if math.isfinite(f_new) and f_new <= f + 1e-13 * abs(f):
-                break
-            t *= 0.5
-        else:
-            converged = gmax < 1e-6
-            return _Optimum(theta, f, gmax, it, converged,
-                            "converged" if converged else "line search failed")
-        theta = cand
-        f, grad, info = _objective(joint, stats, theta, True)
-    gmax = float(np.abs(grad).max()) if grad.size else 0.0
-    converged = gmax < 1e-6
-    return _Optimum(theta, f, gmax, max_iter, converged,
-                    "converged" if converged else f"no convergence in {max_iter} iterations")
+def _fisher(joint: _Joint, stats: Sequence[_Moments], theta0: np.ndarray) -> Optimum:
+    """Fisher scoring on the size-weighted sum of the groups' F."""
+    return fisher_scoring(lambda theta: _objective(joint, stats, theta, True), theta0,
+                          MULTIGROUP_SCORING,
+                          value=lambda theta: _objective(joint, stats, theta, False)[0],
+                          undefined_start="start values give a non-positive-definite "
+                          "covariance matrix in some group")
 
 
 # --------------------------------------------------------------------------- data
@@ -560,7 +516,7 @@ def _group_stats(spec: ModelSpec, labels: Sequence[str], frames: Sequence[pd.Dat
         mean = x.mean(axis=0)
         xc = x - mean
         cov = xc.T @ xc / x.shape[0]
-        trouble = _sample_cov_trouble(cov, spec.observed, x.shape[0])
+        trouble = sample_cov_trouble(cov, spec.observed, x.shape[0])
         if trouble:
             raise InputError(f"group {lab!r} of {group!r}: {trouble}; maximum likelihood "
                              "cannot be computed in this group")
@@ -671,7 +627,7 @@ def _pooled_start(spec: GroupSpec, joint: _Joint, stats: Sequence[_Moments],
     comp = joint.comp
     base_vals = pooled.params["est"].to_numpy(dtype=float)
     p = comp.ram.p
-    b = _moments(comp.ram, np.where(comp.free > 0, base_vals, comp.fixed_values))[1]
+    b = moments(comp.ram, np.where(comp.free > 0, base_vals, comp.fixed_values))[1]
     values = [np.concatenate([base_vals, np.linalg.solve(b[:p, :p], st.mean),
                               np.zeros(len(base.latent))]) for st in stats]
     return _start_theta(spec, np.concatenate(values))
@@ -790,7 +746,7 @@ def _measures(spec: GroupSpec, stats: Sequence[_Moments], fmin: float,
     }
 
 
-def _assemble(spec: GroupSpec, joint: _Joint, stats: Sequence[_Moments], opt: _Optimum,
+def _assemble(spec: GroupSpec, joint: _Joint, stats: Sequence[_Moments], opt: Optimum,
               group: str, message: str, dropped: int) -> MultiGroupFit:
     from scipy.stats import norm
 
@@ -805,7 +761,7 @@ def _assemble(spec: GroupSpec, joint: _Joint, stats: Sequence[_Moments], opt: _O
                      "maximum-likelihood solution")
     _, _, info = _objective(joint, stats, theta, True)
     eig = np.linalg.eigvalsh(info) if spec.npar else np.zeros(0)
-    if eig.size and eig.min() <= eig.max() * 1e-12:
+    if eig.size and eig.min() <= eig.max() * SINGULAR_EIGENVALUE_RATIO:
         vec = np.linalg.eigh(info)[1][:, 0]
         worst = np.argsort(-np.abs(vec))[:4]
         names = []

@@ -73,26 +73,15 @@ import numpy as np
 import pandas as pd
 from scipy.stats import chi2
 
+from sem_kit.engine.algebra import normal_weight, sd_of, vech_index, with_standard_errors
+from sem_kit.engine.fit import EstimatorFit, Fit
 from sem_kit.engine.fit_indices import baseline_chisq, cfi, fit_measures, rmsea_ci, tli
-from sem_kit.engine.model import (
-    Fit,
-    ModelSpec,
-    _compile,
-    _information_and_gradient,
-    _moments,
-    _param_jacobian,
-    _values,
-    fit_model,
-)
+from sem_kit.engine.ram import compile_model, moments, param_jacobian, row_values
+from sem_kit.engine.syntax import ModelSpec
+from sem_kit.engine.threads import single_blas_thread
+from sem_kit.engine.tolerances import HESSIAN_STEP
 from sem_kit.errors import InputError
-from sem_kit.estimators.base import (
-    EstimatorFit,
-    normal_weight,
-    one_blas_thread,
-    sd_of,
-    vech_index,
-    with_standard_errors,
-)
+from sem_kit.estimators.ml import fit_model, information_and_gradient
 
 __all__ = [
     "RobustTest",
@@ -104,8 +93,6 @@ __all__ = [
     "tli_robust",
 ]
 
-#: lavaan's step for the numerical Hessian (``lav_model_hessian(h = 1e-06)``).
-HESSIAN_STEP = 1e-6
 
 
 # --------------------------------------------------------------------------- moments
@@ -254,13 +241,13 @@ def _numeric_hessian(grad, theta: np.ndarray, h: float = HESSIAN_STEP) -> np.nda
 
 
 def _model_gradient(spec: ModelSpec, s: np.ndarray):
-    comp = _compile(spec)
+    comp = compile_model(spec)
     p = comp.ram.p
 
     def grad(theta: np.ndarray) -> np.ndarray:
-        c, b = _moments(comp.ram, _values(comp, theta, s))
+        c, b = moments(comp.ram, row_values(comp, theta, s))
         sigma_inv = np.linalg.inv(c[:p, :p])
-        return _information_and_gradient(comp, b, c, sigma_inv, s)[1]
+        return information_and_gradient(comp, b, c, sigma_inv, s)[1]
 
     return grad
 
@@ -268,10 +255,10 @@ def _model_gradient(spec: ModelSpec, s: np.ndarray):
 def _delta(fit: Fit, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     """``Δ = ∂vech(Σ)/∂θᵀ`` at the estimates, ``(p*, q)``."""
     spec = fit.spec
-    comp = _compile(spec)
+    comp = compile_model(spec)
     s = fit.sample_cov.to_numpy(dtype=float)
-    c, b = _moments(comp.ram, _values(comp, fit.theta, s))
-    jac = _param_jacobian(comp, b, c)
+    c, b = moments(comp.ram, row_values(comp, fit.theta, s))
+    jac = param_jacobian(comp, b, c)
     return jac[:, rows, cols].T
 
 
@@ -455,7 +442,7 @@ def _rmsea_ci_scaled(t: float, df: float, n: int, c: float = 1.0) -> tuple[float
 # --------------------------------------------------------------------------- entry point
 
 
-@one_blas_thread
+@single_blas_thread
 def fit_robust(model: str | ModelSpec | Fit, data: pd.DataFrame, *,
                estimator: str = "MLR") -> EstimatorFit:
     """Fit a model by ML with robust standard errors and a scaled test (MLM or MLR).

@@ -74,7 +74,9 @@ from scipy.optimize import brentq, minimize_scalar
 from scipy.special import ndtr, ndtri
 from scipy.stats import chi2
 
+from sem_kit.engine.algebra import sd_of, with_standard_errors
 from sem_kit.engine.bivariate_normal import bivariate_normal_cdf, bivariate_normal_density
+from sem_kit.engine.fit import EstimatorFit
 from sem_kit.engine.fit_indices import (
     cfi,
     chisq_df,
@@ -86,20 +88,14 @@ from sem_kit.engine.fit_indices import (
     rmsea_pvalue,
     tli,
 )
-from sem_kit.engine.model import (
-    ModelSpec,
-    _compile,
-    _fisher_scoring,
-    _moments,
-    _param_jacobian,
-    _r2,
-    _simple_start,
-    _values,
-    specify,
-    standardize,
-)
+from sem_kit.engine.model import _r2, standardize
+from sem_kit.engine.optimizer import Optimum, fisher_scoring
+from sem_kit.engine.ram import compile_model, moments, param_jacobian, row_values
+from sem_kit.engine.syntax import ModelSpec, specify
+from sem_kit.engine.threads import single_blas_thread
+from sem_kit.engine.tolerances import WLSMV_SCORING
 from sem_kit.errors import InputError
-from sem_kit.estimators.base import EstimatorFit, one_blas_thread, sd_of, with_standard_errors
+from sem_kit.estimators.ml import fit_to_moments, simple_start
 
 __all__ = [
     "OrdinalStats",
@@ -419,15 +415,15 @@ class _DeltaModel:
         """``(σ(θ), Σ*, C, values)``: the moments vector, the implied correlations of y*,
         the covariances of all variables and the parameter-table values (residual
         variances set to ``1 − [ΛΨΛᵀ]_jj``)."""
-        comp = _compile(self.structure)
+        comp = compile_model(self.structure)
         p = len(self.spec.observed)
-        values = _values(comp, theta[: self.q_struct], np.zeros((p, p)))
-        c, _ = _moments(comp.ram, values)
+        values = row_values(comp, theta[: self.q_struct], np.zeros((p, p)))
+        c, _ = moments(comp.ram, values)
         pt = self.structure.partable
         pos = {v: i for i, v in enumerate(self.spec.observed)}
         for r in self.residual_rows:
             values[r] = 1.0 - c[pos[pt.lhs.iat[r]], pos[pt.lhs.iat[r]]]
-        c, _ = _moments(comp.ram, values)
+        c, _ = moments(comp.ram, values)
         sigma = c[:p, :p]
         sigma_star = sigma.copy()
         np.fill_diagonal(sigma_star, 1.0)
@@ -436,10 +432,10 @@ class _DeltaModel:
 
     def jacobian(self, theta: np.ndarray) -> np.ndarray:
         """``Δ = ∂σ/∂θᵀ``: the correlations' derivatives, identity for the thresholds."""
-        comp = _compile(self.structure)
+        comp = compile_model(self.structure)
         _, _, _, values = self.implied(theta)
-        c, b = _moments(comp.ram, values)
-        jac = _param_jacobian(comp, b, c)[:, self.rows, self.cols].T
+        c, b = moments(comp.ram, values)
+        jac = param_jacobian(comp, b, c)[:, self.rows, self.cols].T
         out = np.zeros((self.nth + self.rows.size, self.q))
         out[: self.nth, self.q_struct:] = np.eye(self.nth)
         out[self.nth:, : self.q_struct] = jac
@@ -480,9 +476,9 @@ def _start(model: _DeltaModel, stats: OrdinalStats) -> np.ndarray:
     """ML estimates for the polychoric matrix as a covariance matrix, minus the residual
     variances; the sample thresholds."""
     spec = model.spec
-    comp = _compile(spec)
-    opt = _fisher_scoring(comp, stats.cor, _simple_start(spec, stats.cor))
-    full = opt.theta if np.all(np.isfinite(opt.theta)) else _simple_start(spec, stats.cor)
+    comp = compile_model(spec)
+    opt = fit_to_moments(comp, stats.cor, simple_start(spec, stats.cor))
+    full = opt.theta if np.all(np.isfinite(opt.theta)) else simple_start(spec, stats.cor)
     theta = np.zeros(model.q)
     old = spec.partable["free"].to_numpy()
     new = model.structure.partable["free"].to_numpy()
@@ -493,53 +489,25 @@ def _start(model: _DeltaModel, stats: OrdinalStats) -> np.ndarray:
     return theta
 
 
-@dataclass(frozen=True)
-class _Solution:
-    theta: np.ndarray
-    f: float
-    iterations: int
-    converged: bool
-    message: str
+def _gauss_newton(model: _DeltaModel, s: np.ndarray, w: np.ndarray,
+                  theta0: np.ndarray) -> Optimum:
+    """Minimise ``(s − σ)ᵀ W (s − σ)`` (W diagonal) by Gauss-Newton with step halving.
 
+    Gauss-Newton is Fisher scoring with information ``2ΔᵀWΔ`` and gradient
+    ``−2ΔᵀW(s − σ)``, ``Δ = ∂σ/∂θ``.
+    """
 
-def _gauss_newton(model: _DeltaModel, s: np.ndarray, w: np.ndarray, theta0: np.ndarray,
-                  max_iter: int = 500, tol: float = 1e-10) -> _Solution:
-    """Minimise ``(s − σ)ᵀ W (s − σ)`` (W diagonal) by Gauss-Newton with step halving."""
-    theta = theta0.copy()
-
-    def objective(th: np.ndarray) -> float:
+    def value(th: np.ndarray) -> float:
         sig = model.implied(th)[0]
         return float(np.sum(w * (s - sig) ** 2))
 
-    f = objective(theta)
-    gmax = math.inf
-    for it in range(1, max_iter + 1):
-        sig = model.implied(theta)[0]
-        delta = model.jacobian(theta)
+    def score(th: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+        sig = model.implied(th)[0]
+        delta = model.jacobian(th)
         wd = delta * w[:, None]
-        grad = -2.0 * wd.T @ (s - sig)
-        gmax = float(np.abs(grad).max())
-        if gmax < tol:
-            return _Solution(theta, f, it - 1, True, "converged")
-        try:
-            step = np.linalg.solve(delta.T @ wd, wd.T @ (s - sig))
-        except np.linalg.LinAlgError:
-            step = np.linalg.lstsq(delta.T @ wd, wd.T @ (s - sig), rcond=None)[0]
-        t = 1.0
-        while t > 1e-10:
-            cand = theta + t * step
-            f_new = objective(cand)
-            if f_new <= f + 1e-14 * abs(f):
-                break
-            t *= 0.5
-        else:
-            converged = gmax < 1e-6
-            return _Solution(theta, f, it, converged,
-                             "converged" if converged else "line search failed")
-        theta, f = cand, f_new
-    converged = gmax < 1e-6
-    return _Solution(theta, f, max_iter, converged,
-                     "converged" if converged else f"no convergence in {max_iter} iterations")
+        return float(np.sum(w * (s - sig) ** 2)), -2.0 * wd.T @ (s - sig), 2.0 * (delta.T @ wd)
+
+    return fisher_scoring(score, theta0, WLSMV_SCORING, value=value)
 
 
 # --------------------------------------------------------------------------- test statistic
@@ -628,7 +596,7 @@ def _params_table(model: _DeltaModel, stats: OrdinalStats, theta: np.ndarray,
     return with_standard_errors(params, se_theta)
 
 
-@one_blas_thread
+@single_blas_thread
 def fit_wlsmv(model: str | ModelSpec, data: pd.DataFrame | None, *,
               ordered: list[str] | tuple[str, ...] | None = None,
               stats: OrdinalStats | None = None) -> EstimatorFit:

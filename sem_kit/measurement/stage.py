@@ -20,10 +20,9 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from sem_kit.engine.fit_indices import fit_measures
-from sem_kit.engine.model import Fit, fit_model, model_matrices
+from sem_kit.engine.fit import Fit, model_matrices
 from sem_kit.errors import InputError
-from sem_kit.estimators.robust import fit_robust
+from sem_kit.estimators.dispatch import Estimated, estimate
 from sem_kit.measurement.discriminant import (
     DiscriminantValidity,
     discriminant_validity,
@@ -252,22 +251,13 @@ def _measurement_model(
     warnings: list[str] = []
     _check_variation(everyone)
     fiml = missing_method == "fiml"
-    ml_cfa = None
-    if fiml:
-        from sem_kit.estimators.fiml import fit_fiml
-
-        cfa = fit_fiml(q.measurement_syntax(), everyone)
-    elif estimator == "WLSMV":
-        from sem_kit.estimators.wlsmv import fit_wlsmv
-
-        cfa = fit_wlsmv(q.measurement_syntax(), data)
-    else:
-        ml_cfa = fit_model(q.measurement_syntax(), data)
-        cfa = ml_cfa if estimator == "ML" else fit_robust(ml_cfa, data, estimator=estimator)
+    estimated = estimate(q.measurement_syntax(), everyone if fiml else data,
+                         estimator=estimator, missing=missing_method)
+    cfa = estimated.fit
     warnings += [f"CFA: {w}" for w in cfa.warnings]
     if not cfa.converged:
         warnings.append("CFA: the estimation did not converge; its numbers are not trustworthy")
-    cfa_fit = fit_measures(cfa) if cfa is ml_cfa and estimator == "ML" else dict(cfa.measures)
+    cfa_fit = estimated.measures
     loadings = loadings_table(cfa, q)
     std_loading = loadings[loadings.level == 1].set_index("item")["std"]
 
@@ -328,9 +318,8 @@ def _measurement_model(
     single = None
     try:
         single_fit = _single_factor_fit(items, everyone, everyone.dropna(), estimator, fiml)
-        single = (fit_measures(single_fit) if isinstance(single_fit, Fit)
-                  else dict(single_fit.measures))
-        if not single_fit.converged:
+        single = single_fit.measures
+        if not single_fit.fit.converged:
             warnings.append("single-factor CFA did not converge")
     except InputError as exc:
         warnings.append(f"single-factor CFA could not be fitted: {exc}")
@@ -359,8 +348,8 @@ def _measurement_model(
             warnings.append(f"construct {c} has {len(constructs[c])} items; CR and AVE of "
                             "two-item constructs are fragile")
     mi = None
-    if ml_cfa is not None:
-        mi = modification_indices(ml_cfa)
+    if estimated.ml_fit is not None:
+        mi = modification_indices(estimated.ml_fit)
     else:
         warnings.append(f"modification indices: not computed under "
                         f"{'FIML' if fiml else estimator} (sem-kit computes them for ML, MLM "
@@ -402,19 +391,10 @@ def em_moment_data(fit: Any) -> pd.DataFrame:
 
 
 def _single_factor_fit(items: list[str], everyone: pd.DataFrame, complete: pd.DataFrame,
-                       estimator: str, fiml: bool):
+                       estimator: str, fiml: bool) -> Estimated:
     """Harman's one-factor CFA with the run's estimator."""
-    syntax = single_factor_syntax(items)
-    if fiml:
-        from sem_kit.estimators.fiml import fit_fiml
-
-        return fit_fiml(syntax, everyone)
-    if estimator == "WLSMV":
-        from sem_kit.estimators.wlsmv import fit_wlsmv
-
-        return fit_wlsmv(syntax, complete)
-    fit = fit_model(syntax, complete)
-    return fit if estimator == "ML" else fit_robust(fit, complete, estimator=estimator)
+    return estimate(single_factor_syntax(items), everyone if fiml else complete,
+                    estimator=estimator, missing="fiml" if fiml else "listwise")
 
 
 def _one_construct_validity(first: list[str], sqrt_ave: pd.Series,

@@ -39,9 +39,11 @@ import numpy as np
 import pandas as pd
 from scipy.stats import chi2
 
+from sem_kit.engine.fit import Fit
 from sem_kit.engine.fit_indices import fit_measures, rmsea
-from sem_kit.engine.model import Fit, fit_model, specify
+from sem_kit.engine.syntax import specify
 from sem_kit.errors import InputError
+from sem_kit.estimators.ml import fit_model
 from sem_kit.questionnaire import Questionnaire
 
 __all__ = [

@@ -65,13 +65,14 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from sem_kit.engine.fit_indices import fit_measures
-from sem_kit.engine.model import Fit, fit_model, refit, specify
+from sem_kit.engine.fit import Fit
 from sem_kit.engine.optimizer import RefitFailed
 from sem_kit.engine.refit import Refitter
+from sem_kit.engine.syntax import specify
 from sem_kit.engine.threads import one_blas_thread
 from sem_kit.errors import InputError
-from sem_kit.estimators.robust import fit_robust
+from sem_kit.estimators.dispatch import Estimated, estimate, fit_estimator
+from sem_kit.estimators.ml import refit
 from sem_kit.postestimation.bootstrap import (
     bias_corrected_ci,
     percentile_ci,
@@ -412,10 +413,8 @@ def _comparison(q: Questionnaire, reported: Any, fit: Fit | None, data: pd.DataF
     if fit is not None:
         return compare_alternatives(q, fit, data)
     if missing == "fiml":
-        from sem_kit.estimators.fiml import fit_fiml
-
-        return compare_alternatives(q, reported, data, fitter=lambda syntax, d, base: fit_fiml(
-            syntax, d))
+        return compare_alternatives(q, reported, data, fitter=lambda syntax, d, base: fit_estimator(
+            syntax, d, missing="fiml"))
     return (pd.DataFrame(columns=COMPARISON_COLUMNS),
             (f"model comparison: not run under {estimator} (the chi-square difference of "
              "two WLSMV fits needs lavaan's scaled difference test, which sem-kit does not "
@@ -616,30 +615,18 @@ class _MappedStatistic:
 
 
 def _estimator_fit(spec: Any, data: pd.DataFrame, estimator: str, missing: str,
-                   notes: list[str]) -> tuple[Any, Fit | None]:
-    """The reported fit and, for ML-based estimators on complete data, the ML fit under it."""
-    if missing == "fiml":
-        from sem_kit.estimators.fiml import fit_fiml
-
-        est_fit = fit_fiml(spec, data)
-        notes.extend(f"SEM: {w}" for w in est_fit.warnings)
-        return est_fit, None
-    if estimator == "WLSMV":
-        from sem_kit.estimators.wlsmv import fit_wlsmv
-
-        est_fit = fit_wlsmv(spec, data)
-        notes.extend(f"SEM: {w}" for w in est_fit.warnings)
-        return est_fit, None
-    fit = fit_model(spec, data)
-    notes.extend(f"SEM: {w}" for w in fit.warnings)
+                   notes: list[str]) -> Estimated:
+    """The reported fit, its FIT block and, for ML-based estimators, the ML fit under it."""
+    estimated = estimate(spec, data, estimator=estimator, missing=missing)
     # MLM / MLR: the ML estimates with robust SEs and scaled tests (lavaan's estimator =
     # "MLM"/"MLR"); the bootstrap, model comparison and modification indices stay ML.
-    if estimator == "ML":
-        return fit, fit
-    notes.append(f"SEM: {estimator}: robust SEs, z and p and scaled fit measures; the "
-                 "bootstrap intervals, the model comparison (plain ML chi-square "
-                 "difference tests) and the modification indices are ML's")
-    return fit_robust(fit, data, estimator=estimator), fit
+    shown = estimated.fit if estimated.ml_fit is None else estimated.ml_fit
+    notes.extend(f"SEM: {w}" for w in shown.warnings)
+    if estimated.ml_fit is not None and estimated.fit is not estimated.ml_fit:
+        notes.append(f"SEM: {estimator}: robust SEs, z and p and scaled fit measures; the "
+                     "bootstrap intervals, the model comparison (plain ML chi-square "
+                     "difference tests) and the modification indices are ML's")
+    return estimated
 
 
 def _structural_model(q: Questionnaire, data: pd.DataFrame, bootstrap: int, seed: int | None,
@@ -648,7 +635,8 @@ def _structural_model(q: Questionnaire, data: pd.DataFrame, bootstrap: int, seed
                       estimator: str = "ML", missing: str = "listwise") -> StructuralResult:
     spec = specify(q.model_syntax())
     notes: list[str] = []
-    reported, fit = _estimator_fit(spec, data, estimator, missing, notes)
+    estimated = _estimator_fit(spec, data, estimator, missing, notes)
+    reported, fit = estimated.fit, estimated.ml_fit
     chains = [tuple(c) for c in q.indirect_paths()]
     constructs = list(q.structural_constructs)
     params = reported.params
@@ -785,7 +773,7 @@ def _structural_model(q: Questionnaire, data: pd.DataFrame, bootstrap: int, seed
                      "them for ML, MLM and MLR)")
     return StructuralResult(
         fit=reported,
-        fit_measures=fit_measures(fit) if reported is fit else dict(reported.measures),
+        fit_measures=estimated.measures,
         paths=paths,
         r2=r2,
         effects=effects,
