@@ -68,19 +68,7 @@ from scipy.stats import chi2
 
 from sem_kit.engine.algebra import sd_of, vech_index, with_standard_errors
 from sem_kit.engine.fit import EstimatorFit
-from sem_kit.engine.fit_indices import (
-    aic,
-    bic,
-    cfi,
-    chisq_df,
-    chisq_pvalue,
-    ifi,
-    nfi,
-    rmsea,
-    rmsea_ci,
-    rmsea_pvalue,
-    tli,
-)
+from sem_kit.engine.fit_indices import FitStatistics, assemble_fit
 from sem_kit.engine.model import _r2, standardize
 from sem_kit.engine.optimizer import Optimum, fisher_scoring
 from sem_kit.engine.ram import CompiledModel, compile_model, moments, row_factors, row_values
@@ -100,7 +88,6 @@ from sem_kit.estimators.ml import fit_to_moments, simple_start
 __all__ = [
     "FimlRefitter",
     "Patterns",
-    "agfi_means",
     "em_saturated",
     "fit_fiml",
     "missing_loglik",
@@ -694,28 +681,11 @@ def fit_fiml(model: str | ModelSpec, data: pd.DataFrame) -> EstimatorFit:
     logl_0 = _independence_loglik(pat)
     x2_0 = 2.0 * (logl_h1 - logl_0)
     df_0 = p * (p + 1) // 2 - p
-    lo, hi = rmsea_ci(x2, df, n)
-    g = _gfi_with_means(pat, *pairwise_moments(pat.y), mu, sigma)
-    measures = {
-        "n": n,
-        "chisq": x2,
-        "df": df,
-        "pvalue": chisq_pvalue(x2, df),
-        "chisq_df": chisq_df(x2, df),
-        "cfi": cfi(x2, df, x2_0, df_0),
-        "tli": tli(x2, df, x2_0, df_0),
-        "nfi": nfi(x2, df, x2_0, df_0),
-        "ifi": ifi(x2, df, x2_0, df_0),
-        "rmsea": rmsea(x2, df, n),
-        "rmsea_ci_lower": lo,
-        "rmsea_ci_upper": hi,
-        "rmsea_pvalue": rmsea_pvalue(x2, df, n),
-        "srmr": _srmr_with_means(mu_h1, sigma_h1, mu, sigma),
-        "gfi": g,
-        "agfi": agfi_means(g, p, df),
-        "aic": aic(logl, q),
-        "bic": bic(logl, q, n),
-    }
+    measures = assemble_fit(FitStatistics(
+        n=n, chisq=x2, df=df, baseline_chisq=x2_0, baseline_df=df_0,
+        srmr=_srmr_with_means(mu_h1, sigma_h1, mu, sigma),
+        gfi=_gfi_with_means(pat, *pairwise_moments(pat.y), mu, sigma),
+        nel=p + p * (p + 1) // 2, logl=logl, npar=q))
     idx = pd.RangeIndex(1, q + 1, name="free")
     test = {"standard": {"test": "standard", "stat": x2, "df": df,
                          "pvalue": float(chi2.sf(x2, df)) if df > 0 else math.nan}}
@@ -810,20 +780,3 @@ class FimlRefitter:
             raise RefitFailed(f"FIML did not converge (BFGS: max |gradient| {gmax:.1e}; "
                               f"Fisher scoring: {sol.message})")
         return sol.theta
-
-
-def agfi_means(gfi_value: float, p: int, df: int) -> float:
-    """AGFI with the mean structure: ``1 − ((p + p(p+1)/2) / df)(1 − GFI)``.
-
-    Notes
-    -----
-    lavaan ``lav_fit_agfi`` with ``nel`` the length of the sample statistics
-    (means and covariances). In R: ``fitMeasures(fit, "agfi")``.
-    """
-    if not math.isfinite(gfi_value):
-        return math.nan
-    if df > 0:
-        nel = p + p * (p + 1) / 2
-        return float(1.0 - (nel / df) * (1.0 - gfi_value))
-    return 1.0
-

@@ -75,19 +75,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.stats import ncx2
 
-from sem_kit.engine.fit_indices import (
-    aic,
-    bic,
-    cfi,
-    chisq_pvalue,
-    ifi,
-    nfi,
-    rmsea,
-    rmsea_ci,
-    tli,
-)
+from sem_kit.engine.fit_indices import FitStatistics, assemble_fit
 from sem_kit.engine.model import standardize
 from sem_kit.engine.optimizer import Optimum, fisher_scoring
 from sem_kit.engine.ram import CompiledModel, compile_model, moments, row_factors
@@ -727,22 +716,19 @@ def _measures(spec: GroupSpec, stats: Sequence[_Moments], fmin: float,
         logl += -0.5 * st.n * (p * _LOG2PI + np.linalg.slogdet(sigma)[1]
                                + np.einsum("ij,ij->", st.cov, inv) + d @ inv @ d)
         unrestricted += -0.5 * st.n * (p * _LOG2PI + np.linalg.slogdet(st.cov)[1] + p)
-    lo, hi = rmsea_ci(x2, df, n_total)
-    root_g = math.sqrt(n_groups)
-    close = (float(ncx2.sf(x2, df, n_total * df * 0.05 ** 2 / n_groups))
-             if df > 0 else math.nan)
     srmr = sum(st.n / n_total * _srmr_group(st, mu, sigma)
                for st, mu, sigma in zip(stats, mus, sigmas, strict=True))
+    fit = assemble_fit(FitStatistics(
+        n=n_total, chisq=x2, df=df, baseline_chisq=x2_null, baseline_df=df_null,
+        srmr=float(srmr), gfi=math.nan, nel=0, logl=float(logl), npar=spec.npar,
+        groups=n_groups))
     return {
         "npar": float(spec.npar), "fmin": fmin, "chisq": x2, "df": float(df),
-        "pvalue": chisq_pvalue(x2, df), "baseline_chisq": x2_null, "baseline_df": float(df_null),
-        "cfi": cfi(x2, df, x2_null, df_null), "tli": tli(x2, df, x2_null, df_null),
-        "nfi": nfi(x2, df, x2_null, df_null), "ifi": ifi(x2, df, x2_null, df_null),
-        "rmsea": rmsea(x2, df, n_total) * root_g, "rmsea_ci_lower": lo * root_g,
-        "rmsea_ci_upper": hi * root_g, "rmsea_pvalue": close, "srmr": float(srmr),
+        "pvalue": fit["pvalue"], "baseline_chisq": x2_null, "baseline_df": float(df_null),
+        **{k: fit[k] for k in ("cfi", "tli", "nfi", "ifi", "rmsea", "rmsea_ci_lower",
+                               "rmsea_ci_upper", "rmsea_pvalue", "srmr")},
         "logl": float(logl), "unrestricted_logl": float(unrestricted),
-        "aic": aic(logl, spec.npar), "bic": bic(logl, spec.npar, n_total),
-        "ntotal": float(n_total),
+        "aic": fit["aic"], "bic": fit["bic"], "ntotal": float(n_total),
     }
 
 

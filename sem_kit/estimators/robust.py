@@ -75,7 +75,13 @@ from scipy.stats import chi2
 
 from sem_kit.engine.algebra import normal_weight, sd_of, vech_index, with_standard_errors
 from sem_kit.engine.fit import EstimatorFit, Fit
-from sem_kit.engine.fit_indices import baseline_chisq, cfi, fit_measures, rmsea_ci, tli
+from sem_kit.engine.fit_indices import (
+    ScaledTest,
+    assemble_fit,
+    baseline_chisq,
+    ml_statistics,
+    rmsea_ci,
+)
 from sem_kit.engine.ram import compile_model, moments, param_jacobian, row_values
 from sem_kit.engine.syntax import ModelSpec
 from sem_kit.engine.threads import single_blas_thread
@@ -492,7 +498,6 @@ def fit_robust(model: str | ModelSpec | Fit, data: pd.DataFrame, *,
     w = _weight(pc.sigma, pc)
     sigma0, delta0 = _baseline(pc)
     w0 = _weight(sigma0, pc)
-    ml = fit_measures(fit, extra=True)
     t0, df0 = baseline_chisq(pc.s, n, pc.x_idx)
 
     if estimator == "MLM":
@@ -519,16 +524,11 @@ def fit_robust(model: str | ModelSpec | Fit, data: pd.DataFrame, *,
     test = robust_test(name, fit.chisq, fit.df, trace)
     test0 = robust_test(name, t0, df0, trace0)
     c, c0 = test.scaling_factor, test0.scaling_factor
-    measures = {k: ml[k] for k in ml if k not in ("npar", "logl", "unrestricted_logl",
-                                                   "baseline_chisq", "baseline_df")}
+    scaled = ScaledTest(test.stat, test.df, test.pvalue, c, test0.stat,
+                        rmsea_robust(fit.chisq, trace if fit.df > 0 else math.nan, n))
+    ml = ml_statistics(fit, scaled)
+    measures = assemble_fit(ml.fit)
     measures.update(
-        chisq_scaled=test.stat,
-        df_scaled=test.df,
-        pvalue_scaled=test.pvalue,
-        scaling_factor=c,
-        cfi_scaled=cfi(test.stat, fit.df, test0.stat, df0),
-        tli_scaled=tli(test.stat, fit.df, test0.stat, df0),
-        rmsea_scaled=rmsea_robust(fit.chisq, trace if fit.df > 0 else math.nan, n),
         cfi_robust=cfi_robust(fit.chisq, fit.df, c, t0, df0, c0),
         tli_robust=tli_robust(fit.chisq, fit.df, c, t0, df0, c0),
         rmsea_robust=rmsea_robust(fit.chisq, fit.df, n, c),
@@ -536,7 +536,7 @@ def fit_robust(model: str | ModelSpec | Fit, data: pd.DataFrame, *,
     lo_s, hi_s = _rmsea_ci_scaled(fit.chisq, trace, n) if fit.df > 0 else (math.nan, math.nan)
     lo_r, hi_r = _rmsea_ci_scaled(test.stat, fit.df, n, c)
     extra = {
-        "logl": ml["logl"], "unrestricted_logl": ml["unrestricted_logl"], "npar": fit.npar,
+        "logl": ml.fit.logl, "unrestricted_logl": ml.unrestricted_logl, "npar": fit.npar,
         "baseline_chisq": t0, "baseline_df": df0, "baseline_chisq_scaled": test0.stat,
         "baseline_chisq_scaling_factor": c0,
         "rmsea_ci_lower_scaled": lo_s, "rmsea_ci_upper_scaled": hi_s,
@@ -549,7 +549,7 @@ def fit_robust(model: str | ModelSpec | Fit, data: pd.DataFrame, *,
     idx = pd.RangeIndex(1, spec.npar + 1, name="free")
     tests = {
         "standard": {"test": "standard", "stat": fit.chisq, "df": fit.df,
-                     "pvalue": ml["pvalue"]},
+                     "pvalue": measures["pvalue"]},
         name: {"test": name, "stat": test.stat, "df": test.df, "pvalue": test.pvalue,
                "scaling_factor": c, "trace_ugamma": trace},
     }

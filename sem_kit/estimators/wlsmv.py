@@ -77,17 +77,7 @@ from scipy.stats import chi2
 from sem_kit.engine.algebra import sd_of, with_standard_errors
 from sem_kit.engine.bivariate_normal import bivariate_normal_cdf, bivariate_normal_density
 from sem_kit.engine.fit import EstimatorFit
-from sem_kit.engine.fit_indices import (
-    cfi,
-    chisq_df,
-    chisq_pvalue,
-    ifi,
-    nfi,
-    rmsea,
-    rmsea_ci,
-    rmsea_pvalue,
-    tli,
-)
+from sem_kit.engine.fit_indices import FitStatistics, ScaledTest, assemble_fit, rmsea
 from sem_kit.engine.model import _r2, standardize
 from sem_kit.engine.optimizer import Optimum, fisher_scoring
 from sem_kit.engine.ram import compile_model, moments, param_jacobian, row_values
@@ -706,38 +696,15 @@ def fit_wlsmv(model: str | ModelSpec, data: pd.DataFrame | None, *,
     delta0[:nth, :] = np.eye(nth)
     test0 = scaled_shifted(t0, df0, delta0, w, gamma)
     n_fit = n - 1  # lavaan's lav_utils_get_ntotal: N - 1 without a likelihood
-    lo, hi = rmsea_ci(t, df, n_fit)
     e = s - sig
-    gfi = 1.0 - float(np.sum(w * e * e)) / float(np.sum(w * s * s))
-    nel = s.size
     cor_res = (stats.cor - sigma_star)[dm.rows, dm.cols]
-    measures = {
-        "n": n,
-        "chisq": t,
-        "df": df,
-        "pvalue": chisq_pvalue(t, df),
-        "chisq_df": chisq_df(t, df),
-        "cfi": cfi(t, df, t0, df0),
-        "tli": tli(t, df, t0, df0),
-        "nfi": nfi(t, df, t0, df0),
-        "ifi": ifi(t, df, t0, df0),
-        "rmsea": rmsea(t, df, n_fit),
-        "rmsea_ci_lower": lo,
-        "rmsea_ci_upper": hi,
-        "rmsea_pvalue": rmsea_pvalue(t, df, n_fit),
-        "srmr": float(math.sqrt(np.sum(cor_res**2) / (cor_res.size + p))),
-        "gfi": gfi,
-        "agfi": _agfi(gfi, nel, df),
-        "aic": math.nan,
-        "bic": math.nan,
-        "chisq_scaled": test["stat"],
-        "df_scaled": df,
-        "pvalue_scaled": test["pvalue"],
-        "scaling_factor": test["scaling_factor"],
-        "cfi_scaled": cfi(test["stat"], df, test0["stat"], df0),
-        "tli_scaled": tli(test["stat"], df, test0["stat"], df0),
-        "rmsea_scaled": rmsea(test["stat"], df, n_fit),
-    }
+    measures = assemble_fit(FitStatistics(
+        n=n, chisq=t, df=df, baseline_chisq=t0, baseline_df=df0,
+        srmr=float(math.sqrt(np.sum(cor_res**2) / (cor_res.size + p))),
+        gfi=1.0 - float(np.sum(w * e * e)) / float(np.sum(w * s * s)),
+        nel=s.size, logl=math.nan, npar=dm.q, n_rmsea=n_fit,
+        scaled=ScaledTest(test["stat"], df, test["pvalue"], test["scaling_factor"],
+                          test0["stat"], rmsea(test["stat"], df, n_fit))))
     idx = pd.RangeIndex(1, dm.q + 1, name="free")
     return EstimatorFit(
         estimator="WLSMV",
@@ -757,17 +724,10 @@ def fit_wlsmv(model: str | ModelSpec, data: pd.DataFrame | None, *,
         warnings=tuple(warnings),
         admissible=sol.converged and not improper,
         test={"standard": {"test": "standard", "stat": t, "df": df,
-                           "pvalue": chisq_pvalue(t, df)},
+                           "pvalue": measures["pvalue"]},
               "scaled.shifted": {"test": "scaled.shifted", **test}},
         ml_fit=None,
         extra={"fmin": t / (2.0 * n), "baseline_chisq": t0, "baseline_df": df0,
                "baseline_chisq_scaled": test0["stat"],
                "shift_parameter": test["shift_parameter"], "iterations": sol.iterations},
     )
-
-
-def _agfi(gfi_value: float, nel: int, df: int) -> float:
-    """lavaan ``lav_fit_agfi``: ``1 − (nel / df)(1 − GFI)``, nel the sample statistics."""
-    if df > 0:
-        return float(1.0 - (nel / df) * (1.0 - gfi_value))
-    return 1.0
