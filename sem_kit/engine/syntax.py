@@ -294,7 +294,53 @@ def specify(syntax: str) -> ModelSpec:
     fixed.x = TRUE)``, which is what ``cfa()`` and ``sem()`` call.
     """
     terms = _parse(syntax)
-    notes: list[str] = []
+    var = _variables(terms)
+    rows = _rows(terms, var)
+    _fix_first_loadings(rows)
+    _fix_single_indicators(rows)
+    _apply_modifiers(rows)
+    npar = _number_free(rows)
+    partable = pd.DataFrame(
+        {c: [r[c] for r in rows] for c in ("lhs", "op", "rhs", "user", "free", "exo", "label",
+                                           "ustart")}
+    )
+    partable["free"] = partable["free"].astype(int)
+    p, px = len(var.observed), len(var.x_vars)
+    ndat = p * (p + 1) // 2 - px * (px + 1) // 2
+    df = ndat - npar
+    if df < 0:
+        raise InputError(
+            f"the model is not identified: it has {npar} free parameters but only {ndat} "
+            f"sample (co)variances, so df = {df} < 0; fix some parameters or add indicators"
+        )
+    notes = []
+    if var.random_x:
+        notes.append(
+            "exogenous covariates with (co)variance formulas are treated as random: "
+            + ", ".join(var.random_x)
+        )
+    spec = ModelSpec(
+        syntax=syntax, partable=partable, observed=tuple(var.observed), latent=tuple(var.lv),
+        x_vars=tuple(var.x_vars), npar=npar, df=df, semopy_syntax="", notes=tuple(notes),
+    )
+    object.__setattr__(spec, "semopy_syntax", _semopy_syntax(spec))
+    return spec
+
+
+@dataclass(frozen=True)
+class _Variables:
+    """The variables of a model by role, as lavaan's ``lav_partable_vnames`` names them."""
+
+    lv: list[str]  # latent variables
+    v_ind: list[str]  # indicators (observed or latent)
+    eqs_y: list[str]  # left of ~
+    eqs_x: list[str]  # right of ~
+    observed: list[str]  # indicators, then dependent, then exogenous observed
+    x_vars: list[str]  # fixed.x covariates
+    random_x: list[str]  # observed exogenous variables with a ~~ formula
+
+
+def _variables(terms: list[_Term]) -> _Variables:
     lv = unique(t.lhs for t in terms if t.op == "=~")
     v_ind = unique(t.rhs for t in terms if t.op == "=~")
     eqs_y = unique(t.lhs for t in terms if t.op == "~")
@@ -311,27 +357,33 @@ def specify(syntax: str) -> ModelSpec:
                         f"model syntax line {t.line}: {v!r} appears only in a covariance "
                         f"({t.lhs} ~~ {t.rhs}); it must be an indicator (=~) or in a regression (~)"
                     )
-    observed = ov_ind + ov_y_all + ov_x_all
     in_cov = {v for t in terms if t.op == "~~" for v in (t.lhs, t.rhs)}
-    x_vars = [v for v in ov_x_all if v not in in_cov]
-    random_x = [v for v in ov_x_all if v in in_cov]
-    if random_x:
-        notes.append(
-            "exogenous covariates with (co)variance formulas are treated as random: "
-            + ", ".join(random_x)
-        )
-    ov_nox = [v for v in observed if v not in x_vars]
-    lv_x = [v for v in lv if v not in v_ind and v not in eqs_y]
-    lv_y = [v for v in lv if v in eqs_y and v not in v_ind and v not in eqs_x]
-    ov_y = [v for v in observed if v in eqs_y and v not in v_ind and v not in eqs_x]
+    return _Variables(lv=lv, v_ind=v_ind, eqs_y=eqs_y, eqs_x=eqs_x,
+                      observed=ov_ind + ov_y_all + ov_x_all,
+                      x_vars=[v for v in ov_x_all if v not in in_cov],
+                      random_x=[v for v in ov_x_all if v in in_cov])
 
+
+def _rows(terms: list[_Term], var: _Variables) -> list[dict]:
+    """The user's rows, then the defaults of ``cfa()``/``sem()`` they do not give.
+
+    ``auto.var`` (every non-fixed.x variance), ``auto.cov.lv.x`` (exogenous
+    latent covariances), ``auto.cov.y`` (among purely dependent variables) and
+    the fixed.x (co)variances.
+    """
+    ov_nox = [v for v in var.observed if v not in var.x_vars]
+    lv_x = [v for v in var.lv if v not in var.v_ind and v not in var.eqs_y]
+    lv_y = [v for v in var.lv if v in var.eqs_y and v not in var.v_ind and v not in var.eqs_x]
+    ov_y = [v for v in var.observed
+            if v in var.eqs_y and v not in var.v_ind and v not in var.eqs_x]
+    x_vars = var.x_vars
     rows: list[dict] = []
     for t in terms:
         rows.append(dict(lhs=t.lhs, op=t.op, rhs=t.rhs, user=1, free=1, exo=0,
                          label=t.label, ustart=np.nan, term=t))
     user_keys = {_key(r["lhs"], r["op"], r["rhs"]) for r in rows}
     defaults: list[tuple[str, str, str, int]] = []
-    defaults += [(v, "~~", v, 0) for v in ov_nox + lv]
+    defaults += [(v, "~~", v, 0) for v in ov_nox + var.lv]
     defaults += [(a, "~~", b, 0) for a, b in combinations(lv_x, 2)]
     defaults += [(a, "~~", b, 0) for a, b in combinations(lv_y + ov_y, 2)]
     defaults += [(x_vars[j], "~~", x_vars[i], 1)
@@ -341,14 +393,20 @@ def specify(syntax: str) -> ModelSpec:
             continue
         rows.append(dict(lhs=lhs, op=op, rhs=rhs, user=0, free=0 if exo else 1, exo=exo,
                          label="", ustart=np.nan, term=None))
+    return rows
 
-    # auto.fix.first: the first loading of every latent variable is fixed to 1
+
+def _fix_first_loadings(rows: list[dict]) -> None:
+    """``auto.fix.first``: the first loading of every latent variable is fixed to 1."""
     first_done: set[str] = set()
     for r in rows:
         if r["op"] == "=~" and r["lhs"] not in first_done:
             first_done.add(r["lhs"])
             r["free"], r["ustart"] = 0, 1.0
-    # auto.fix.single: a single indicator's residual variance is fixed to 0
+
+
+def _fix_single_indicators(rows: list[dict]) -> None:
+    """``auto.fix.single``: a single indicator's residual variance is fixed to 0."""
     n_ind = pd.Series([r["lhs"] for r in rows if r["op"] == "=~"]).value_counts()
     ind_count = pd.Series([r["rhs"] for r in rows if r["op"] == "=~"]).value_counts()
     for r in rows:
@@ -356,7 +414,10 @@ def specify(syntax: str) -> ModelSpec:
             for s in rows:
                 if s["op"] == "~~" and s["lhs"] == s["rhs"] == r["rhs"] and s["user"] == 0:
                     s["free"], s["ustart"] = 0, 0.0
-    # user modifiers override the defaults
+
+
+def _apply_modifiers(rows: list[dict]) -> None:
+    """The user's modifiers (fixed value, ``NA``, ``start()``) override the defaults."""
     for r in rows:
         t: _Term | None = r["term"]
         if t is None:
@@ -368,7 +429,9 @@ def specify(syntax: str) -> ModelSpec:
         if t.start is not None and r["free"]:
             r["ustart"] = t.start
 
-    # free-parameter indices, shared by rows with the same label
+
+def _number_free(rows: list[dict]) -> int:
+    """Number the free rows 1, 2, ... (rows sharing a label share a number); returns npar."""
     index_of_label: dict[str, int] = {}
     k = 0
     for r in rows:
@@ -382,27 +445,7 @@ def specify(syntax: str) -> ModelSpec:
         r["free"] = k
         if r["label"]:
             index_of_label[r["label"]] = k
-    npar = k
-
-    partable = pd.DataFrame(
-        {c: [r[c] for r in rows] for c in ("lhs", "op", "rhs", "user", "free", "exo", "label",
-                                           "ustart")}
-    )
-    partable["free"] = partable["free"].astype(int)
-    p, px = len(observed), len(x_vars)
-    ndat = p * (p + 1) // 2 - px * (px + 1) // 2
-    df = ndat - npar
-    if df < 0:
-        raise InputError(
-            f"the model is not identified: it has {npar} free parameters but only {ndat} "
-            f"sample (co)variances, so df = {df} < 0; fix some parameters or add indicators"
-        )
-    spec = ModelSpec(
-        syntax=syntax, partable=partable, observed=tuple(observed), latent=tuple(lv),
-        x_vars=tuple(x_vars), npar=npar, df=df, semopy_syntax="", notes=tuple(notes),
-    )
-    object.__setattr__(spec, "semopy_syntax", _semopy_syntax(spec))
-    return spec
+    return k
 
 
 def _fmt_value(value: float) -> str:

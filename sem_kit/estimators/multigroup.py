@@ -188,6 +188,27 @@ def specify_groups(model: str | ModelSpec, groups: Sequence[str], *,
     """
     spec = model if isinstance(model, ModelSpec) else specify(model)
     groups = tuple(str(g) for g in groups)
+    _check_groups(spec, groups, group_equal, group_partial, equal)
+    constrained = _Constraints(spec, set(group_equal), {_plain(x) for x in group_partial},
+                               {_plain(x) for x in equal})
+    rows = _group_rows(spec, len(groups), constrained.free_lv_means)
+    k = _number_free_across_groups(rows, constrained)
+    table = pd.DataFrame({c: [r[c] for r in rows] for c in
+                          ("group", "lhs", "op", "rhs", "user", "free", "label", "ustart",
+                           "base_row")})
+    p = len(spec.observed)
+    ndat = len(groups) * (p * (p + 1) // 2 + p)
+    df = ndat - k
+    if df < 0:
+        raise InputError(
+            f"the multi-group model is not identified: {k} free parameters but only {ndat} "
+            f"sample means and (co)variances in {len(groups)} groups (df = {df})")
+    return GroupSpec(spec, groups, table, tuple(group_equal), tuple(group_partial), k, df)
+
+
+def _check_groups(spec: ModelSpec, groups: tuple[str, ...], group_equal: Sequence[str],
+                  group_partial: Sequence[str], equal: Sequence[str]) -> None:
+    """Raise :class:`InputError` for what :func:`specify_groups` cannot build."""
     if len(groups) < 2:
         raise InputError(f"a multi-group model needs at least two groups, got {len(groups)}: "
                          + ", ".join(groups))
@@ -200,10 +221,7 @@ def specify_groups(model: str | ModelSpec, groups: Sequence[str], *,
     if unknown:
         raise InputError("unknown group_equal keyword(s) " + ", ".join(map(repr, unknown))
                          + "; expected some of " + ", ".join(GROUP_EQUAL))
-    base = spec.partable
-    latent = set(spec.latent)
-    observed = list(spec.observed)
-    names = {_plain(f"{r.lhs}{r.op}{r.rhs}") for r in base.itertuples()}
+    names = {_plain(f"{r.lhs}{r.op}{r.rhs}") for r in spec.partable.itertuples()}
     names |= {f"{v}~1" for v in spec.variables}
     for kind, given in (("group_partial", group_partial), ("equal", equal)):
         bad = [x for x in given if _plain(x) not in names]
@@ -212,21 +230,27 @@ def specify_groups(model: str | ModelSpec, groups: Sequence[str], *,
                 f"{kind}: " + ", ".join(map(repr, bad)) + " is not a parameter of the model; "
                 "expected lavaan names such as 'x3~1' (intercept), 'visual=~x2' (loading), "
                 "'x1~~x1' (residual variance) or 'speed~visual' (regression)")
-    partial = {_plain(x) for x in group_partial}
-    extra_equal = {_plain(x) for x in equal}
-    geq = set(group_equal)
-    free_lv_means = "intercepts" in geq and "means" not in geq
-    measured_by_lv_only = {
-        f for f in spec.latent
-        if (ind := list(base.rhs[(base.op == "=~") & (base.lhs == f)])) and set(ind) <= latent
-    }
 
-    def constrained(lhs: str, op: str, rhs: str) -> bool:
+
+class _Constraints:
+    """Which parameters ``group.equal``, ``group.partial`` and ``equal`` hold equal."""
+
+    def __init__(self, spec: ModelSpec, geq: set[str], partial: set[str],
+                 extra_equal: set[str]) -> None:
+        self.latent = set(spec.latent)
+        self.geq = geq
+        self.partial = partial
+        self.extra_equal = extra_equal
+        #: lavaan frees the latent means of groups 2.. when intercepts are equal, means not
+        self.free_lv_means = "intercepts" in geq and "means" not in geq
+
+    def __call__(self, lhs: str, op: str, rhs: str) -> bool:
         name = _plain(f"{lhs}{op}{rhs}")
-        if name in partial:
+        if name in self.partial:
             return False
-        if name in extra_equal:
+        if name in self.extra_equal:
             return True
+        geq, latent = self.geq, self.latent
         if op == "=~":
             return "loadings" in geq
         if op == "~":
@@ -239,19 +263,39 @@ def specify_groups(model: str | ModelSpec, groups: Sequence[str], *,
             return ("residuals" if lhs == rhs else "residual.covariances") in geq
         return False
 
+
+def _group_rows(spec: ModelSpec, ngroups: int, free_lv_means: bool) -> list[dict]:
+    """Every group's copy of the parameter table, with the observed intercepts and latent means."""
+    base = spec.partable
+    latent = set(spec.latent)
+    measured_by_lv_only = {
+        f for f in spec.latent
+        if (ind := list(base.rhs[(base.op == "=~") & (base.lhs == f)])) and set(ind) <= latent
+    }
     rows: list[dict] = []
-    for g in range(1, len(groups) + 1):
+    for g in range(1, ngroups + 1):
         for i, r in enumerate(base.itertuples()):
             rows.append(dict(group=g, lhs=r.lhs, op=r.op, rhs=r.rhs, user=int(r.user),
                              is_free=r.free > 0, label=r.label,
                              ustart=np.nan if r.free > 0 else float(r.ustart), base_row=i))
-        for v in observed:
+        for v in spec.observed:
             rows.append(dict(group=g, lhs=v, op="~1", rhs="", user=0, is_free=True, label="",
                              ustart=np.nan, base_row=-1))
         for f in spec.latent:
             free_mean = g > 1 and free_lv_means and f not in measured_by_lv_only
             rows.append(dict(group=g, lhs=f, op="~1", rhs="", user=0, is_free=free_mean,
                              label="", ustart=np.nan if free_mean else 0.0, base_row=-1))
+    return rows
+
+
+def _number_free_across_groups(rows: list[dict], constrained: _Constraints) -> int:
+    """Number the free rows; rows held equal share a number and get its key as label.
+
+    Returns
+    -------
+    int
+        The number of free parameters.
+    """
     index: dict[str, int] = {}
     shared: set[str] = set()
     k = 0
@@ -276,17 +320,7 @@ def specify_groups(model: str | ModelSpec, groups: Sequence[str], *,
     for r in rows:
         if r["free"] and r["key"] in shared and not r["label"]:
             r["label"] = r["key"]
-    table = pd.DataFrame({c: [r[c] for r in rows] for c in
-                          ("group", "lhs", "op", "rhs", "user", "free", "label", "ustart",
-                           "base_row")})
-    p = len(observed)
-    ndat = len(groups) * (p * (p + 1) // 2 + p)
-    df = ndat - k
-    if df < 0:
-        raise InputError(
-            f"the multi-group model is not identified: {k} free parameters but only {ndat} "
-            f"sample means and (co)variances in {len(groups)} groups (df = {df})")
-    return GroupSpec(spec, groups, table, tuple(group_equal), tuple(group_partial), k, df)
+    return k
 
 
 # --------------------------------------------------------------------------- the model
