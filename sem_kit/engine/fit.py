@@ -9,6 +9,7 @@ indices) reads either the same way.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -16,7 +17,17 @@ import pandas as pd
 
 from sem_kit.engine.syntax import ModelSpec
 
-__all__ = ["EstimatorFit", "Fit", "FittedModel", "ModelMatrices", "model_matrices"]
+__all__ = [
+    "EstimatorFit",
+    "Fit",
+    "FittedModel",
+    "ModelMatrices",
+    "loadings_above_one",
+    "model_matrices",
+    "moments_frame",
+    "negative_variances",
+    "vcov_frame",
+]
 
 
 class FittedModel:
@@ -216,6 +227,42 @@ class EstimatorFit(FittedModel):
     test: dict[str, dict[str, float]] = field(default_factory=dict)
     ml_fit: Fit | None = None
     extra: dict[str, float] = field(default_factory=dict)
+
+
+def vcov_frame(vcov: np.ndarray) -> pd.DataFrame:
+    """The covariance matrix of the free parameters, indexed 1..npar (``params.free``)."""
+    idx = pd.RangeIndex(1, vcov.shape[0] + 1, name="free")
+    return pd.DataFrame(vcov, index=idx, columns=idx)
+
+
+def moments_frame(matrix: np.ndarray, observed: Sequence[str]) -> pd.DataFrame:
+    """A covariance (or correlation) matrix over the observed variables, labelled."""
+    names = list(observed)
+    return pd.DataFrame(matrix, index=names, columns=names)
+
+
+def negative_variances(params: pd.DataFrame, latent: Sequence[str]) -> list[str]:
+    """A warning for every negative (residual) variance estimate (a Heywood case).
+
+    Returns
+    -------
+    list of str
+        ``"negative residual variance (Heywood case): x ~~ x = -0.1"`` (or
+        ``latent variable``), in table order; fixed.x rows are left out.
+    """
+    rows = params[(params.op == "~~") & (params.lhs == params.rhs)]
+    if "exo" in rows:
+        rows = rows[rows.exo == 0]
+    return [f"negative {'latent variable' if r.lhs in latent else 'residual'} variance "
+            f"(Heywood case): {r.lhs} ~~ {r.lhs} = {r.est:.4g}"
+            for r in rows[rows.est < 0].itertuples()]
+
+
+def loadings_above_one(params: pd.DataFrame) -> list[str]:
+    """A warning for every standardised loading (std.all) above 1 in absolute value."""
+    load = params[params.op == "=~"]
+    return [f"standardised loading above 1: {r.lhs} =~ {r.rhs} = {r.std_all:.4g}"
+            for r in load[np.abs(load.std_all) > 1].itertuples()]
 
 
 @dataclass(frozen=True, eq=False)

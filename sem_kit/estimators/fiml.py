@@ -67,7 +67,13 @@ import pandas as pd
 from scipy.stats import chi2
 
 from sem_kit.engine.algebra import sd_of, vech_index, with_standard_errors
-from sem_kit.engine.fit import EstimatorFit
+from sem_kit.engine.fit import (
+    EstimatorFit,
+    loadings_above_one,
+    moments_frame,
+    negative_variances,
+    vcov_frame,
+)
 from sem_kit.engine.fit_indices import FitStatistics, assemble_fit
 from sem_kit.engine.model import _r2, standardize
 from sem_kit.engine.optimizer import Optimum, fisher_scoring
@@ -661,15 +667,7 @@ def fit_fiml(model: str | ModelSpec, data: pd.DataFrame) -> EstimatorFit:
         raise InputError("the model is not identified with these data: the observed "
                          f"information matrix is singular ({exc})") from exc
     params = _params_table(mm, theta, values, c, sd_of(vcov))
-    improper = []
-    var_rows = params[(params.op == "~~") & (params.lhs == params.rhs)]
-    for r in var_rows[var_rows.est < 0].itertuples():
-        kind = "latent variable" if r.lhs in spec.latent else "residual"
-        improper.append(
-            f"negative {kind} variance (Heywood case): {r.lhs} ~~ {r.lhs} = {r.est:.4g}")
-    load = params[params.op == "=~"]
-    for r in load[np.abs(load.std_all) > 1].itertuples():
-        improper.append(f"standardised loading above 1: {r.lhs} =~ {r.rhs} = {r.std_all:.4g}")
+    improper = negative_variances(params, spec.latent) + loadings_above_one(params)
     if np.linalg.eigvalsh(sigma).min() <= 0:
         improper.append("the model-implied covariance matrix is not positive definite")
     warnings += improper
@@ -686,7 +684,6 @@ def fit_fiml(model: str | ModelSpec, data: pd.DataFrame) -> EstimatorFit:
         srmr=_srmr_with_means(mu_h1, sigma_h1, mu, sigma),
         gfi=_gfi_with_means(pat, *pairwise_moments(pat.y), mu, sigma),
         nel=p + p * (p + 1) // 2, logl=logl, npar=q))
-    idx = pd.RangeIndex(1, q + 1, name="free")
     test = {"standard": {"test": "standard", "stat": x2, "df": df,
                          "pvalue": float(chi2.sf(x2, df)) if df > 0 else math.nan}}
     return EstimatorFit(
@@ -695,14 +692,14 @@ def fit_fiml(model: str | ModelSpec, data: pd.DataFrame) -> EstimatorFit:
         spec=spec,
         params=params,
         measures=measures,
-        vcov=pd.DataFrame(vcov, index=idx, columns=idx),
+        vcov=vcov_frame(vcov),
         theta=theta.copy(),
         n=n,
         npar=q,
         df=df,
         r2=_r2(params[params.op != "~1"]),
-        sample_cov=pd.DataFrame(sigma_h1, index=obs, columns=obs),
-        implied_cov=pd.DataFrame(sigma, index=obs, columns=obs),
+        sample_cov=moments_frame(sigma_h1, obs),
+        implied_cov=moments_frame(sigma, obs),
         converged=sol.converged,
         warnings=tuple(warnings),
         admissible=sol.converged and not improper,

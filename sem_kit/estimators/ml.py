@@ -41,7 +41,13 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from sem_kit.engine.fit import Fit
+from sem_kit.engine.fit import (
+    Fit,
+    loadings_above_one,
+    moments_frame,
+    negative_variances,
+    vcov_frame,
+)
 from sem_kit.engine.model import _r2, standardize
 from sem_kit.engine.optimizer import Optimum, fisher_scoring
 from sem_kit.engine.ram import CompiledModel, compile_model, moments, row_factors, row_values
@@ -465,14 +471,7 @@ def _assemble(spec: ModelSpec, comp: CompiledModel, s: np.ndarray, n: int, opt: 
         # lavaan reports fixed.x (co)variances with est, no SE
         params.loc[params.exo == 1, ["se", "z", "pvalue"]] = np.nan
 
-    var_rows = params[(params.op == "~~") & (params.lhs == params.rhs) & (params.exo == 0)]
-    for r in var_rows[var_rows.est < 0].itertuples():
-        kind = "latent variable" if r.lhs in spec.latent else "residual"
-        improper.append(
-            f"negative {kind} variance (Heywood case): {r.lhs} ~~ {r.lhs} = {r.est:.4g}")
-    load = params[params.op == "=~"]
-    for r in load[np.abs(load.std_all) > 1].itertuples():
-        improper.append(f"standardised loading above 1: {r.lhs} =~ {r.rhs} = {r.std_all:.4g}")
+    improper += negative_variances(params, spec.latent) + loadings_above_one(params)
     notes += improper
     if improper:
         notes.append("the solution is improper (see the warnings above), so its fit measures "
@@ -493,13 +492,12 @@ def _assemble(spec: ModelSpec, comp: CompiledModel, s: np.ndarray, n: int, opt: 
         logl_x = -0.5 * n * (px * math.log(2 * math.pi) + logdet_x + px)
         logl -= logl_x
         unrestricted -= logl_x
-    idx = pd.RangeIndex(1, spec.npar + 1, name="free")
     obs = list(spec.observed)
     return Fit(
         spec=spec,
         params=params,
-        sample_cov=pd.DataFrame(s, index=obs, columns=obs),
-        implied_cov=pd.DataFrame(sigma, index=obs, columns=obs),
+        sample_cov=moments_frame(s, obs),
+        implied_cov=moments_frame(sigma, obs),
         n=n,
         npar=spec.npar,
         df=spec.df,
@@ -508,7 +506,7 @@ def _assemble(spec: ModelSpec, comp: CompiledModel, s: np.ndarray, n: int, opt: 
         logl=float(logl),
         unrestricted_logl=float(unrestricted),
         theta=theta.copy(),
-        vcov=pd.DataFrame(vcov, index=idx, columns=idx),
+        vcov=vcov_frame(vcov),
         information=info,
         r2=_r2(params),
         converged=bool(opt.converged),

@@ -74,7 +74,7 @@ import pandas as pd
 from scipy.stats import chi2
 
 from sem_kit.engine.algebra import normal_weight, sd_of, vech_index, with_standard_errors
-from sem_kit.engine.fit import EstimatorFit, Fit
+from sem_kit.engine.fit import EstimatorFit, Fit, vcov_frame
 from sem_kit.engine.fit_indices import (
     ScaledTest,
     assemble_fit,
@@ -546,7 +546,6 @@ def fit_robust(model: str | ModelSpec | Fit, data: pd.DataFrame, *,
     if fit.df > 0 and math.isnan(c):
         warnings.append(f"the {name} scaling factor is negative, so there is no scaled test "
                         "statistic (lavaan reports NA too)")
-    idx = pd.RangeIndex(1, spec.npar + 1, name="free")
     tests = {
         "standard": {"test": "standard", "stat": fit.chisq, "df": fit.df,
                      "pvalue": measures["pvalue"]},
@@ -559,7 +558,7 @@ def fit_robust(model: str | ModelSpec | Fit, data: pd.DataFrame, *,
         spec=spec,
         params=with_standard_errors(fit.params, sd_of(vcov)),
         measures=measures,
-        vcov=pd.DataFrame(vcov, index=idx, columns=idx),
+        vcov=vcov_frame(vcov),
         theta=fit.theta.copy(),
         n=n,
         npar=fit.npar,

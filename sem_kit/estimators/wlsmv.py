@@ -76,7 +76,7 @@ from scipy.stats import chi2
 
 from sem_kit.engine.algebra import sd_of, with_standard_errors
 from sem_kit.engine.bivariate_normal import bivariate_normal_cdf, bivariate_normal_density
-from sem_kit.engine.fit import EstimatorFit
+from sem_kit.engine.fit import EstimatorFit, moments_frame, negative_variances, vcov_frame
 from sem_kit.engine.fit_indices import FitStatistics, ScaledTest, assemble_fit, rmsea
 from sem_kit.engine.model import _r2, standardize
 from sem_kit.engine.optimizer import Optimum, fisher_scoring
@@ -670,12 +670,7 @@ def fit_wlsmv(model: str | ModelSpec, data: pd.DataFrame | None, *,
                          f"matrix is singular ({exc})") from exc
     vcov = e_inv @ (wd.T @ gamma @ wd) @ e_inv / (n - 1)
     params = _params_table(dm, stats, theta, values, c, sd_of(vcov))
-    improper = []
-    res_rows = params[(params.op == "~~") & (params.lhs == params.rhs)]
-    for r in res_rows[res_rows.est < 0].itertuples():
-        kind = "latent variable" if r.lhs in spec.latent else "residual"
-        improper.append(
-            f"negative {kind} variance (Heywood case): {r.lhs} ~~ {r.lhs} = {r.est:.4g}")
+    improper = negative_variances(params, spec.latent)
     warnings += improper
     big = [(obs[i], obs[j]) for i, j in zip(dm.rows, dm.cols, strict=True)
            if abs(stats.cor[i, j]) > 0.99]
@@ -705,21 +700,20 @@ def fit_wlsmv(model: str | ModelSpec, data: pd.DataFrame | None, *,
         nel=s.size, logl=math.nan, npar=dm.q, n_rmsea=n_fit,
         scaled=ScaledTest(test["stat"], df, test["pvalue"], test["scaling_factor"],
                           test0["stat"], rmsea(test["stat"], df, n_fit))))
-    idx = pd.RangeIndex(1, dm.q + 1, name="free")
     return EstimatorFit(
         estimator="WLSMV",
         missing="listwise",
         spec=spec,
         params=params,
         measures=measures,
-        vcov=pd.DataFrame(vcov, index=idx, columns=idx),
+        vcov=vcov_frame(vcov),
         theta=theta.copy(),
         n=n,
         npar=dm.q,
         df=df,
         r2=_r2(params[params.op.isin(["=~", "~", "~~"])]),
         sample_cov=pd.DataFrame(stats.cor, index=obs, columns=obs),
-        implied_cov=pd.DataFrame(sigma_star, index=obs, columns=obs),
+        implied_cov=moments_frame(sigma_star, obs),
         converged=sol.converged,
         warnings=tuple(warnings),
         admissible=sol.converged and not improper,
