@@ -23,6 +23,7 @@ from threadpoolctl import threadpool_limits
 from sem_kit.engine.fit import Fit, model_matrices
 from sem_kit.errors import InputError
 from sem_kit.estimators.dispatch import Estimated, estimate
+from sem_kit.io.json_values import json_number
 from sem_kit.measurement.discriminant import (
     DiscriminantValidity,
     discriminant_validity,
@@ -113,25 +114,26 @@ class MeasurementResult:
         """The ``items``, ``reliability``, ``efa``, ``cfa`` and ``discriminant`` blocks."""
         items = self.items.to_dict()
         for item, rec in items.items():
-            rec["loading_std"] = _num(self.items.table.loc[item, "loading_std"])
+            rec["loading_std"] = json_number(self.items.table.loc[item, "loading_std"])
             rec.pop("loading_verdict", None)
         rel = {
-            c: {k: _num(row[k]) for k in ("alpha", "alpha_ci_lower", "alpha_ci_upper", "cr",
-                                          "ave", "omega")}
+            c: {k: json_number(row[k]) for k in ("alpha", "alpha_ci_lower", "alpha_ci_upper",
+                                                 "cr", "ave", "omega")}
             for c, row in self.reliability.iterrows()
         }
         first = self.loadings[self.loadings["level"] == 1]
         loadings = [
             {"construct": r["construct"], "item": r["item"],
-             **{k: _num(r[k]) for k in ("est", "std", "se", "z", "pvalue")}}
+             **{k: json_number(r[k]) for k in ("est", "std", "se", "z", "pvalue")}}
             for _, r in first.iterrows()
         ]
         disc = self.discriminant.to_dict()
         return {
             "items": items,
             "reliability": rel,
-            "efa": {k: _num(v) for k, v in self.efa_summary.to_dict().items()},
-            "cfa": {"fit": {k: _num(v) for k, v in self.cfa_fit.items()}, "loadings": loadings},
+            "efa": {k: json_number(v) for k, v in self.efa_summary.to_dict().items()},
+            "cfa": {"fit": {k: json_number(v) for k, v in self.cfa_fit.items()},
+                    "loadings": loadings},
             "discriminant": {
                 "htmt": _nums(disc["htmt"]),
                 "latent_correlations": _nums(disc.get("latent_correlations", {})),
@@ -146,16 +148,7 @@ def _nums(block: dict) -> dict:
     An improper solution (a negative AVE or latent variance) leaves some
     values undefined; results.json holds them as null, never as NaN.
     """
-    return {k: _nums(v) if isinstance(v, dict) else _num(v) for k, v in block.items()}
-
-
-def _num(value: object) -> float | int | None:
-    if value is None:
-        return None
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        return int(value)
-    value = float(value)  # type: ignore[arg-type]
-    return None if math.isnan(value) or math.isinf(value) else value
+    return {k: _nums(v) if isinstance(v, dict) else json_number(v) for k, v in block.items()}
 
 
 def loadings_table(fit: Fit, q: Questionnaire) -> pd.DataFrame:

@@ -54,7 +54,6 @@ effects) are reported in both cases.
 
 from __future__ import annotations
 
-import math
 import secrets
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -73,6 +72,7 @@ from sem_kit.engine.threads import one_blas_thread
 from sem_kit.errors import InputError
 from sem_kit.estimators.dispatch import Estimated, estimate, fit_estimator
 from sem_kit.estimators.ml import refit
+from sem_kit.io.json_values import json_number
 from sem_kit.postestimation.bootstrap import (
     bias_corrected_ci,
     percentile_ci,
@@ -84,18 +84,12 @@ from sem_kit.questionnaire import Questionnaire
 from sem_kit.structural.effects import SUPPORTED, effects_table, verdict
 
 __all__ = [
-    "FIT_KEYS",
     "BootstrapInfo",
     "EffectLayout",
     "StructuralResult",
     "delta_method",
     "structural_model",
 ]
-
-#: The FIT block of results.json, in DESIGN.md order.
-FIT_KEYS = ("n", "chisq", "df", "pvalue", "chisq_df", "cfi", "tli", "nfi", "ifi", "rmsea",
-            "rmsea_ci_lower", "rmsea_ci_upper", "rmsea_pvalue", "srmr", "gfi", "agfi", "aic",
-            "bic")
 
 PERCENTILE = "percentile bootstrap"
 WALD = "Wald (normal theory)"
@@ -317,18 +311,6 @@ class BootstrapInfo:
                 "nonadmissible": self.nonadmissible, "seed": self.seed, "level": self.level}
 
 
-def _num(x: object) -> object:
-    """A plain JSON number: None for NaN/inf, int for integers, float otherwise."""
-    if x is None:
-        return None
-    if isinstance(x, (bool, np.bool_)):
-        return bool(x)
-    if isinstance(x, (int, np.integer)):
-        return int(x)
-    value = float(x)  # type: ignore[arg-type]
-    return value if math.isfinite(value) else None
-
-
 @dataclass(frozen=True, eq=False)
 class StructuralResult:
     """The structural model's numbers.
@@ -386,20 +368,21 @@ class StructuralResult:
         """The ``sem`` block of results.json (DESIGN.md), plain JSON values."""
         paths = [
             {"hypothesis": r["hypothesis"], "from": r["from"], "to": r["to"], "sign": r["sign"],
-             **{k: _num(r[k]) for k in ("est", "std", "se", "z", "pvalue", "ci_lower",
-                                        "ci_upper")},
+             **{k: json_number(r[k]) for k in ("est", "std", "se", "z", "pvalue",
+                                               "ci_lower", "ci_upper")},
              "supported": bool(r["supported"])}
             for r in self.paths.to_dict("records")
         ]
         indirect = [
-            {"path": r["path"], **{k: _num(r[k]) for k in ("est", "std", "ci_lower", "ci_upper")},
+            {"path": r["path"],
+             **{k: json_number(r[k]) for k in ("est", "std", "ci_lower", "ci_upper")},
              "method": r["method"]}
             for r in self.indirect.to_dict("records")
         ]
         return {
-            "fit": {k: _num(v) for k, v in self.fit_measures.items()},
+            "fit": {k: json_number(v) for k, v in self.fit_measures.items()},
             "paths": paths,
-            "r2": {str(k): _num(v) for k, v in self.r2.items()},
+            "r2": {str(k): json_number(v) for k, v in self.r2.items()},
             "indirect": indirect,
         }
 
