@@ -11,7 +11,7 @@ mean ``ȳ_k`` and covariance ``S_k`` (``n_k`` divisor) over those variables, and
 structure: as lavaan does with ``missing = "ml"``, every observed variable gets a
 free intercept (``x ~1``) and every latent variable a mean fixed at 0, so
 ``μ = F (I − A)⁻¹ m`` with ``m`` the intercepts, next to ``Σ = F (I − A)⁻¹ P
-(I − A)⁻ᵀ Fᵀ`` (RAM form, :mod:`sem_kit.engine.model`).
+(I − A)⁻ᵀ Fᵀ`` (RAM form, :mod:`sem_kit.engine.ram`).
 
 Estimation
     Start from the ML fit to the EM estimate of the saturated moments, then
@@ -347,7 +347,7 @@ def _pattern_terms(model: _MeanModel, pat: Patterns, theta: np.ndarray,
       second derivatives of μ(θ) and Σ(θ), added by :func:`_observed_information`.
 
     ``∂Σ/∂x_r = w_r (u_r v_rᵀ + v_r u_rᵀ)`` for each free parameter-table row r
-    (:func:`sem_kit.engine.model._row_factors`) turns every trace into products of
+    (:func:`sem_kit.engine.ram.row_factors`) turns every trace into products of
     ``u_rᵀ A u_t``-type terms.
     """
     c, b, mu_all, _ = model.moments(theta)
@@ -604,7 +604,7 @@ def fit_fiml(model: str | ModelSpec, data: pd.DataFrame) -> EstimatorFit:
     Parameters
     ----------
     model:
-        lavaan syntax or a :class:`~sem_kit.engine.model.ModelSpec` (no
+        lavaan syntax or a :class:`~sem_kit.engine.syntax.ModelSpec` (no
         observed exogenous covariates).
     data:
         One column per observed variable, NaN for a missing answer.

@@ -2,7 +2,7 @@
 
 One model is fitted jointly to ``G`` groups (the levels of a grouping column,
 in order of first appearance, as lavaan orders them). Each group ``g`` has its
-own copy of the parameter table of :func:`sem_kit.engine.model.specify` plus a
+own copy of the parameter table of :func:`sem_kit.engine.syntax.specify` plus a
 mean structure, as lavaan adds one whenever ``group`` is given:
 
 - every observed variable gets a free intercept (``x ~ 1``);

@@ -1,6 +1,6 @@
 """Robust maximum likelihood: lavaan's MLM and MLR on complete data.
 
-Both keep the ML estimates (:func:`sem_kit.engine.model.fit_model`) and replace
+Both keep the ML estimates (:func:`sem_kit.estimators.ml.fit_model`) and replace
 what assumes multivariate normality: the standard errors and the test
 statistic, and with it the fit indices built on the test statistic.
 
@@ -456,8 +456,8 @@ def fit_robust(model: str | ModelSpec | Fit, data: pd.DataFrame, *,
     Parameters
     ----------
     model:
-        lavaan syntax, a :class:`~sem_kit.engine.model.ModelSpec`, or an ML
-        :class:`~sem_kit.engine.model.Fit` of it to the same ``data`` (then no
+        lavaan syntax, a :class:`~sem_kit.engine.syntax.ModelSpec`, or an ML
+        :class:`~sem_kit.engine.fit.Fit` of it to the same ``data`` (then no
         refit is done).
     data:
         Complete rows, one column per observed variable.
@@ -477,7 +477,7 @@ def fit_robust(model: str | ModelSpec | Fit, data: pd.DataFrame, *,
     Raises
     ------
     InputError
-        As :func:`~sem_kit.engine.model.fit_model`; missing values; an
+        As :func:`~sem_kit.estimators.ml.fit_model`; missing values; an
         unknown estimator; a singular information matrix.
 
     Notes

@@ -595,7 +595,7 @@ def fit_wlsmv(model: str | ModelSpec, data: pd.DataFrame | None, *,
     Parameters
     ----------
     model:
-        lavaan syntax or a :class:`~sem_kit.engine.model.ModelSpec`.
+        lavaan syntax or a :class:`~sem_kit.engine.syntax.ModelSpec`.
     data:
         Complete rows; the items' answer codes.
     ordered:

@@ -4,7 +4,7 @@ One function, :func:`measurement_model`, from complete item data and the
 questionnaire to a :class:`MeasurementResult`. The numbers come from the
 modules named for them (:mod:`~sem_kit.measurement.item_stats`,
 :mod:`~sem_kit.measurement.reliability`, :mod:`~sem_kit.measurement.efa`,
-:mod:`~sem_kit.engine.model`, :mod:`~sem_kit.engine.fit_indices`,
+:mod:`~sem_kit.estimators.dispatch`, :mod:`~sem_kit.engine.fit_indices`,
 :mod:`~sem_kit.measurement.discriminant`, :mod:`~sem_kit.postestimation.modification`);
 this module only
 chooses the inputs and lays the results out as lavaan and a paper report them.
@@ -75,7 +75,7 @@ class MeasurementResult:
         KMO/Bartlett/Harman, the EFA with as many factors as first-order
         constructs (oblimin), and Horn's parallel analysis.
     cfa:
-        The CFA :class:`~sem_kit.engine.model.Fit`.
+        The CFA :class:`~sem_kit.engine.fit.Fit`.
     cfa_fit:
         The CFA's fit measures (DESIGN.md FIT keys).
     loadings:

@@ -318,9 +318,9 @@ class StructuralResult:
     Attributes
     ----------
     fit:
-        The full model's :class:`~sem_kit.engine.model.Fit`.
+        The full model's :class:`~sem_kit.engine.fit.Fit`.
     fit_measures:
-        The DESIGN.md FIT keys (:func:`sem_kit.engine.fit_indices.fit_measures`).
+        The DESIGN.md FIT keys (:func:`sem_kit.engine.fit_indices.assemble_fit`).
     paths:
         One row per hypothesis, columns :data:`PATH_COLUMNS`: ``est`` (lavaan
         ``est``), ``std`` (std.all), ``se, z, pvalue`` (ML, expected
