@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
 
+from sem_kit.engine.fit_indices import fit_measures
 from sem_kit.engine.syntax import ModelSpec
 
 __all__ = [
@@ -36,8 +38,8 @@ class FittedModel:
     Subclasses hold ``spec`` (:class:`~sem_kit.engine.syntax.ModelSpec`),
     ``params`` (the parameter table with lavaan's columns), ``sample_cov``,
     ``implied_cov``, ``n``, ``npar``, ``df``, ``theta``, ``vcov``, ``r2``,
-    ``converged``, ``warnings`` and ``admissible``; what they say of the model
-    is here.
+    ``measures`` (the FIT block), ``converged``, ``warnings`` and
+    ``admissible``; what they say of the model is here.
     """
 
     @property
@@ -144,6 +146,11 @@ class Fit(FittedModel):
     iterations: int
     warnings: tuple[str, ...] = field(default=())
     admissible: bool = True
+
+    @cached_property
+    def measures(self) -> dict[str, float]:
+        """The FIT block of results.json (:func:`~sem_kit.engine.fit_indices.fit_measures`)."""
+        return fit_measures(self)
 
 
 @dataclass(frozen=True, eq=False)

@@ -12,9 +12,9 @@ option        module                             lavaan call
 ============  =================================  ===========================================
 
 The measurement and structural stages call :func:`estimate`; its
-:class:`Estimated` carries the reported fit, its FIT block and, under ML, MLM
-and MLR, the plain ML fit that the bootstrap, the model comparison and the
-modification indices use.
+:class:`Estimated` carries the reported fit (whose ``measures`` are the FIT
+block) and, under ML, MLM and MLR, the plain ML fit that the bootstrap, the
+model comparison and the modification indices use.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from dataclasses import dataclass
 import pandas as pd
 
 from sem_kit.engine.fit import EstimatorFit, Fit
-from sem_kit.engine.fit_indices import fit_measures
 from sem_kit.engine.syntax import ModelSpec
 from sem_kit.errors import InputError
 from sem_kit.estimators.fiml import fit_fiml
@@ -48,14 +47,10 @@ class Estimated:
     ml_fit:
         The plain ML fit on the same complete data (ML, MLM, MLR; the same
         object as ``fit`` under ML), None under FIML and WLSMV.
-    measures:
-        The FIT block of results.json (the scaled and robust keys included
-        where the estimator has them).
     """
 
     fit: Fit | EstimatorFit
     ml_fit: Fit | None
-    measures: dict[str, float]
 
 
 def _checked(estimator: str, missing: str) -> str:
@@ -98,7 +93,7 @@ def estimate(model: str | ModelSpec, data: pd.DataFrame, *, estimator: str = "ML
     Returns
     -------
     Estimated
-        The reported fit, the ML fit under it (ML, MLM, MLR) and the FIT block.
+        The reported fit and the ML fit under it (ML, MLM, MLR).
 
     Raises
     ------
@@ -108,16 +103,13 @@ def estimate(model: str | ModelSpec, data: pd.DataFrame, *, estimator: str = "ML
     """
     estimator = _checked(estimator, missing)
     if missing == "fiml":
-        fit = fit_fiml(model, data)
-        return Estimated(fit, None, dict(fit.measures))
+        return Estimated(fit_fiml(model, data), None)
     if estimator == "WLSMV":
-        fit = fit_wlsmv(model, data, ordered=ordered)
-        return Estimated(fit, None, dict(fit.measures))
+        return Estimated(fit_wlsmv(model, data, ordered=ordered), None)
     ml_fit = fit_model(model, data)
     if estimator in ROBUST_ESTIMATORS:
-        robust = fit_robust(ml_fit, data, estimator=estimator)
-        return Estimated(robust, ml_fit, dict(robust.measures))
-    return Estimated(ml_fit, ml_fit, fit_measures(ml_fit))
+        return Estimated(fit_robust(ml_fit, data, estimator=estimator), ml_fit)
+    return Estimated(ml_fit, ml_fit)
 
 
 def fit_estimator(model: str | ModelSpec, data: pd.DataFrame, *, estimator: str = "ML",

@@ -78,6 +78,13 @@ def information_and_gradient(comp: CompiledModel, b: np.ndarray, c: np.ndarray,
     With ``∂Σ/∂x_r = w_r (u_r v_rᵀ + v_r u_rᵀ)``:
     ``½ tr(Σ⁻¹ ∂Σ_r Σ⁻¹ ∂Σ_t) = w_r w_t ((u_rᵀΣ⁻¹u_t)(v_rᵀΣ⁻¹v_t) + (u_rᵀΣ⁻¹v_t)(u_tᵀΣ⁻¹v_r))``
     and ``½ tr(Ω ∂Σ_r) = w_r u_rᵀ Ω v_r`` with ``Ω = Σ⁻¹(Σ − S)Σ⁻¹``.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(I, g)``: the unit expected information ``(npar, npar)`` (rows
+        sharing a label summed) and the gradient of lavaan's F at S (zeros
+        when ``s`` is None).
     """
     p = comp.ram.p
     u, v, w = row_factors(comp.free_ram, b, c)
@@ -92,8 +99,6 @@ def information_and_gradient(comp: CompiledModel, b: np.ndarray, c: np.ndarray,
     omega = sigma_inv @ (c[:p, :p] - s) @ sigma_inv
     grad = comp.aggregate @ (w * np.einsum("ri,ri->r", u @ omega, v))
     return info, grad
-
-
 
 
 def _discrepancy(sigma: np.ndarray, s: np.ndarray) -> float:
@@ -153,8 +158,15 @@ def fit_to_moments(comp: CompiledModel, s: np.ndarray, theta0: np.ndarray) -> Op
 
 
 def simple_start(spec: ModelSpec, s: np.ndarray) -> np.ndarray:
-    """lavaan's ``start = "simple"``: loadings 1, regressions and covariances 0, residual
-    variances half the observed variance, latent variances 0.05 (user ``start()`` kept)."""
+    """lavaan's ``start = "simple"`` start values for the free parameters.
+
+    Returns
+    -------
+    numpy.ndarray
+        θ in the order of ``params.free``: loadings 1, regressions and
+        covariances 0, residual variances half the observed variance in
+        ``s``, latent variances 0.05; a user's ``start()`` kept.
+    """
     pt = spec.partable
     var = dict(zip(spec.observed, np.diag(s), strict=True))
     theta = np.zeros(spec.npar)

@@ -20,9 +20,9 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from sem_kit.engine.fit import Fit, model_matrices
+from sem_kit.engine.fit import EstimatorFit, Fit, model_matrices
 from sem_kit.errors import InputError
-from sem_kit.estimators.dispatch import Estimated, estimate
+from sem_kit.estimators.dispatch import estimate, fit_estimator
 from sem_kit.io.json_values import json_number
 from sem_kit.measurement.discriminant import (
     DiscriminantValidity,
@@ -250,7 +250,7 @@ def _measurement_model(
     warnings += [f"CFA: {w}" for w in cfa.warnings]
     if not cfa.converged:
         warnings.append("CFA: the estimation did not converge; its numbers are not trustworthy")
-    cfa_fit = estimated.measures
+    cfa_fit = dict(cfa.measures)
     loadings = loadings_table(cfa, q)
     std_loading = loadings[loadings.level == 1].set_index("item")["std"]
 
@@ -311,8 +311,8 @@ def _measurement_model(
     single = None
     try:
         single_fit = _single_factor_fit(items, everyone, everyone.dropna(), estimator, fiml)
-        single = single_fit.measures
-        if not single_fit.fit.converged:
+        single = dict(single_fit.measures)
+        if not single_fit.converged:
             warnings.append("single-factor CFA did not converge")
     except InputError as exc:
         warnings.append(f"single-factor CFA could not be fitted: {exc}")
@@ -384,10 +384,10 @@ def em_moment_data(fit: Any) -> pd.DataFrame:
 
 
 def _single_factor_fit(items: list[str], everyone: pd.DataFrame, complete: pd.DataFrame,
-                       estimator: str, fiml: bool) -> Estimated:
+                       estimator: str, fiml: bool) -> Fit | EstimatorFit:
     """Harman's one-factor CFA with the run's estimator."""
-    return estimate(single_factor_syntax(items), everyone if fiml else complete,
-                    estimator=estimator, missing="fiml" if fiml else "listwise")
+    return fit_estimator(single_factor_syntax(items), everyone if fiml else complete,
+                         estimator=estimator, missing="fiml" if fiml else "listwise")
 
 
 def _one_construct_validity(first: list[str], sqrt_ave: pd.Series,

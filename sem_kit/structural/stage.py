@@ -756,7 +756,7 @@ def _structural_model(q: Questionnaire, data: pd.DataFrame, bootstrap: int, seed
                      "them for ML, MLM and MLR)")
     return StructuralResult(
         fit=reported,
-        fit_measures=estimated.measures,
+        fit_measures=dict(reported.measures),
         paths=paths,
         r2=r2,
         effects=effects,
