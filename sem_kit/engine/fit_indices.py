@@ -32,6 +32,8 @@ import pandas as pd
 from scipy.optimize import brentq
 from scipy.stats import chi2, ncx2
 
+from sem_kit.engine.tolerances import RMSEA_CI_RTOL, RMSEA_CI_XTOL
+
 __all__ = [
     "FIT_KEYS",
     "ROBUST_KEYS",
@@ -457,13 +459,13 @@ def rmsea_ci(x2: float, df: int, n: int, level: float = 0.90) -> tuple[float, fl
     if df < 1 or lower_f(0.0) < 0:
         lo = 0.0
     else:
-        lam = brentq(lower_f, 0.0, x2, xtol=1e-12, rtol=1e-14)
+        lam = brentq(lower_f, 0.0, x2, xtol=RMSEA_CI_XTOL, rtol=RMSEA_CI_RTOL)
         lo = math.sqrt(lam / (n * df))
     n_rmsea = max(n, x2 * 4)
     if df < 1 or upper_f(n_rmsea) > 0 or upper_f(0.0) < 0:
         hi = 0.0
     else:
-        lam = brentq(upper_f, 0.0, n_rmsea, xtol=1e-12, rtol=1e-14)
+        lam = brentq(upper_f, 0.0, n_rmsea, xtol=RMSEA_CI_XTOL, rtol=RMSEA_CI_RTOL)
         hi = math.sqrt(lam / (n * df))
     return float(lo), float(hi)
 

@@ -17,7 +17,12 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.linalg import blas
 
-from sem_kit.engine.tolerances import ScoringSettings
+from sem_kit.engine.tolerances import (
+    BFGS_ARMIJO,
+    BFGS_MIN_CURVATURE,
+    BFGS_MIN_STEP,
+    ScoringSettings,
+)
 
 __all__ = ["Optimum", "RefitFailed", "bfgs", "fisher_scoring"]
 
@@ -66,15 +71,15 @@ def bfgs(fun: Callable[[np.ndarray], tuple[float, np.ndarray | None]], x0: np.nd
         while True:
             x_new = x + step * d
             f_new, g_new = fun(x_new)
-            if g_new is not None and f_new <= f + 1e-4 * step * slope:
+            if g_new is not None and f_new <= f + BFGS_ARMIJO * step * slope:
                 break
             step *= 0.5
-            if step < 1e-10:
+            if step < BFGS_MIN_STEP:
                 return x, it, gmax
         sx = x_new - x
         y = g_new - g
         sy = float(sx @ y)
-        if sy > 1e-16:
+        if sy > BFGS_MIN_CURVATURE:
             rho = 1.0 / sy
             hy = _symv(1.0, h_inv, y)
             z = (0.5 * (1.0 + rho * float(y @ hy)) * rho) * sx - rho * hy

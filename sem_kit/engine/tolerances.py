@@ -10,14 +10,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = [
+    "BFGS_ARMIJO",
+    "BFGS_MIN_CURVATURE",
+    "BFGS_MIN_STEP",
     "EM_MAX_ITER",
     "EM_RIDGE",
     "EM_RIDGE_BELOW",
     "EM_TOLERANCE",
     "FIML_SCORING",
     "HESSIAN_STEP",
+    "LATENT_COV_EIGENVALUE",
     "ML_SCORING",
     "MULTIGROUP_SCORING",
+    "POLYCHORIC_RTOL",
+    "POLYCHORIC_XATOL",
+    "POLYCHORIC_XTOL",
+    "RMSEA_CI_RTOL",
+    "RMSEA_CI_XTOL",
     "SAMPLE_COV_EIGENVALUE",
     "SINGULAR_EIGENVALUE_RATIO",
     "UNDER_IDENTIFIED_EIGENVALUE",
@@ -100,3 +109,23 @@ UNDER_IDENTIFIED_EIGENVALUE = 1e-3
 #: Smallest eigenvalue of the sample correlation matrix at or below which S
 #: counts as not positive definite (ML cannot be computed).
 SAMPLE_COV_EIGENVALUE = 1e-10
+
+#: A latent covariance matrix with an eigenvalue below this counts as not
+#: positive definite (an improper solution); rounding leaves ~-1e-16 at 0.
+LATENT_COV_EIGENVALUE = -1e-12
+
+#: BFGS (:func:`sem_kit.engine.optimizer.bfgs`): the Armijo constant of the
+#: backtracking line search, the smallest step it tries, and the smallest
+#: curvature ``sᵀy`` at which the inverse Hessian is updated.
+BFGS_ARMIJO = 1e-4
+BFGS_MIN_STEP = 1e-10
+BFGS_MIN_CURVATURE = 1e-16
+
+#: Root finding for the RMSEA interval's noncentrality (``brentq``).
+RMSEA_CI_XTOL = 1e-12
+RMSEA_CI_RTOL = 1e-14
+#: Root finding for a polychoric correlation's score (``brentq``), and the
+#: bracket tolerance of the fallback maximisation of its likelihood.
+POLYCHORIC_XTOL = 1e-13
+POLYCHORIC_RTOL = 1e-14
+POLYCHORIC_XATOL = 1e-12

@@ -53,6 +53,7 @@ from sem_kit.engine.optimizer import Optimum, fisher_scoring
 from sem_kit.engine.ram import CompiledModel, compile_model, moments, row_factors, row_values
 from sem_kit.engine.syntax import ModelSpec, specify
 from sem_kit.engine.tolerances import (
+    LATENT_COV_EIGENVALUE,
     ML_SCORING,
     SAMPLE_COV_EIGENVALUE,
     SINGULAR_EIGENVALUE_RATIO,
@@ -420,7 +421,7 @@ def _assemble(spec: ModelSpec, comp: CompiledModel, s: np.ndarray, n: int, opt: 
     lv = list(spec.latent)
     if lv:
         lv_eig = np.linalg.eigvalsh(c[p:, p:])
-        if lv_eig.min() < -1e-12:
+        if lv_eig.min() < LATENT_COV_EIGENVALUE:
             improper.append("the covariance matrix of the latent variables is not positive "
                             f"definite (smallest eigenvalue {lv_eig.min():.3g})")
 

@@ -83,7 +83,12 @@ from sem_kit.engine.optimizer import Optimum, fisher_scoring
 from sem_kit.engine.ram import compile_model, moments, param_jacobian, row_values
 from sem_kit.engine.syntax import ModelSpec, specify
 from sem_kit.engine.threads import single_blas_thread
-from sem_kit.engine.tolerances import WLSMV_SCORING
+from sem_kit.engine.tolerances import (
+    POLYCHORIC_RTOL,
+    POLYCHORIC_XATOL,
+    POLYCHORIC_XTOL,
+    WLSMV_SCORING,
+)
 from sem_kit.errors import InputError
 from sem_kit.estimators.ml import fit_to_moments, simple_start
 
@@ -163,13 +168,14 @@ def polychoric(table: np.ndarray, t1: np.ndarray, t2: np.ndarray) -> float:
     lo, hi = -0.999, 0.999
     s_lo, s_hi = score(lo), score(hi)
     if s_lo > 0 > s_hi:
-        return float(brentq(score, lo, hi, xtol=1e-13, rtol=1e-14, maxiter=200))
+        return float(brentq(score, lo, hi, xtol=POLYCHORIC_XTOL,
+                             rtol=POLYCHORIC_RTOL, maxiter=200))
 
     def negloglik(rho: float) -> float:
         return -float(np.sum(table * np.log(_cell_probabilities(t1, t2, rho))))
 
     res = minimize_scalar(negloglik, bounds=(lo, hi), method="bounded",
-                          options={"xatol": 1e-12})
+                          options={"xatol": POLYCHORIC_XATOL})
     return float(res.x)
 
 
