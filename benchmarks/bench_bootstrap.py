@@ -161,8 +161,8 @@ def run_semkit_fiml(data: Path, model: Path, n_boot: int, jobs: int, seed: int,
 def run_semkit(data: Path, model: Path, n_boot: int, jobs: int, seed: int,
                ci_out: Path) -> dict:
     """One timed sem_kit bootstrap (fit + B refits + intervals); intervals to ``ci_out``."""
-    from sem_kit.engine.model import fit_model
     from sem_kit.engine.refit import Refitter
+    from sem_kit.estimators.ml import fit_model
     from sem_kit.postestimation.bootstrap import percentile_ci, run_bootstrap
 
     df = pd.read_csv(data)

@@ -67,7 +67,7 @@ def peak_mb() -> float:
 
 
 def child_respondents(n: int, seed: int) -> dict:
-    from sem_kit.engine.model import fit_model
+    from sem_kit.estimators.ml import fit_model
     from sem_kit.io.simulate import simulate_responses
 
     q = questionnaire(None)
@@ -81,8 +81,8 @@ def child_respondents(n: int, seed: int) -> dict:
 
 
 def child_items(k: int, seed: int) -> dict:
-    from sem_kit.engine.model import fit_model
     from sem_kit.engine.refit import Refitter
+    from sem_kit.estimators.ml import fit_model
     from sem_kit.io.simulate import simulate_responses
     from sem_kit.postestimation.bootstrap import resample_rows
 

@@ -262,7 +262,7 @@ def free_parameters(q: Questionnaire) -> tuple[int, str]:
         A model has negative degrees of freedom (more free parameters than
         sample moments); the message names the questionnaire file.
     """
-    from sem_kit.engine.model import specify
+    from sem_kit.engine.syntax import specify
 
     models = [("the measurement model (CFA)", q.measurement_syntax())]
     if q.hypotheses:

@@ -29,9 +29,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sem_kit.engine.model import Fit, fit_model, implied_moments, standardize
+from sem_kit.engine.fit import Fit
+from sem_kit.engine.model import standardize
 from sem_kit.engine.optimizer import RefitFailed
+from sem_kit.engine.ram import implied_moments
 from sem_kit.engine.refit import Refitter
+from sem_kit.estimators.ml import fit_model
 from sem_kit.postestimation.bootstrap import resample_rows, run_bootstrap
 
 REF = Path(__file__).parent / "reference"

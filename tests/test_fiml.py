@@ -31,11 +31,12 @@ from estimators_ref import (
     vcov_of,
 )
 
+from sem_kit.engine.fit import EstimatorFit, model_matrices
 from sem_kit.engine.fit_indices import FIT_KEYS, fit_measures
-from sem_kit.engine.model import fit_model, model_matrices
 from sem_kit.errors import InputError
-from sem_kit.estimators.base import EstimatorFit, fit_estimator
+from sem_kit.estimators.dispatch import fit_estimator
 from sem_kit.estimators.fiml import em_saturated, fit_fiml, missing_patterns
+from sem_kit.estimators.ml import fit_model
 
 MODELS = ["hs_cfa_fiml", "pd_fiml", "hs_paths_fiml", "ninefactor_fiml"]
 RELATIVE = {"chisq", "aic", "bic"}

@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sem_kit.engine.model import fit_model, model_matrices
+from sem_kit.engine.fit import model_matrices
+from sem_kit.estimators.ml import fit_model
 
 REF = Path(__file__).parent / "reference"
 HS = json.loads((REF / "psych_holzinger.json").read_text())

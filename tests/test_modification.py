@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sem_kit.engine.model import Fit, fit_model
+from sem_kit.engine.fit import Fit
+from sem_kit.estimators.ml import fit_model
 from sem_kit.postestimation.modification import modification_indices
 
 REF = Path(__file__).parent / "reference"

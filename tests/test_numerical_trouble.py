@@ -19,9 +19,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import sem_kit.engine.model as est
+import sem_kit.estimators.ml as est
 from sem_kit.cli import main
-from sem_kit.engine.model import specify
+from sem_kit.engine.optimizer import Optimum
+from sem_kit.engine.syntax import specify
 from sem_kit.io.simulate import simulate_responses
 from sem_kit.measurement.stage import measurement_model
 from sem_kit.pipeline import AnalysisResult, analyze
@@ -85,10 +86,10 @@ def heywood_data() -> np.ndarray:
     return exact_data(cov)
 
 
-def stalled(comp, s, theta0, **kwargs) -> est._Optimum:
+def stalled(comp, s, theta0, **kwargs) -> Optimum:
     """An optimiser that stops where it starts."""
-    return est._Optimum(np.asarray(theta0, dtype=float), 0, False, 1.0,
-                        "no convergence in 0 iterations")
+    return Optimum(np.asarray(theta0, dtype=float), math.nan, 1.0, 0, False,
+                   "no convergence in 0 iterations")
 
 
 # --------------------------------------------------------------------------- reported
@@ -236,7 +237,7 @@ def test_non_convergence(tmp_path):
 
 
 def test_non_convergence_when_the_optimiser_stalls(tmp_path, monkeypatch):
-    monkeypatch.setattr(est, "_fisher_scoring", stalled)
+    monkeypatch.setattr(est, "fit_to_moments", stalled)
     path = write(tmp_path, "stall", heywood_data(), AB["A"] + AB["B"])
     result = run(path, questionnaire(AB))
     assert ("CFA: the optimiser did not converge (no convergence in 0 iterations); estimates "
@@ -258,16 +259,16 @@ def test_implied_covariance_matrix_not_positive_definite(tmp_path, monkeypatch):
     residuals = [int(f) - 1 for f, lhs, op, rhs in zip(pt["free"], pt.lhs, pt.op, pt.rhs,
                                                         strict=True)
                  if op == "~~" and lhs == rhs and lhs in spec.observed]
-    original = est._fisher_scoring
+    original = est.fit_to_moments
 
     def broken(comp, s, theta0, **kwargs):
         if len(theta0) != spec.npar:  # the single-factor CFA
             return original(comp, s, theta0, **kwargs)
         theta = np.asarray(theta0, dtype=float).copy()
         theta[residuals] = -2.0
-        return est._Optimum(theta, 0, False, 1.0, "stopped by the test")
+        return Optimum(theta, math.nan, 1.0, 0, False, "stopped by the test")
 
-    monkeypatch.setattr(est, "_fisher_scoring", broken)
+    monkeypatch.setattr(est, "fit_to_moments", broken)
     lam = np.zeros((6, 2))
     lam[:3, 0] = lam[3:, 1] = 0.75
     path = write(tmp_path, "sigma", exact_data(factor_cov(lam, np.array([[1, .3], [.3, 1]]))),

@@ -36,10 +36,11 @@ from estimators_ref import (
 )
 
 from sem_kit.engine.bivariate_normal import bivariate_normal_cdf
-from sem_kit.engine.fit_indices import FIT_KEYS
-from sem_kit.engine.model import model_matrices, specify
+from sem_kit.engine.fit import EstimatorFit, model_matrices
+from sem_kit.engine.fit_indices import FIT_KEYS, SCALED_KEYS
+from sem_kit.engine.syntax import specify
 from sem_kit.errors import InputError
-from sem_kit.estimators.base import SCALED_KEYS, EstimatorFit, fit_estimator
+from sem_kit.estimators.dispatch import fit_estimator
 from sem_kit.estimators.wlsmv import fit_wlsmv, ordinal_statistics
 
 NAME = "ordinal_wlsmv"

@@ -193,7 +193,7 @@ def test_wlsmv_runs_no_bootstrap_and_says_so(wlsmv_run) -> None:
 
 
 def test_wlsmv_reliability_is_categorical_omega(wlsmv_run) -> None:
-    from sem_kit.engine.model import model_matrices
+    from sem_kit.engine.fit import model_matrices
     from sem_kit.measurement.reliability import categorical_omega_by_construct, omega_by_construct
 
     result, out = wlsmv_run

@@ -24,7 +24,8 @@ import pandas as pd
 import pytest
 from scipy.special import ndtri
 
-from sem_kit.engine.model import model_matrices, specify
+from sem_kit.engine.fit import model_matrices
+from sem_kit.engine.syntax import specify
 from sem_kit.estimators.wlsmv import fit_wlsmv
 from sem_kit.measurement.reliability import categorical_omega, categorical_omega_by_construct, omega
 

@@ -31,17 +31,12 @@ from estimators_ref import (
     vcov_of,
 )
 
-from sem_kit.engine.fit_indices import FIT_KEYS
-from sem_kit.engine.model import fit_model, model_matrices
+from sem_kit.engine.algebra import normal_weight, vech_index
+from sem_kit.engine.fit import EstimatorFit, model_matrices
+from sem_kit.engine.fit_indices import FIT_KEYS, ROBUST_KEYS, SCALED_KEYS
 from sem_kit.errors import InputError
-from sem_kit.estimators.base import (
-    ROBUST_KEYS,
-    SCALED_KEYS,
-    EstimatorFit,
-    fit_estimator,
-    normal_weight,
-    vech_index,
-)
+from sem_kit.estimators.dispatch import fit_estimator
+from sem_kit.estimators.ml import fit_model
 from sem_kit.estimators.robust import fit_robust, gamma_adf
 
 MODELS = ["pd_mlm", "pd_mlr", "hs_cfa_mlm", "hs_cfa_mlr", "hs_mimic_mlm", "hs_mimic_mlr",

@@ -32,8 +32,9 @@ import pytest
 from estimators_ref import check_pd_replicates
 from scipy.stats import chi2, norm
 
-from sem_kit.engine.model import specify
+from sem_kit.engine.fit_indices import FIT_KEYS
 from sem_kit.engine.optimizer import RefitFailed
+from sem_kit.engine.syntax import specify
 from sem_kit.errors import InputError
 from sem_kit.io.simulate import simulate_responses
 from sem_kit.postestimation.bootstrap import percentile_ci
@@ -42,7 +43,7 @@ from sem_kit.postestimation.modification import modification_indices
 from sem_kit.questionnaire import load_questionnaire, parse_questionnaire
 from sem_kit.structural import stage as structural
 from sem_kit.structural.effects import SUPPORTED, verdict
-from sem_kit.structural.stage import FIT_KEYS, structural_model
+from sem_kit.structural.stage import structural_model
 
 HERE = Path(__file__).resolve().parent
 REF = HERE / "reference"

@@ -187,8 +187,8 @@ def test_fiml_refits_of_lavaans_own_resamples() -> None:
     """lavaan's first FIML bootstrap resamples (its row indices, rows with missing answers
     included) refitted by our FIML bootstrap statistic: the same a, b, c, ind and their
     std.all values."""
-    from sem_kit.engine.model import specify
     from sem_kit.engine.refit import Refitter
+    from sem_kit.engine.syntax import specify
     from sem_kit.estimators.fiml import FimlRefitter, fit_fiml
     from sem_kit.structural import stage as structural
 

@@ -13,7 +13,7 @@ default ML estimator (``likelihood = "normal"``, no mean structure, one group).
 
 Examples
 --------
->>> from sem_kit.engine.model import fit_model          # doctest: +SKIP
+>>> from sem_kit.estimators.ml import fit_model         # doctest: +SKIP
 >>> from sem_kit.engine.fit_indices import fit_measures      # doctest: +SKIP
 >>> fit_measures(fit_model(model, data))["cfi"]       # doctest: +SKIP
 
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
@@ -31,10 +32,18 @@ import pandas as pd
 from scipy.optimize import brentq
 from scipy.stats import chi2, ncx2
 
+from sem_kit.engine.tolerances import RMSEA_CI_RTOL, RMSEA_CI_XTOL
+
 __all__ = [
     "FIT_KEYS",
+    "ROBUST_KEYS",
+    "SCALED_KEYS",
+    "FitStatistics",
+    "MLStatistics",
+    "ScaledTest",
     "agfi",
     "aic",
+    "assemble_fit",
     "baseline_chisq",
     "bic",
     "cfi",
@@ -46,6 +55,7 @@ __all__ = [
     "ifi",
     "loglik",
     "ml_discrepancy",
+    "ml_statistics",
     "nfi",
     "rmsea",
     "rmsea_ci",
@@ -59,6 +69,11 @@ __all__ = [
 FIT_KEYS = ("n", "chisq", "df", "pvalue", "chisq_df", "cfi", "tli", "nfi", "ifi", "rmsea",
             "rmsea_ci_lower", "rmsea_ci_upper", "rmsea_pvalue", "srmr", "gfi", "agfi",
             "aic", "bic")
+#: Keys added to FIT under a scaled test (DESIGN.md), in order.
+SCALED_KEYS = ("chisq_scaled", "df_scaled", "pvalue_scaled", "scaling_factor", "cfi_scaled",
+               "tli_scaled", "rmsea_scaled")
+#: Keys added to FIT under MLM and MLR (DESIGN.md), in order.
+ROBUST_KEYS = ("cfi_robust", "tli_robust", "rmsea_robust")
 
 
 def _is_zero(x: float) -> bool:
@@ -444,21 +459,21 @@ def rmsea_ci(x2: float, df: int, n: int, level: float = 0.90) -> tuple[float, fl
     if df < 1 or lower_f(0.0) < 0:
         lo = 0.0
     else:
-        lam = brentq(lower_f, 0.0, x2, xtol=1e-12, rtol=1e-14)
+        lam = brentq(lower_f, 0.0, x2, xtol=RMSEA_CI_XTOL, rtol=RMSEA_CI_RTOL)
         lo = math.sqrt(lam / (n * df))
     n_rmsea = max(n, x2 * 4)
     if df < 1 or upper_f(n_rmsea) > 0 or upper_f(0.0) < 0:
         hi = 0.0
     else:
-        lam = brentq(upper_f, 0.0, n_rmsea, xtol=1e-12, rtol=1e-14)
+        lam = brentq(upper_f, 0.0, n_rmsea, xtol=RMSEA_CI_XTOL, rtol=RMSEA_CI_RTOL)
         hi = math.sqrt(lam / (n * df))
     return float(lo), float(hi)
 
 
-def rmsea_pvalue(x2: float, df: int, n: int, h0: float = 0.05) -> float:
+def rmsea_pvalue(x2: float, df: int, n: int, h0: float = 0.05, groups: int = 1) -> float:
     """p-value of the test of close fit, H0: RMSEA ≤ ``h0``.
 
-    ``1 − pchisq(χ², df, ncp = N df h0²)``.
+    ``1 − pchisq(χ², df, ncp = N df h0² / G)`` with G groups.
 
     Returns
     -------
@@ -472,7 +487,7 @@ def rmsea_pvalue(x2: float, df: int, n: int, h0: float = 0.05) -> float:
     """
     if df <= 0 or not math.isfinite(x2):
         return math.nan
-    return float(ncx2.sf(x2, df, n * df * h0 * h0))
+    return float(ncx2.sf(x2, df, n * df * h0 * h0 / groups))
 
 
 # --------------------------------------------------------------------------- residual-based
@@ -549,16 +564,17 @@ def gfi(s, sigma, x_idx: Sequence[int] | None = None) -> float:
     return float(1.0 - np.trace(a @ a) / np.trace(b @ b))
 
 
-def agfi(gfi_value: float, p: int, df: int) -> float:
-    """Adjusted GFI, ``1 − (p(p+1)/2 / df)(1 − GFI)``.
+def agfi(gfi_value: float, nel: int, df: int) -> float:
+    """Adjusted GFI, ``1 − (nel / df)(1 − GFI)``.
 
     Parameters
     ----------
     gfi_value:
-        :func:`gfi`.
-    p:
-        Number of observed variables (``p(p+1)/2`` sample moments, covariates
-        included, as lavaan's ``nel``).
+        :func:`gfi` (or an estimator's own GFI).
+    nel:
+        Number of sample statistics, lavaan's ``nel``: ``p(p+1)/2`` under ML
+        (covariates included), plus ``p`` means under FIML, thresholds plus
+        ``p(p−1)/2`` correlations under WLSMV.
     df:
         Model degrees of freedom.
 
@@ -575,12 +591,138 @@ def agfi(gfi_value: float, p: int, df: int) -> float:
     if not math.isfinite(gfi_value):
         return math.nan
     if df > 0:
-        nel = p * (p + 1) / 2
         return float(1.0 - (nel / df) * (1.0 - gfi_value))
     return 1.0
 
 
-# --------------------------------------------------------------------------- all at once
+# --------------------------------------------------------------------------- the assembler
+
+
+@dataclass(frozen=True)
+class ScaledTest:
+    """A scaled test statistic of the model and of the baseline model (MLM, MLR, WLSMV).
+
+    Attributes
+    ----------
+    stat, df, pvalue, scaling_factor:
+        The model's scaled statistic, its degrees of freedom, p-value and
+        scaling factor (lavaan's ``chisq.scaled``, ``df.scaled``,
+        ``pvalue.scaled``, ``chisq.scaling.factor``).
+    baseline_stat:
+        The baseline model's scaled statistic (for ``cfi.scaled``, ``tli.scaled``).
+    rmsea:
+        ``rmsea.scaled``, whose formula depends on the estimator.
+    """
+
+    stat: float
+    df: float
+    pvalue: float
+    scaling_factor: float
+    baseline_stat: float
+    rmsea: float
+
+
+@dataclass(frozen=True)
+class FitStatistics:
+    """What an estimator hands :func:`assemble_fit`.
+
+    Attributes
+    ----------
+    n:
+        Sample size (the ``n`` key).
+    chisq, df:
+        The model's test statistic and degrees of freedom.
+    baseline_chisq, baseline_df:
+        The same of the baseline (independence) model.
+    srmr, gfi:
+        The estimator's residual summaries.
+    nel:
+        Sample statistics for AGFI (:func:`agfi`).
+    logl:
+        Log-likelihood of the model; NaN without a likelihood (WLSMV: no AIC, BIC).
+    npar:
+        Free parameters (AIC, BIC).
+    n_rmsea:
+        N in the RMSEA and its interval and test (WLSMV: N − 1, lavaan's
+        ``lav_utils_get_ntotal`` without a likelihood); ``n`` when None.
+    groups:
+        Number of groups G: the RMSEA is multiplied by √G and the close-fit
+        test's noncentrality divided by G (lavaan's ``lav_fit_rmsea``).
+    scaled:
+        The scaled test, if the estimator has one.
+    """
+
+    n: int
+    chisq: float
+    df: int
+    baseline_chisq: float
+    baseline_df: int
+    srmr: float
+    gfi: float
+    nel: int
+    logl: float
+    npar: int
+    n_rmsea: int | None = None
+    groups: int = 1
+    scaled: ScaledTest | None = None
+
+
+def _test_measures(st: FitStatistics) -> dict[str, float]:
+    return {"chisq": st.chisq, "df": st.df, "pvalue": chisq_pvalue(st.chisq, st.df),
+            "chisq_df": chisq_df(st.chisq, st.df)}
+
+
+def _incremental_measures(st: FitStatistics) -> dict[str, float]:
+    base = (st.chisq, st.df, st.baseline_chisq, st.baseline_df)
+    return {"cfi": cfi(*base), "tli": tli(*base), "nfi": nfi(*base), "ifi": ifi(*base)}
+
+
+def _rmsea_measures(st: FitStatistics) -> dict[str, float]:
+    n = st.n if st.n_rmsea is None else st.n_rmsea
+    root_g = math.sqrt(st.groups)
+    lower, upper = rmsea_ci(st.chisq, st.df, n)
+    return {"rmsea": rmsea(st.chisq, st.df, n) * root_g,
+            "rmsea_ci_lower": lower * root_g, "rmsea_ci_upper": upper * root_g,
+            "rmsea_pvalue": rmsea_pvalue(st.chisq, st.df, n, groups=st.groups)}
+
+
+def _residual_measures(st: FitStatistics) -> dict[str, float]:
+    return {"srmr": st.srmr, "gfi": st.gfi, "agfi": agfi(st.gfi, st.nel, st.df)}
+
+
+def _information_criteria(st: FitStatistics) -> dict[str, float]:
+    if math.isnan(st.logl):
+        return {"aic": math.nan, "bic": math.nan}
+    return {"aic": aic(st.logl, st.npar), "bic": bic(st.logl, st.npar, st.n)}
+
+
+def _scaled_measures(st: FitStatistics) -> dict[str, float]:
+    sc = st.scaled
+    if sc is None:
+        return {}
+    return {"chisq_scaled": sc.stat, "df_scaled": sc.df, "pvalue_scaled": sc.pvalue,
+            "scaling_factor": sc.scaling_factor,
+            "cfi_scaled": cfi(sc.stat, st.df, sc.baseline_stat, st.baseline_df),
+            "tli_scaled": tli(sc.stat, st.df, sc.baseline_stat, st.baseline_df),
+            "rmsea_scaled": sc.rmsea}
+
+
+def assemble_fit(st: FitStatistics) -> dict[str, float]:
+    """The FIT block of results.json from an estimator's statistics (lavaan's ``lav_fit()``).
+
+    Returns
+    -------
+    dict
+        :data:`FIT_KEYS` in order (NaN where lavaan reports NA), then
+        :data:`SCALED_KEYS` when ``st.scaled`` is given. One small function
+        per family: the test, the incremental indices, the RMSEA, the
+        residual-based indices, the information criteria, the scaled test.
+    """
+    out: dict[str, float] = {"n": st.n}
+    for family in (_test_measures, _incremental_measures, _rmsea_measures,
+                   _residual_measures, _information_criteria, _scaled_measures):
+        out.update(family(st))
+    return out
 
 
 class _FitLike(Protocol):
@@ -592,24 +734,62 @@ class _FitLike(Protocol):
     x_vars: tuple[str, ...]
 
 
-def fit_measures(fit: _FitLike, *, extra: bool = False) -> dict[str, float]:
-    """Every FIT key of results.json for a fitted model, computed from S, Σ, N, df, q.
+@dataclass(frozen=True)
+class MLStatistics:
+    """:class:`FitStatistics` of an ML fit and the saturated log-likelihood.
+
+    Attributes
+    ----------
+    fit:
+        What :func:`assemble_fit` takes.
+    unrestricted_logl:
+        Log-likelihood of the saturated model.
+    """
+
+    fit: FitStatistics
+    unrestricted_logl: float
+
+
+def ml_statistics(fit: _FitLike, scaled: ScaledTest | None = None) -> MLStatistics:
+    """The statistics of an ML fit, computed from S, Σ, N, df and q.
 
     Parameters
     ----------
     fit:
-        A :class:`sem_kit.engine.model.Fit` (anything with ``sample_cov``,
+        A :class:`sem_kit.engine.fit.Fit` (anything with ``sample_cov``,
         ``implied_cov``, ``n``, ``npar``, ``df`` and ``x_vars``).
-    extra:
-        Also return ``npar``, ``logl``, ``unrestricted_logl``,
-        ``baseline_chisq`` and ``baseline_df``.
+    scaled:
+        A scaled test (MLM, MLR) to report with it.
+
+    Returns
+    -------
+    MLStatistics
+        χ² = 2 N F, the baseline χ² with covariates fixed, SRMR, GFI with
+        ``nel = p(p+1)/2``, the log-likelihoods.
+    """
+    s = fit.sample_cov.to_numpy(dtype=float)
+    sigma = fit.implied_cov.to_numpy(dtype=float)
+    names = list(fit.sample_cov.index)
+    x_idx = [names.index(v) for v in fit.x_vars]
+    n, p = int(fit.n), s.shape[0]
+    x2_null, df_null = baseline_chisq(s, n, x_idx)
+    stats = FitStatistics(
+        n=n, chisq=chisq(s, sigma, n), df=int(fit.df), baseline_chisq=x2_null,
+        baseline_df=df_null, srmr=srmr(s, sigma), gfi=gfi(s, sigma, x_idx),
+        nel=p * (p + 1) // 2, logl=loglik(s, sigma, n, x_idx), npar=int(fit.npar),
+        scaled=scaled)
+    return MLStatistics(stats, unrestricted_loglik(s, n, x_idx))
+
+
+def fit_measures(fit: _FitLike) -> dict[str, float]:
+    """Every FIT key of results.json for an ML fit.
 
     Returns
     -------
     dict
         ``n, chisq, df, pvalue, chisq_df, cfi, tli, nfi, ifi, rmsea,
         rmsea_ci_lower, rmsea_ci_upper, rmsea_pvalue, srmr, gfi, agfi, aic,
-        bic`` (NaN where lavaan reports NA).
+        bic`` (NaN where lavaan reports NA), from :func:`ml_statistics`.
 
     Notes
     -----
@@ -617,42 +797,4 @@ def fit_measures(fit: _FitLike, *, extra: bool = False) -> dict[str, float]:
     "ifi", "rmsea", "rmsea.ci.lower", "rmsea.ci.upper", "rmsea.pvalue",
     "srmr", "gfi", "agfi", "aic", "bic"))``.
     """
-    s = fit.sample_cov.to_numpy(dtype=float)
-    sigma = fit.implied_cov.to_numpy(dtype=float)
-    names = list(fit.sample_cov.index)
-    x_idx = [names.index(v) for v in fit.x_vars]
-    n, df, npar = int(fit.n), int(fit.df), int(fit.npar)
-    x2 = chisq(s, sigma, n)
-    x2_null, df_null = baseline_chisq(s, n, x_idx)
-    logl = loglik(s, sigma, n, x_idx)
-    ci_lower, ci_upper = rmsea_ci(x2, df, n)
-    g = gfi(s, sigma, x_idx)
-    out = {
-        "n": n,
-        "chisq": x2,
-        "df": df,
-        "pvalue": chisq_pvalue(x2, df),
-        "chisq_df": chisq_df(x2, df),
-        "cfi": cfi(x2, df, x2_null, df_null),
-        "tli": tli(x2, df, x2_null, df_null),
-        "nfi": nfi(x2, df, x2_null, df_null),
-        "ifi": ifi(x2, df, x2_null, df_null),
-        "rmsea": rmsea(x2, df, n),
-        "rmsea_ci_lower": ci_lower,
-        "rmsea_ci_upper": ci_upper,
-        "rmsea_pvalue": rmsea_pvalue(x2, df, n),
-        "srmr": srmr(s, sigma),
-        "gfi": g,
-        "agfi": agfi(g, s.shape[0], df),
-        "aic": aic(logl, npar),
-        "bic": bic(logl, npar, n),
-    }
-    if extra:
-        out.update(
-            npar=npar,
-            logl=logl,
-            unrestricted_logl=unrestricted_loglik(s, n, x_idx),
-            baseline_chisq=x2_null,
-            baseline_df=df_null,
-        )
-    return out
+    return assemble_fit(ml_statistics(fit).fit)

@@ -55,7 +55,7 @@ import math
 import numpy as np
 from scipy.linalg import blas, lapack
 
-from sem_kit.engine.model import Fit
+from sem_kit.engine.fit import Fit
 from sem_kit.engine.optimizer import RefitFailed, bfgs
 from sem_kit.engine.threads import one_blas_thread
 

@@ -11,7 +11,7 @@ mean ``ȳ_k`` and covariance ``S_k`` (``n_k`` divisor) over those variables, and
 structure: as lavaan does with ``missing = "ml"``, every observed variable gets a
 free intercept (``x ~1``) and every latent variable a mean fixed at 0, so
 ``μ = F (I − A)⁻¹ m`` with ``m`` the intercepts, next to ``Σ = F (I − A)⁻¹ P
-(I − A)⁻ᵀ Fᵀ`` (RAM form, :mod:`sem_kit.engine.model`).
+(I − A)⁻ᵀ Fᵀ`` (RAM form, :mod:`sem_kit.engine.ram`).
 
 Estimation
     Start from the ML fit to the EM estimate of the saturated moments, then
@@ -58,6 +58,7 @@ standardized = TRUE)``; ``fitMeasures(fit)``.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -65,46 +66,34 @@ import numpy as np
 import pandas as pd
 from scipy.stats import chi2
 
-from sem_kit.engine.fit_indices import (
-    aic,
-    bic,
-    cfi,
-    chisq_df,
-    chisq_pvalue,
-    ifi,
-    nfi,
-    rmsea,
-    rmsea_ci,
-    rmsea_pvalue,
-    tli,
+from sem_kit.engine.algebra import sd_of, vech_index, with_standard_errors
+from sem_kit.engine.fit import (
+    EstimatorFit,
+    loadings_above_one,
+    moments_frame,
+    negative_variances,
+    vcov_frame,
 )
-from sem_kit.engine.model import (
-    ModelSpec,
-    _compile,
-    _Compiled,
-    _fisher_scoring,
-    _moments,
-    _r2,
-    _row_factors,
-    _simple_start,
-    _values,
-    specify,
-    standardize,
+from sem_kit.engine.fit_indices import FitStatistics, assemble_fit
+from sem_kit.engine.model import _r2, standardize
+from sem_kit.engine.optimizer import Optimum, fisher_scoring
+from sem_kit.engine.ram import CompiledModel, compile_model, moments, row_factors, row_values
+from sem_kit.engine.syntax import ModelSpec, specify
+from sem_kit.engine.threads import single_blas_thread
+from sem_kit.engine.tolerances import (
+    EM_MAX_ITER,
+    EM_RIDGE,
+    EM_RIDGE_BELOW,
+    EM_TOLERANCE,
+    FIML_SCORING,
+    HESSIAN_STEP,
 )
 from sem_kit.errors import InputError
-from sem_kit.estimators.base import (
-    EstimatorFit,
-    one_blas_thread,
-    sd_of,
-    vech_index,
-    with_standard_errors,
-)
-from sem_kit.estimators.robust import HESSIAN_STEP
+from sem_kit.estimators.ml import fit_to_moments, simple_start
 
 __all__ = [
     "FimlRefitter",
     "Patterns",
-    "agfi_means",
     "em_saturated",
     "fit_fiml",
     "missing_loglik",
@@ -113,8 +102,6 @@ __all__ = [
 ]
 
 _LOG2PI = math.log(2.0 * math.pi)
-#: Largest |∂F/∂θ| (F = −log L / N) at which Fisher scoring stops.
-GRADIENT_TOLERANCE = 1e-9
 
 
 # --------------------------------------------------------------------------- patterns
@@ -220,8 +207,8 @@ def missing_loglik(pat: Patterns, mu: np.ndarray, sigma: np.ndarray) -> float:
     return float(total)
 
 
-def em_saturated(pat: Patterns, max_iter: int = 500,
-                 tol: float = 1e-5) -> tuple[np.ndarray, np.ndarray, int]:
+def em_saturated(pat: Patterns, max_iter: int = EM_MAX_ITER,
+                 tol: float = EM_TOLERANCE) -> tuple[np.ndarray, np.ndarray, int]:
     """ML estimates of the unrestricted mean and covariance matrix by EM.
 
     E-step: for each row, the conditional expectation of its missing values
@@ -278,8 +265,8 @@ def em_saturated(pat: Patterns, max_iter: int = 500,
                                               - reg @ sigma[np.ix_(o, mis)])
         mu_new = t1 / n_total
         sigma_new = t2 / n_total - np.outer(mu_new, mu_new)
-        if np.linalg.eigvalsh(sigma_new).min() < 1e-6:
-            sigma_new[np.diag_indices(p)] += np.diag(sigma_new).max() * 1e-8
+        if np.linalg.eigvalsh(sigma_new).min() < EM_RIDGE_BELOW:
+            sigma_new[np.diag_indices(p)] += np.diag(sigma_new).max() * EM_RIDGE
         change = max(np.abs(mu_new - mu).max(), np.abs((sigma_new - sigma)[rows, cols]).max())
         mu, sigma = mu_new, sigma_new
         if change < tol:
@@ -295,7 +282,7 @@ class _MeanModel:
     """The covariance structure of a spec plus free observed intercepts, latent means 0."""
 
     spec: ModelSpec
-    comp: _Compiled
+    comp: CompiledModel
     p: int
     q_cov: int
 
@@ -306,8 +293,8 @@ class _MeanModel:
     def moments(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """``(C, B, μ_all, values)``: C = BPBᵀ over all variables, B = (I − A)⁻¹,
         μ_all = B m (observed then latent), values per parameter-table row."""
-        values = _values(self.comp, theta[: self.q_cov], np.zeros((self.p, self.p)))
-        c, b = _moments(self.comp.ram, values)
+        values = row_values(self.comp, theta[: self.q_cov], np.zeros((self.p, self.p)))
+        c, b = moments(self.comp.ram, values)
         m = np.zeros(self.comp.ram.m)
         m[: self.p] = theta[self.q_cov:]
         return c, b, b @ m, values
@@ -330,7 +317,7 @@ def _mean_model(spec: ModelSpec) -> _MeanModel:
             "full-information ML (--missing fiml) is not available for models with observed "
             "exogenous covariates (" + ", ".join(spec.x_vars) + "); use --missing listwise, "
             "or make them indicators of a latent variable")
-    return _MeanModel(spec, _compile(spec), len(spec.observed), spec.npar)
+    return _MeanModel(spec, compile_model(spec), len(spec.observed), spec.npar)
 
 
 @dataclass(frozen=True)
@@ -360,7 +347,7 @@ def _pattern_terms(model: _MeanModel, pat: Patterns, theta: np.ndarray,
       second derivatives of μ(θ) and Σ(θ), added by :func:`_observed_information`.
 
     ``∂Σ/∂x_r = w_r (u_r v_rᵀ + v_r u_rᵀ)`` for each free parameter-table row r
-    (:func:`sem_kit.engine.model._row_factors`) turns every trace into products of
+    (:func:`sem_kit.engine.ram.row_factors`) turns every trace into products of
     ``u_rᵀ A u_t``-type terms.
     """
     c, b, mu_all, _ = model.moments(theta)
@@ -369,7 +356,7 @@ def _pattern_terms(model: _MeanModel, pat: Patterns, theta: np.ndarray,
     sigma = c[:p, :p]
     mu = mu_all[:p]
     n_total = pat.total
-    u, v, w = _row_factors(model.comp.free_ram, b, c)
+    u, v, w = row_factors(model.comp.free_ram, b, c)
     jac_mu = model.mean_jacobian(b, mu_all)
     nrows = w.size
     g_sigma = np.zeros((p, p))
@@ -431,7 +418,7 @@ def _structure_gradient(model: _MeanModel, theta: np.ndarray, g_sigma: np.ndarra
                         g_mu: np.ndarray) -> np.ndarray:
     """``Δ(θ)ᵀ g`` for a fixed ``g = (∂ log L/∂Σ, ∂ log L/∂μ)``: the chain rule's outer part."""
     c, b, mu_all, _ = model.moments(theta)
-    u, v, w = _row_factors(model.comp.free_ram, b, c)
+    u, v, w = row_factors(model.comp.free_ram, b, c)
     out = model.mean_jacobian(b, mu_all).T @ g_mu
     out[: model.q_cov] += model.comp.aggregate @ (2.0 * w * np.einsum("ri,ij,rj->r", u,
                                                                       g_sigma, v))
@@ -463,8 +450,8 @@ def _observed_information(model: _MeanModel, pat: Patterns, theta: np.ndarray) -
 
 def _start(model: _MeanModel, mu_em: np.ndarray, sigma_em: np.ndarray) -> np.ndarray:
     """ML estimates for the EM covariance matrix; intercepts reproducing the EM means."""
-    cov_start = _simple_start(model.spec, sigma_em)
-    opt = _fisher_scoring(model.comp, sigma_em, cov_start)
+    cov_start = simple_start(model.spec, sigma_em)
+    opt = fit_to_moments(model.comp, sigma_em, cov_start)
     theta_cov = opt.theta if np.all(np.isfinite(opt.theta)) else cov_start
     theta = np.concatenate([theta_cov, np.zeros(model.p)])
     _, b, _, _ = model.moments(theta)
@@ -472,49 +459,17 @@ def _start(model: _MeanModel, mu_em: np.ndarray, sigma_em: np.ndarray) -> np.nda
     return theta
 
 
-@dataclass(frozen=True)
-class _Solution:
-    theta: np.ndarray
-    f: float
-    gradient: float
-    iterations: int
-    converged: bool
-    message: str
-
-
 def _fisher_fiml(model: _MeanModel, pat: Patterns, theta0: np.ndarray,
-                 max_iter: int = 500, tol: float = GRADIENT_TOLERANCE) -> _Solution:
-    theta = theta0.copy()
-    terms = _pattern_terms(model, pat, theta, level=1)
-    f, grad, info = terms.f, terms.grad, terms.info
-    if not math.isfinite(f):
-        return _Solution(theta, f, math.inf, 0, False, "start values give a non-positive-"
-                         "definite covariance matrix for some pattern")
-    for it in range(1, max_iter + 1):
-        gmax = float(np.abs(grad).max())
-        if gmax < tol:
-            return _Solution(theta, f, gmax, it - 1, True, "converged")
-        try:
-            step = -np.linalg.solve(info, grad)
-        except np.linalg.LinAlgError:
-            step = -np.linalg.lstsq(info, grad, rcond=None)[0]
-        t = 1.0
-        while t > 1e-10:
-            cand = theta + t * step
-            new = _pattern_terms(model, pat, cand, level=1)
-            f_new, grad_new, info_new = new.f, new.grad, new.info
-            if math.isfinite(f_new) and f_new <= f + 1e-13 * abs(f):
-                break
-            t *= 0.5
-        else:
-            converged = gmax < 1e-6
-            return _Solution(theta, f, gmax, it, converged,
-                             "converged" if converged else "line search failed")
-        theta, f, grad, info = cand, f_new, grad_new, info_new
-    gmax = float(np.abs(grad).max())
-    converged = gmax < 1e-6
-    return _Solution(theta, f, gmax, max_iter, converged,
-                     "converged" if converged else f"no convergence in {max_iter} iterations")
+                 tol: float = FIML_SCORING.stop) -> Optimum:
+    """Fisher scoring on F = −log L / N, stopping at max |∂F/∂θ| below ``tol``."""
+
+    def score(theta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+        terms = _pattern_terms(model, pat, theta, level=1)
+        return terms.f, terms.grad, terms.info
+
+    return fisher_scoring(score, theta0, dataclasses.replace(FIML_SCORING, stop=tol),
+                          undefined_start="start values give a non-positive-definite "
+                          "covariance matrix for some pattern")
 
 
 # --------------------------------------------------------------------------- fit measures
@@ -642,14 +597,14 @@ def _params_table(model: _MeanModel, theta: np.ndarray, values: np.ndarray, c: n
     return with_standard_errors(params, se_theta)
 
 
-@one_blas_thread
+@single_blas_thread
 def fit_fiml(model: str | ModelSpec, data: pd.DataFrame) -> EstimatorFit:
     """Fit a model by full-information ML on every row with at least one answer.
 
     Parameters
     ----------
     model:
-        lavaan syntax or a :class:`~sem_kit.engine.model.ModelSpec` (no
+        lavaan syntax or a :class:`~sem_kit.engine.syntax.ModelSpec` (no
         observed exogenous covariates).
     data:
         One column per observed variable, NaN for a missing answer.
@@ -712,15 +667,7 @@ def fit_fiml(model: str | ModelSpec, data: pd.DataFrame) -> EstimatorFit:
         raise InputError("the model is not identified with these data: the observed "
                          f"information matrix is singular ({exc})") from exc
     params = _params_table(mm, theta, values, c, sd_of(vcov))
-    improper = []
-    var_rows = params[(params.op == "~~") & (params.lhs == params.rhs)]
-    for r in var_rows[var_rows.est < 0].itertuples():
-        kind = "latent variable" if r.lhs in spec.latent else "residual"
-        improper.append(
-            f"negative {kind} variance (Heywood case): {r.lhs} ~~ {r.lhs} = {r.est:.4g}")
-    load = params[params.op == "=~"]
-    for r in load[np.abs(load.std_all) > 1].itertuples():
-        improper.append(f"standardised loading above 1: {r.lhs} =~ {r.rhs} = {r.std_all:.4g}")
+    improper = negative_variances(params, spec.latent) + loadings_above_one(params)
     if np.linalg.eigvalsh(sigma).min() <= 0:
         improper.append("the model-implied covariance matrix is not positive definite")
     warnings += improper
@@ -732,29 +679,11 @@ def fit_fiml(model: str | ModelSpec, data: pd.DataFrame) -> EstimatorFit:
     logl_0 = _independence_loglik(pat)
     x2_0 = 2.0 * (logl_h1 - logl_0)
     df_0 = p * (p + 1) // 2 - p
-    lo, hi = rmsea_ci(x2, df, n)
-    g = _gfi_with_means(pat, *pairwise_moments(pat.y), mu, sigma)
-    measures = {
-        "n": n,
-        "chisq": x2,
-        "df": df,
-        "pvalue": chisq_pvalue(x2, df),
-        "chisq_df": chisq_df(x2, df),
-        "cfi": cfi(x2, df, x2_0, df_0),
-        "tli": tli(x2, df, x2_0, df_0),
-        "nfi": nfi(x2, df, x2_0, df_0),
-        "ifi": ifi(x2, df, x2_0, df_0),
-        "rmsea": rmsea(x2, df, n),
-        "rmsea_ci_lower": lo,
-        "rmsea_ci_upper": hi,
-        "rmsea_pvalue": rmsea_pvalue(x2, df, n),
-        "srmr": _srmr_with_means(mu_h1, sigma_h1, mu, sigma),
-        "gfi": g,
-        "agfi": agfi_means(g, p, df),
-        "aic": aic(logl, q),
-        "bic": bic(logl, q, n),
-    }
-    idx = pd.RangeIndex(1, q + 1, name="free")
+    measures = assemble_fit(FitStatistics(
+        n=n, chisq=x2, df=df, baseline_chisq=x2_0, baseline_df=df_0,
+        srmr=_srmr_with_means(mu_h1, sigma_h1, mu, sigma),
+        gfi=_gfi_with_means(pat, *pairwise_moments(pat.y), mu, sigma),
+        nel=p + p * (p + 1) // 2, logl=logl, npar=q))
     test = {"standard": {"test": "standard", "stat": x2, "df": df,
                          "pvalue": float(chi2.sf(x2, df)) if df > 0 else math.nan}}
     return EstimatorFit(
@@ -763,14 +692,14 @@ def fit_fiml(model: str | ModelSpec, data: pd.DataFrame) -> EstimatorFit:
         spec=spec,
         params=params,
         measures=measures,
-        vcov=pd.DataFrame(vcov, index=idx, columns=idx),
+        vcov=vcov_frame(vcov),
         theta=theta.copy(),
         n=n,
         npar=q,
         df=df,
         r2=_r2(params[params.op != "~1"]),
-        sample_cov=pd.DataFrame(sigma_h1, index=obs, columns=obs),
-        implied_cov=pd.DataFrame(sigma, index=obs, columns=obs),
+        sample_cov=moments_frame(sigma_h1, obs),
+        implied_cov=moments_frame(sigma, obs),
         converged=sol.converged,
         warnings=tuple(warnings),
         admissible=sol.converged and not improper,
@@ -848,20 +777,3 @@ class FimlRefitter:
             raise RefitFailed(f"FIML did not converge (BFGS: max |gradient| {gmax:.1e}; "
                               f"Fisher scoring: {sol.message})")
         return sol.theta
-
-
-def agfi_means(gfi_value: float, p: int, df: int) -> float:
-    """AGFI with the mean structure: ``1 − ((p + p(p+1)/2) / df)(1 − GFI)``.
-
-    Notes
-    -----
-    lavaan ``lav_fit_agfi`` with ``nel`` the length of the sample statistics
-    (means and covariances). In R: ``fitMeasures(fit, "agfi")``.
-    """
-    if not math.isfinite(gfi_value):
-        return math.nan
-    if df > 0:
-        nel = p + p * (p + 1) / 2
-        return float(1.0 - (nel / df) * (1.0 - gfi_value))
-    return 1.0
-

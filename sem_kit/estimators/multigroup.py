@@ -2,7 +2,7 @@
 
 One model is fitted jointly to ``G`` groups (the levels of a grouping column,
 in order of first appearance, as lavaan orders them). Each group ``g`` has its
-own copy of the parameter table of :func:`sem_kit.engine.model.specify` plus a
+own copy of the parameter table of :func:`sem_kit.engine.syntax.specify` plus a
 mean structure, as lavaan adds one whenever ``group`` is given:
 
 - every observed variable gets a free intercept (``x ~ 1``);
@@ -75,31 +75,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.stats import ncx2
 
-from sem_kit.engine.fit_indices import (
-    aic,
-    bic,
-    cfi,
-    chisq_pvalue,
-    ifi,
-    nfi,
-    rmsea,
-    rmsea_ci,
-    tli,
-)
-from sem_kit.engine.model import (
-    ModelSpec,
-    _compile,
-    _Compiled,
-    _moments,
-    _row_factors,
-    _sample_cov_trouble,
-    fit_model,
-    specify,
-    standardize,
-)
+from sem_kit.engine.fit_indices import FitStatistics, assemble_fit
+from sem_kit.engine.model import standardize
+from sem_kit.engine.optimizer import Optimum, fisher_scoring
+from sem_kit.engine.ram import CompiledModel, compile_model, moments, row_factors
+from sem_kit.engine.syntax import ModelSpec, specify
+from sem_kit.engine.tolerances import MULTIGROUP_SCORING, SINGULAR_EIGENVALUE_RATIO
 from sem_kit.errors import InputError
+from sem_kit.estimators.ml import fit_model, sample_cov_trouble
 
 __all__ = [
     "GROUP_EQUAL",
@@ -114,9 +98,6 @@ __all__ = [
 #: lavaan's ``group.equal`` keywords that sem_kit supports.
 GROUP_EQUAL = ("loadings", "intercepts", "means", "regressions", "residuals",
                "residual.covariances", "lv.variances", "lv.covariances")
-
-#: Largest |∂F/∂θ| at which Fisher scoring stops.
-GRADIENT_TOLERANCE = 1e-9
 
 _LOG2PI = math.log(2.0 * math.pi)
 
@@ -207,6 +188,27 @@ def specify_groups(model: str | ModelSpec, groups: Sequence[str], *,
     """
     spec = model if isinstance(model, ModelSpec) else specify(model)
     groups = tuple(str(g) for g in groups)
+    _check_groups(spec, groups, group_equal, group_partial, equal)
+    constrained = _Constraints(spec, set(group_equal), {_plain(x) for x in group_partial},
+                               {_plain(x) for x in equal})
+    rows = _group_rows(spec, len(groups), constrained.free_lv_means)
+    k = _number_free_across_groups(rows, constrained)
+    table = pd.DataFrame({c: [r[c] for r in rows] for c in
+                          ("group", "lhs", "op", "rhs", "user", "free", "label", "ustart",
+                           "base_row")})
+    p = len(spec.observed)
+    ndat = len(groups) * (p * (p + 1) // 2 + p)
+    df = ndat - k
+    if df < 0:
+        raise InputError(
+            f"the multi-group model is not identified: {k} free parameters but only {ndat} "
+            f"sample means and (co)variances in {len(groups)} groups (df = {df})")
+    return GroupSpec(spec, groups, table, tuple(group_equal), tuple(group_partial), k, df)
+
+
+def _check_groups(spec: ModelSpec, groups: tuple[str, ...], group_equal: Sequence[str],
+                  group_partial: Sequence[str], equal: Sequence[str]) -> None:
+    """Raise :class:`InputError` for what :func:`specify_groups` cannot build."""
     if len(groups) < 2:
         raise InputError(f"a multi-group model needs at least two groups, got {len(groups)}: "
                          + ", ".join(groups))
@@ -219,10 +221,7 @@ def specify_groups(model: str | ModelSpec, groups: Sequence[str], *,
     if unknown:
         raise InputError("unknown group_equal keyword(s) " + ", ".join(map(repr, unknown))
                          + "; expected some of " + ", ".join(GROUP_EQUAL))
-    base = spec.partable
-    latent = set(spec.latent)
-    observed = list(spec.observed)
-    names = {_plain(f"{r.lhs}{r.op}{r.rhs}") for r in base.itertuples()}
+    names = {_plain(f"{r.lhs}{r.op}{r.rhs}") for r in spec.partable.itertuples()}
     names |= {f"{v}~1" for v in spec.variables}
     for kind, given in (("group_partial", group_partial), ("equal", equal)):
         bad = [x for x in given if _plain(x) not in names]
@@ -231,21 +230,27 @@ def specify_groups(model: str | ModelSpec, groups: Sequence[str], *,
                 f"{kind}: " + ", ".join(map(repr, bad)) + " is not a parameter of the model; "
                 "expected lavaan names such as 'x3~1' (intercept), 'visual=~x2' (loading), "
                 "'x1~~x1' (residual variance) or 'speed~visual' (regression)")
-    partial = {_plain(x) for x in group_partial}
-    extra_equal = {_plain(x) for x in equal}
-    geq = set(group_equal)
-    free_lv_means = "intercepts" in geq and "means" not in geq
-    measured_by_lv_only = {
-        f for f in spec.latent
-        if (ind := list(base.rhs[(base.op == "=~") & (base.lhs == f)])) and set(ind) <= latent
-    }
 
-    def constrained(lhs: str, op: str, rhs: str) -> bool:
+
+class _Constraints:
+    """Which parameters ``group.equal``, ``group.partial`` and ``equal`` hold equal."""
+
+    def __init__(self, spec: ModelSpec, geq: set[str], partial: set[str],
+                 extra_equal: set[str]) -> None:
+        self.latent = set(spec.latent)
+        self.geq = geq
+        self.partial = partial
+        self.extra_equal = extra_equal
+        #: lavaan frees the latent means of groups 2.. when intercepts are equal, means not
+        self.free_lv_means = "intercepts" in geq and "means" not in geq
+
+    def __call__(self, lhs: str, op: str, rhs: str) -> bool:
         name = _plain(f"{lhs}{op}{rhs}")
-        if name in partial:
+        if name in self.partial:
             return False
-        if name in extra_equal:
+        if name in self.extra_equal:
             return True
+        geq, latent = self.geq, self.latent
         if op == "=~":
             return "loadings" in geq
         if op == "~":
@@ -258,19 +263,39 @@ def specify_groups(model: str | ModelSpec, groups: Sequence[str], *,
             return ("residuals" if lhs == rhs else "residual.covariances") in geq
         return False
 
+
+def _group_rows(spec: ModelSpec, ngroups: int, free_lv_means: bool) -> list[dict]:
+    """Every group's copy of the parameter table, with the observed intercepts and latent means."""
+    base = spec.partable
+    latent = set(spec.latent)
+    measured_by_lv_only = {
+        f for f in spec.latent
+        if (ind := list(base.rhs[(base.op == "=~") & (base.lhs == f)])) and set(ind) <= latent
+    }
     rows: list[dict] = []
-    for g in range(1, len(groups) + 1):
+    for g in range(1, ngroups + 1):
         for i, r in enumerate(base.itertuples()):
             rows.append(dict(group=g, lhs=r.lhs, op=r.op, rhs=r.rhs, user=int(r.user),
                              is_free=r.free > 0, label=r.label,
                              ustart=np.nan if r.free > 0 else float(r.ustart), base_row=i))
-        for v in observed:
+        for v in spec.observed:
             rows.append(dict(group=g, lhs=v, op="~1", rhs="", user=0, is_free=True, label="",
                              ustart=np.nan, base_row=-1))
         for f in spec.latent:
             free_mean = g > 1 and free_lv_means and f not in measured_by_lv_only
             rows.append(dict(group=g, lhs=f, op="~1", rhs="", user=0, is_free=free_mean,
                              label="", ustart=np.nan if free_mean else 0.0, base_row=-1))
+    return rows
+
+
+def _number_free_across_groups(rows: list[dict], constrained: _Constraints) -> int:
+    """Number the free rows; rows held equal share a number and get its key as label.
+
+    Returns
+    -------
+    int
+        The number of free parameters.
+    """
     index: dict[str, int] = {}
     shared: set[str] = set()
     k = 0
@@ -295,17 +320,7 @@ def specify_groups(model: str | ModelSpec, groups: Sequence[str], *,
     for r in rows:
         if r["free"] and r["key"] in shared and not r["label"]:
             r["label"] = r["key"]
-    table = pd.DataFrame({c: [r[c] for r in rows] for c in
-                          ("group", "lhs", "op", "rhs", "user", "free", "label", "ustart",
-                           "base_row")})
-    p = len(observed)
-    ndat = len(groups) * (p * (p + 1) // 2 + p)
-    df = ndat - k
-    if df < 0:
-        raise InputError(
-            f"the multi-group model is not identified: {k} free parameters but only {ndat} "
-            f"sample means and (co)variances in {len(groups)} groups (df = {df})")
-    return GroupSpec(spec, groups, table, tuple(group_equal), tuple(group_partial), k, df)
+    return k
 
 
 # --------------------------------------------------------------------------- the model
@@ -324,7 +339,7 @@ class _Group:
 @dataclass(frozen=True, eq=False)
 class _Joint:
     spec: GroupSpec
-    comp: _Compiled
+    comp: CompiledModel
     groups: tuple[_Group, ...]
 
     def moments(self, theta: np.ndarray, g: int) -> tuple[np.ndarray, np.ndarray,
@@ -335,7 +350,7 @@ class _Joint:
         vals = comp.fixed_values.copy()
         sel = comp.free > 0
         vals[sel] = theta[grp.cov_index]
-        c, b = _moments(comp.ram, vals)
+        c, b = moments(comp.ram, vals)
         m = np.zeros(comp.ram.m)
         m[grp.mean_pos] = np.where(grp.mean_index >= 0, theta[np.maximum(grp.mean_index, 0)],
                                    grp.mean_fixed)
@@ -344,7 +359,7 @@ class _Joint:
 
 def _joint(spec: GroupSpec) -> _Joint:
     base = spec.base
-    comp = _compile(base)
+    comp = compile_model(base)
     pt = spec.partable
     pos = {v: i for i, v in enumerate(base.variables)}
     sel = comp.free > 0
@@ -400,7 +415,7 @@ def _objective(joint: _Joint, stats: Sequence[_Moments], theta: np.ndarray,
             continue
         grp = joint.groups[g]
         ram = joint.comp.free_ram
-        u, v, w = _row_factors(ram, b, c)
+        u, v, w = row_factors(ram, b, c)
         omega = sigma_inv @ (sigma - st.cov - np.outer(d, d)) @ sigma_inv
         g_cov = w * np.einsum("ri,ri->r", u @ omega, v)
         su, sv = u @ sigma_inv, v @ sigma_inv
@@ -424,49 +439,13 @@ def _objective(joint: _Joint, stats: Sequence[_Moments], theta: np.ndarray,
     return float(f), grad, (info + info.T) / 2.0
 
 
-@dataclass(frozen=True)
-class _Optimum:
-    theta: np.ndarray
-    f: float
-    gradient: float
-    iterations: int
-    converged: bool
-    message: str
-
-
-def _fisher(joint: _Joint, stats: Sequence[_Moments], theta0: np.ndarray,
-            max_iter: int = 500) -> _Optimum:
-    theta = theta0.astype(float).copy()
-    f, grad, info = _objective(joint, stats, theta, True)
-    if not math.isfinite(f):
-        return _Optimum(theta, f, math.inf, 0, False, "start values give a non-positive-"
-                        "definite covariance matrix in some group")
-    gmax = math.inf
-    for it in range(1, max_iter + 1):
-        gmax = float(np.abs(grad).max()) if grad.size else 0.0
-        if gmax < GRADIENT_TOLERANCE:
-            return _Optimum(theta, f, gmax, it - 1, True, "converged")
-        try:
-            step = -np.linalg.solve(info, grad)
-        except np.linalg.LinAlgError:
-            step = -np.linalg.lstsq(info, grad, rcond=None)[0]
-        t = 1.0
-        while t > 1e-10:
-            cand = theta + t * step
-            f_new = _objective(joint, stats, cand, False)[0]
-            if math.isfinite(f_new) and f_new <= f + 1e-13 * abs(f):
-                break
-            t *= 0.5
-        else:
-            converged = gmax < 1e-6
-            return _Optimum(theta, f, gmax, it, converged,
-                            "converged" if converged else "line search failed")
-        theta = cand
-        f, grad, info = _objective(joint, stats, theta, True)
-    gmax = float(np.abs(grad).max()) if grad.size else 0.0
-    converged = gmax < 1e-6
-    return _Optimum(theta, f, gmax, max_iter, converged,
-                    "converged" if converged else f"no convergence in {max_iter} iterations")
+def _fisher(joint: _Joint, stats: Sequence[_Moments], theta0: np.ndarray) -> Optimum:
+    """Fisher scoring on the size-weighted sum of the groups' F."""
+    return fisher_scoring(lambda theta: _objective(joint, stats, theta, True), theta0,
+                          MULTIGROUP_SCORING,
+                          value=lambda theta: _objective(joint, stats, theta, False)[0],
+                          undefined_start="start values give a non-positive-definite "
+                          "covariance matrix in some group")
 
 
 # --------------------------------------------------------------------------- data
@@ -560,7 +539,7 @@ def _group_stats(spec: ModelSpec, labels: Sequence[str], frames: Sequence[pd.Dat
         mean = x.mean(axis=0)
         xc = x - mean
         cov = xc.T @ xc / x.shape[0]
-        trouble = _sample_cov_trouble(cov, spec.observed, x.shape[0])
+        trouble = sample_cov_trouble(cov, spec.observed, x.shape[0])
         if trouble:
             raise InputError(f"group {lab!r} of {group!r}: {trouble}; maximum likelihood "
                              "cannot be computed in this group")
@@ -671,7 +650,7 @@ def _pooled_start(spec: GroupSpec, joint: _Joint, stats: Sequence[_Moments],
     comp = joint.comp
     base_vals = pooled.params["est"].to_numpy(dtype=float)
     p = comp.ram.p
-    b = _moments(comp.ram, np.where(comp.free > 0, base_vals, comp.fixed_values))[1]
+    b = moments(comp.ram, np.where(comp.free > 0, base_vals, comp.fixed_values))[1]
     values = [np.concatenate([base_vals, np.linalg.solve(b[:p, :p], st.mean),
                               np.zeros(len(base.latent))]) for st in stats]
     return _start_theta(spec, np.concatenate(values))
@@ -771,26 +750,23 @@ def _measures(spec: GroupSpec, stats: Sequence[_Moments], fmin: float,
         logl += -0.5 * st.n * (p * _LOG2PI + np.linalg.slogdet(sigma)[1]
                                + np.einsum("ij,ij->", st.cov, inv) + d @ inv @ d)
         unrestricted += -0.5 * st.n * (p * _LOG2PI + np.linalg.slogdet(st.cov)[1] + p)
-    lo, hi = rmsea_ci(x2, df, n_total)
-    root_g = math.sqrt(n_groups)
-    close = (float(ncx2.sf(x2, df, n_total * df * 0.05 ** 2 / n_groups))
-             if df > 0 else math.nan)
     srmr = sum(st.n / n_total * _srmr_group(st, mu, sigma)
                for st, mu, sigma in zip(stats, mus, sigmas, strict=True))
+    fit = assemble_fit(FitStatistics(
+        n=n_total, chisq=x2, df=df, baseline_chisq=x2_null, baseline_df=df_null,
+        srmr=float(srmr), gfi=math.nan, nel=0, logl=float(logl), npar=spec.npar,
+        groups=n_groups))
     return {
         "npar": float(spec.npar), "fmin": fmin, "chisq": x2, "df": float(df),
-        "pvalue": chisq_pvalue(x2, df), "baseline_chisq": x2_null, "baseline_df": float(df_null),
-        "cfi": cfi(x2, df, x2_null, df_null), "tli": tli(x2, df, x2_null, df_null),
-        "nfi": nfi(x2, df, x2_null, df_null), "ifi": ifi(x2, df, x2_null, df_null),
-        "rmsea": rmsea(x2, df, n_total) * root_g, "rmsea_ci_lower": lo * root_g,
-        "rmsea_ci_upper": hi * root_g, "rmsea_pvalue": close, "srmr": float(srmr),
+        "pvalue": fit["pvalue"], "baseline_chisq": x2_null, "baseline_df": float(df_null),
+        **{k: fit[k] for k in ("cfi", "tli", "nfi", "ifi", "rmsea", "rmsea_ci_lower",
+                               "rmsea_ci_upper", "rmsea_pvalue", "srmr")},
         "logl": float(logl), "unrestricted_logl": float(unrestricted),
-        "aic": aic(logl, spec.npar), "bic": bic(logl, spec.npar, n_total),
-        "ntotal": float(n_total),
+        "aic": fit["aic"], "bic": fit["bic"], "ntotal": float(n_total),
     }
 
 
-def _assemble(spec: GroupSpec, joint: _Joint, stats: Sequence[_Moments], opt: _Optimum,
+def _assemble(spec: GroupSpec, joint: _Joint, stats: Sequence[_Moments], opt: Optimum,
               group: str, message: str, dropped: int) -> MultiGroupFit:
     from scipy.stats import norm
 
@@ -805,7 +781,7 @@ def _assemble(spec: GroupSpec, joint: _Joint, stats: Sequence[_Moments], opt: _O
                      "maximum-likelihood solution")
     _, _, info = _objective(joint, stats, theta, True)
     eig = np.linalg.eigvalsh(info) if spec.npar else np.zeros(0)
-    if eig.size and eig.min() <= eig.max() * 1e-12:
+    if eig.size and eig.min() <= eig.max() * SINGULAR_EIGENVALUE_RATIO:
         vec = np.linalg.eigh(info)[1][:, 0]
         worst = np.argsort(-np.abs(vec))[:4]
         names = []

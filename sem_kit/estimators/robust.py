@@ -1,6 +1,6 @@
 """Robust maximum likelihood: lavaan's MLM and MLR on complete data.
 
-Both keep the ML estimates (:func:`sem_kit.engine.model.fit_model`) and replace
+Both keep the ML estimates (:func:`sem_kit.estimators.ml.fit_model`) and replace
 what assumes multivariate normality: the standard errors and the test
 statistic, and with it the fit indices built on the test statistic.
 
@@ -73,26 +73,21 @@ import numpy as np
 import pandas as pd
 from scipy.stats import chi2
 
-from sem_kit.engine.fit_indices import baseline_chisq, cfi, fit_measures, rmsea_ci, tli
-from sem_kit.engine.model import (
-    Fit,
-    ModelSpec,
-    _compile,
-    _information_and_gradient,
-    _moments,
-    _param_jacobian,
-    _values,
-    fit_model,
+from sem_kit.engine.algebra import normal_weight, sd_of, vech_index, with_standard_errors
+from sem_kit.engine.fit import EstimatorFit, Fit, vcov_frame
+from sem_kit.engine.fit_indices import (
+    ScaledTest,
+    assemble_fit,
+    baseline_chisq,
+    ml_statistics,
+    rmsea_ci,
 )
+from sem_kit.engine.ram import compile_model, moments, param_jacobian, row_values
+from sem_kit.engine.syntax import ModelSpec
+from sem_kit.engine.threads import single_blas_thread
+from sem_kit.engine.tolerances import HESSIAN_STEP
 from sem_kit.errors import InputError
-from sem_kit.estimators.base import (
-    EstimatorFit,
-    normal_weight,
-    one_blas_thread,
-    sd_of,
-    vech_index,
-    with_standard_errors,
-)
+from sem_kit.estimators.ml import fit_model, information_and_gradient
 
 __all__ = [
     "RobustTest",
@@ -104,8 +99,6 @@ __all__ = [
     "tli_robust",
 ]
 
-#: lavaan's step for the numerical Hessian (``lav_model_hessian(h = 1e-06)``).
-HESSIAN_STEP = 1e-6
 
 
 # --------------------------------------------------------------------------- moments
@@ -254,13 +247,13 @@ def _numeric_hessian(grad, theta: np.ndarray, h: float = HESSIAN_STEP) -> np.nda
 
 
 def _model_gradient(spec: ModelSpec, s: np.ndarray):
-    comp = _compile(spec)
+    comp = compile_model(spec)
     p = comp.ram.p
 
     def grad(theta: np.ndarray) -> np.ndarray:
-        c, b = _moments(comp.ram, _values(comp, theta, s))
+        c, b = moments(comp.ram, row_values(comp, theta, s))
         sigma_inv = np.linalg.inv(c[:p, :p])
-        return _information_and_gradient(comp, b, c, sigma_inv, s)[1]
+        return information_and_gradient(comp, b, c, sigma_inv, s)[1]
 
     return grad
 
@@ -268,10 +261,10 @@ def _model_gradient(spec: ModelSpec, s: np.ndarray):
 def _delta(fit: Fit, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     """``Δ = ∂vech(Σ)/∂θᵀ`` at the estimates, ``(p*, q)``."""
     spec = fit.spec
-    comp = _compile(spec)
+    comp = compile_model(spec)
     s = fit.sample_cov.to_numpy(dtype=float)
-    c, b = _moments(comp.ram, _values(comp, fit.theta, s))
-    jac = _param_jacobian(comp, b, c)
+    c, b = moments(comp.ram, row_values(comp, fit.theta, s))
+    jac = param_jacobian(comp, b, c)
     return jac[:, rows, cols].T
 
 
@@ -455,7 +448,7 @@ def _rmsea_ci_scaled(t: float, df: float, n: int, c: float = 1.0) -> tuple[float
 # --------------------------------------------------------------------------- entry point
 
 
-@one_blas_thread
+@single_blas_thread
 def fit_robust(model: str | ModelSpec | Fit, data: pd.DataFrame, *,
                estimator: str = "MLR") -> EstimatorFit:
     """Fit a model by ML with robust standard errors and a scaled test (MLM or MLR).
@@ -463,8 +456,8 @@ def fit_robust(model: str | ModelSpec | Fit, data: pd.DataFrame, *,
     Parameters
     ----------
     model:
-        lavaan syntax, a :class:`~sem_kit.engine.model.ModelSpec`, or an ML
-        :class:`~sem_kit.engine.model.Fit` of it to the same ``data`` (then no
+        lavaan syntax, a :class:`~sem_kit.engine.syntax.ModelSpec`, or an ML
+        :class:`~sem_kit.engine.fit.Fit` of it to the same ``data`` (then no
         refit is done).
     data:
         Complete rows, one column per observed variable.
@@ -484,7 +477,7 @@ def fit_robust(model: str | ModelSpec | Fit, data: pd.DataFrame, *,
     Raises
     ------
     InputError
-        As :func:`~sem_kit.engine.model.fit_model`; missing values; an
+        As :func:`~sem_kit.estimators.ml.fit_model`; missing values; an
         unknown estimator; a singular information matrix.
 
     Notes
@@ -505,7 +498,6 @@ def fit_robust(model: str | ModelSpec | Fit, data: pd.DataFrame, *,
     w = _weight(pc.sigma, pc)
     sigma0, delta0 = _baseline(pc)
     w0 = _weight(sigma0, pc)
-    ml = fit_measures(fit, extra=True)
     t0, df0 = baseline_chisq(pc.s, n, pc.x_idx)
 
     if estimator == "MLM":
@@ -532,16 +524,11 @@ def fit_robust(model: str | ModelSpec | Fit, data: pd.DataFrame, *,
     test = robust_test(name, fit.chisq, fit.df, trace)
     test0 = robust_test(name, t0, df0, trace0)
     c, c0 = test.scaling_factor, test0.scaling_factor
-    measures = {k: ml[k] for k in ml if k not in ("npar", "logl", "unrestricted_logl",
-                                                   "baseline_chisq", "baseline_df")}
+    scaled = ScaledTest(test.stat, test.df, test.pvalue, c, test0.stat,
+                        rmsea_robust(fit.chisq, trace if fit.df > 0 else math.nan, n))
+    ml = ml_statistics(fit, scaled)
+    measures = assemble_fit(ml.fit)
     measures.update(
-        chisq_scaled=test.stat,
-        df_scaled=test.df,
-        pvalue_scaled=test.pvalue,
-        scaling_factor=c,
-        cfi_scaled=cfi(test.stat, fit.df, test0.stat, df0),
-        tli_scaled=tli(test.stat, fit.df, test0.stat, df0),
-        rmsea_scaled=rmsea_robust(fit.chisq, trace if fit.df > 0 else math.nan, n),
         cfi_robust=cfi_robust(fit.chisq, fit.df, c, t0, df0, c0),
         tli_robust=tli_robust(fit.chisq, fit.df, c, t0, df0, c0),
         rmsea_robust=rmsea_robust(fit.chisq, fit.df, n, c),
@@ -549,7 +536,7 @@ def fit_robust(model: str | ModelSpec | Fit, data: pd.DataFrame, *,
     lo_s, hi_s = _rmsea_ci_scaled(fit.chisq, trace, n) if fit.df > 0 else (math.nan, math.nan)
     lo_r, hi_r = _rmsea_ci_scaled(test.stat, fit.df, n, c)
     extra = {
-        "logl": ml["logl"], "unrestricted_logl": ml["unrestricted_logl"], "npar": fit.npar,
+        "logl": ml.fit.logl, "unrestricted_logl": ml.unrestricted_logl, "npar": fit.npar,
         "baseline_chisq": t0, "baseline_df": df0, "baseline_chisq_scaled": test0.stat,
         "baseline_chisq_scaling_factor": c0,
         "rmsea_ci_lower_scaled": lo_s, "rmsea_ci_upper_scaled": hi_s,
@@ -559,10 +546,9 @@ def fit_robust(model: str | ModelSpec | Fit, data: pd.DataFrame, *,
     if fit.df > 0 and math.isnan(c):
         warnings.append(f"the {name} scaling factor is negative, so there is no scaled test "
                         "statistic (lavaan reports NA too)")
-    idx = pd.RangeIndex(1, spec.npar + 1, name="free")
     tests = {
         "standard": {"test": "standard", "stat": fit.chisq, "df": fit.df,
-                     "pvalue": ml["pvalue"]},
+                     "pvalue": measures["pvalue"]},
         name: {"test": name, "stat": test.stat, "df": test.df, "pvalue": test.pvalue,
                "scaling_factor": c, "trace_ugamma": trace},
     }
@@ -572,7 +558,7 @@ def fit_robust(model: str | ModelSpec | Fit, data: pd.DataFrame, *,
         spec=spec,
         params=with_standard_errors(fit.params, sd_of(vcov)),
         measures=measures,
-        vcov=pd.DataFrame(vcov, index=idx, columns=idx),
+        vcov=vcov_frame(vcov),
         theta=fit.theta.copy(),
         n=n,
         npar=fit.npar,

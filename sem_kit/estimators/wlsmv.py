@@ -74,32 +74,23 @@ from scipy.optimize import brentq, minimize_scalar
 from scipy.special import ndtr, ndtri
 from scipy.stats import chi2
 
+from sem_kit.engine.algebra import sd_of, with_standard_errors
 from sem_kit.engine.bivariate_normal import bivariate_normal_cdf, bivariate_normal_density
-from sem_kit.engine.fit_indices import (
-    cfi,
-    chisq_df,
-    chisq_pvalue,
-    ifi,
-    nfi,
-    rmsea,
-    rmsea_ci,
-    rmsea_pvalue,
-    tli,
-)
-from sem_kit.engine.model import (
-    ModelSpec,
-    _compile,
-    _fisher_scoring,
-    _moments,
-    _param_jacobian,
-    _r2,
-    _simple_start,
-    _values,
-    specify,
-    standardize,
+from sem_kit.engine.fit import EstimatorFit, moments_frame, negative_variances, vcov_frame
+from sem_kit.engine.fit_indices import FitStatistics, ScaledTest, assemble_fit, rmsea
+from sem_kit.engine.model import _r2, standardize
+from sem_kit.engine.optimizer import Optimum, fisher_scoring
+from sem_kit.engine.ram import compile_model, moments, param_jacobian, row_values
+from sem_kit.engine.syntax import ModelSpec, specify
+from sem_kit.engine.threads import single_blas_thread
+from sem_kit.engine.tolerances import (
+    POLYCHORIC_RTOL,
+    POLYCHORIC_XATOL,
+    POLYCHORIC_XTOL,
+    WLSMV_SCORING,
 )
 from sem_kit.errors import InputError
-from sem_kit.estimators.base import EstimatorFit, one_blas_thread, sd_of, with_standard_errors
+from sem_kit.estimators.ml import fit_to_moments, simple_start
 
 __all__ = [
     "OrdinalStats",
@@ -177,13 +168,14 @@ def polychoric(table: np.ndarray, t1: np.ndarray, t2: np.ndarray) -> float:
     lo, hi = -0.999, 0.999
     s_lo, s_hi = score(lo), score(hi)
     if s_lo > 0 > s_hi:
-        return float(brentq(score, lo, hi, xtol=1e-13, rtol=1e-14, maxiter=200))
+        return float(brentq(score, lo, hi, xtol=POLYCHORIC_XTOL,
+                             rtol=POLYCHORIC_RTOL, maxiter=200))
 
     def negloglik(rho: float) -> float:
         return -float(np.sum(table * np.log(_cell_probabilities(t1, t2, rho))))
 
     res = minimize_scalar(negloglik, bounds=(lo, hi), method="bounded",
-                          options={"xatol": 1e-12})
+                          options={"xatol": POLYCHORIC_XATOL})
     return float(res.x)
 
 
@@ -419,15 +411,15 @@ class _DeltaModel:
         """``(σ(θ), Σ*, C, values)``: the moments vector, the implied correlations of y*,
         the covariances of all variables and the parameter-table values (residual
         variances set to ``1 − [ΛΨΛᵀ]_jj``)."""
-        comp = _compile(self.structure)
+        comp = compile_model(self.structure)
         p = len(self.spec.observed)
-        values = _values(comp, theta[: self.q_struct], np.zeros((p, p)))
-        c, _ = _moments(comp.ram, values)
+        values = row_values(comp, theta[: self.q_struct], np.zeros((p, p)))
+        c, _ = moments(comp.ram, values)
         pt = self.structure.partable
         pos = {v: i for i, v in enumerate(self.spec.observed)}
         for r in self.residual_rows:
             values[r] = 1.0 - c[pos[pt.lhs.iat[r]], pos[pt.lhs.iat[r]]]
-        c, _ = _moments(comp.ram, values)
+        c, _ = moments(comp.ram, values)
         sigma = c[:p, :p]
         sigma_star = sigma.copy()
         np.fill_diagonal(sigma_star, 1.0)
@@ -436,10 +428,10 @@ class _DeltaModel:
 
     def jacobian(self, theta: np.ndarray) -> np.ndarray:
         """``Δ = ∂σ/∂θᵀ``: the correlations' derivatives, identity for the thresholds."""
-        comp = _compile(self.structure)
+        comp = compile_model(self.structure)
         _, _, _, values = self.implied(theta)
-        c, b = _moments(comp.ram, values)
-        jac = _param_jacobian(comp, b, c)[:, self.rows, self.cols].T
+        c, b = moments(comp.ram, values)
+        jac = param_jacobian(comp, b, c)[:, self.rows, self.cols].T
         out = np.zeros((self.nth + self.rows.size, self.q))
         out[: self.nth, self.q_struct:] = np.eye(self.nth)
         out[self.nth:, : self.q_struct] = jac
@@ -480,9 +472,9 @@ def _start(model: _DeltaModel, stats: OrdinalStats) -> np.ndarray:
     """ML estimates for the polychoric matrix as a covariance matrix, minus the residual
     variances; the sample thresholds."""
     spec = model.spec
-    comp = _compile(spec)
-    opt = _fisher_scoring(comp, stats.cor, _simple_start(spec, stats.cor))
-    full = opt.theta if np.all(np.isfinite(opt.theta)) else _simple_start(spec, stats.cor)
+    comp = compile_model(spec)
+    opt = fit_to_moments(comp, stats.cor, simple_start(spec, stats.cor))
+    full = opt.theta if np.all(np.isfinite(opt.theta)) else simple_start(spec, stats.cor)
     theta = np.zeros(model.q)
     old = spec.partable["free"].to_numpy()
     new = model.structure.partable["free"].to_numpy()
@@ -493,53 +485,25 @@ def _start(model: _DeltaModel, stats: OrdinalStats) -> np.ndarray:
     return theta
 
 
-@dataclass(frozen=True)
-class _Solution:
-    theta: np.ndarray
-    f: float
-    iterations: int
-    converged: bool
-    message: str
+def _gauss_newton(model: _DeltaModel, s: np.ndarray, w: np.ndarray,
+                  theta0: np.ndarray) -> Optimum:
+    """Minimise ``(s − σ)ᵀ W (s − σ)`` (W diagonal) by Gauss-Newton with step halving.
 
+    Gauss-Newton is Fisher scoring with information ``2ΔᵀWΔ`` and gradient
+    ``−2ΔᵀW(s − σ)``, ``Δ = ∂σ/∂θ``.
+    """
 
-def _gauss_newton(model: _DeltaModel, s: np.ndarray, w: np.ndarray, theta0: np.ndarray,
-                  max_iter: int = 500, tol: float = 1e-10) -> _Solution:
-    """Minimise ``(s − σ)ᵀ W (s − σ)`` (W diagonal) by Gauss-Newton with step halving."""
-    theta = theta0.copy()
-
-    def objective(th: np.ndarray) -> float:
+    def value(th: np.ndarray) -> float:
         sig = model.implied(th)[0]
         return float(np.sum(w * (s - sig) ** 2))
 
-    f = objective(theta)
-    gmax = math.inf
-    for it in range(1, max_iter + 1):
-        sig = model.implied(theta)[0]
-        delta = model.jacobian(theta)
+    def score(th: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+        sig = model.implied(th)[0]
+        delta = model.jacobian(th)
         wd = delta * w[:, None]
-        grad = -2.0 * wd.T @ (s - sig)
-        gmax = float(np.abs(grad).max())
-        if gmax < tol:
-            return _Solution(theta, f, it - 1, True, "converged")
-        try:
-            step = np.linalg.solve(delta.T @ wd, wd.T @ (s - sig))
-        except np.linalg.LinAlgError:
-            step = np.linalg.lstsq(delta.T @ wd, wd.T @ (s - sig), rcond=None)[0]
-        t = 1.0
-        while t > 1e-10:
-            cand = theta + t * step
-            f_new = objective(cand)
-            if f_new <= f + 1e-14 * abs(f):
-                break
-            t *= 0.5
-        else:
-            converged = gmax < 1e-6
-            return _Solution(theta, f, it, converged,
-                             "converged" if converged else "line search failed")
-        theta, f = cand, f_new
-    converged = gmax < 1e-6
-    return _Solution(theta, f, max_iter, converged,
-                     "converged" if converged else f"no convergence in {max_iter} iterations")
+        return float(np.sum(w * (s - sig) ** 2)), -2.0 * wd.T @ (s - sig), 2.0 * (delta.T @ wd)
+
+    return fisher_scoring(score, theta0, WLSMV_SCORING, value=value)
 
 
 # --------------------------------------------------------------------------- test statistic
@@ -628,7 +592,7 @@ def _params_table(model: _DeltaModel, stats: OrdinalStats, theta: np.ndarray,
     return with_standard_errors(params, se_theta)
 
 
-@one_blas_thread
+@single_blas_thread
 def fit_wlsmv(model: str | ModelSpec, data: pd.DataFrame | None, *,
               ordered: list[str] | tuple[str, ...] | None = None,
               stats: OrdinalStats | None = None) -> EstimatorFit:
@@ -637,7 +601,7 @@ def fit_wlsmv(model: str | ModelSpec, data: pd.DataFrame | None, *,
     Parameters
     ----------
     model:
-        lavaan syntax or a :class:`~sem_kit.engine.model.ModelSpec`.
+        lavaan syntax or a :class:`~sem_kit.engine.syntax.ModelSpec`.
     data:
         Complete rows; the items' answer codes.
     ordered:
@@ -712,12 +676,7 @@ def fit_wlsmv(model: str | ModelSpec, data: pd.DataFrame | None, *,
                          f"matrix is singular ({exc})") from exc
     vcov = e_inv @ (wd.T @ gamma @ wd) @ e_inv / (n - 1)
     params = _params_table(dm, stats, theta, values, c, sd_of(vcov))
-    improper = []
-    res_rows = params[(params.op == "~~") & (params.lhs == params.rhs)]
-    for r in res_rows[res_rows.est < 0].itertuples():
-        kind = "latent variable" if r.lhs in spec.latent else "residual"
-        improper.append(
-            f"negative {kind} variance (Heywood case): {r.lhs} ~~ {r.lhs} = {r.est:.4g}")
+    improper = negative_variances(params, spec.latent)
     warnings += improper
     big = [(obs[i], obs[j]) for i, j in zip(dm.rows, dm.cols, strict=True)
            if abs(stats.cor[i, j]) > 0.99]
@@ -738,68 +697,37 @@ def fit_wlsmv(model: str | ModelSpec, data: pd.DataFrame | None, *,
     delta0[:nth, :] = np.eye(nth)
     test0 = scaled_shifted(t0, df0, delta0, w, gamma)
     n_fit = n - 1  # lavaan's lav_utils_get_ntotal: N - 1 without a likelihood
-    lo, hi = rmsea_ci(t, df, n_fit)
     e = s - sig
-    gfi = 1.0 - float(np.sum(w * e * e)) / float(np.sum(w * s * s))
-    nel = s.size
     cor_res = (stats.cor - sigma_star)[dm.rows, dm.cols]
-    measures = {
-        "n": n,
-        "chisq": t,
-        "df": df,
-        "pvalue": chisq_pvalue(t, df),
-        "chisq_df": chisq_df(t, df),
-        "cfi": cfi(t, df, t0, df0),
-        "tli": tli(t, df, t0, df0),
-        "nfi": nfi(t, df, t0, df0),
-        "ifi": ifi(t, df, t0, df0),
-        "rmsea": rmsea(t, df, n_fit),
-        "rmsea_ci_lower": lo,
-        "rmsea_ci_upper": hi,
-        "rmsea_pvalue": rmsea_pvalue(t, df, n_fit),
-        "srmr": float(math.sqrt(np.sum(cor_res**2) / (cor_res.size + p))),
-        "gfi": gfi,
-        "agfi": _agfi(gfi, nel, df),
-        "aic": math.nan,
-        "bic": math.nan,
-        "chisq_scaled": test["stat"],
-        "df_scaled": df,
-        "pvalue_scaled": test["pvalue"],
-        "scaling_factor": test["scaling_factor"],
-        "cfi_scaled": cfi(test["stat"], df, test0["stat"], df0),
-        "tli_scaled": tli(test["stat"], df, test0["stat"], df0),
-        "rmsea_scaled": rmsea(test["stat"], df, n_fit),
-    }
-    idx = pd.RangeIndex(1, dm.q + 1, name="free")
+    measures = assemble_fit(FitStatistics(
+        n=n, chisq=t, df=df, baseline_chisq=t0, baseline_df=df0,
+        srmr=float(math.sqrt(np.sum(cor_res**2) / (cor_res.size + p))),
+        gfi=1.0 - float(np.sum(w * e * e)) / float(np.sum(w * s * s)),
+        nel=s.size, logl=math.nan, npar=dm.q, n_rmsea=n_fit,
+        scaled=ScaledTest(test["stat"], df, test["pvalue"], test["scaling_factor"],
+                          test0["stat"], rmsea(test["stat"], df, n_fit))))
     return EstimatorFit(
         estimator="WLSMV",
         missing="listwise",
         spec=spec,
         params=params,
         measures=measures,
-        vcov=pd.DataFrame(vcov, index=idx, columns=idx),
+        vcov=vcov_frame(vcov),
         theta=theta.copy(),
         n=n,
         npar=dm.q,
         df=df,
         r2=_r2(params[params.op.isin(["=~", "~", "~~"])]),
         sample_cov=pd.DataFrame(stats.cor, index=obs, columns=obs),
-        implied_cov=pd.DataFrame(sigma_star, index=obs, columns=obs),
+        implied_cov=moments_frame(sigma_star, obs),
         converged=sol.converged,
         warnings=tuple(warnings),
         admissible=sol.converged and not improper,
         test={"standard": {"test": "standard", "stat": t, "df": df,
-                           "pvalue": chisq_pvalue(t, df)},
+                           "pvalue": measures["pvalue"]},
               "scaled.shifted": {"test": "scaled.shifted", **test}},
         ml_fit=None,
         extra={"fmin": t / (2.0 * n), "baseline_chisq": t0, "baseline_df": df0,
                "baseline_chisq_scaled": test0["stat"],
                "shift_parameter": test["shift_parameter"], "iterations": sol.iterations},
     )
-
-
-def _agfi(gfi_value: float, nel: int, df: int) -> float:
-    """lavaan ``lav_fit_agfi``: ``1 − (nel / df)(1 − GFI)``, nel the sample statistics."""
-    if df > 0:
-        return float(1.0 - (nel / df) * (1.0 - gfi_value))
-    return 1.0

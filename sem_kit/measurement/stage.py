@@ -4,7 +4,7 @@ One function, :func:`measurement_model`, from the item data and the
 questionnaire to a :class:`MeasurementResult`. The numbers come from the
 modules named for them (:mod:`~sem_kit.measurement.item_stats`,
 :mod:`~sem_kit.measurement.reliability`, :mod:`~sem_kit.measurement.efa`,
-:mod:`~sem_kit.engine.model`, :mod:`~sem_kit.engine.fit_indices`,
+:mod:`~sem_kit.estimators.dispatch`, :mod:`~sem_kit.engine.fit_indices`,
 :mod:`~sem_kit.measurement.discriminant`, :mod:`~sem_kit.postestimation.modification`);
 this module only chooses the inputs (the complete cases' covariance matrix, or
 FIML's EM estimate of it, :mod:`~sem_kit.measurement.moments`) and lays the
@@ -20,11 +20,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sem_kit.engine.fit_indices import fit_measures
-from sem_kit.engine.model import Fit, fit_model, model_matrices
+from sem_kit.engine.fit import EstimatorFit, Fit, model_matrices
 from sem_kit.engine.threads import one_blas_thread
 from sem_kit.errors import InputError
-from sem_kit.estimators.robust import fit_robust
+from sem_kit.estimators.dispatch import estimate, fit_estimator
+from sem_kit.io.json_values import json_number
 from sem_kit.measurement.discriminant import (
     DiscriminantValidity,
     discriminant_validity,
@@ -85,7 +85,7 @@ class MeasurementResult:
         KMO/Bartlett/Harman, the EFA with as many factors as first-order
         constructs (oblimin), and Horn's parallel analysis.
     cfa:
-        The CFA :class:`~sem_kit.engine.model.Fit`.
+        The CFA :class:`~sem_kit.engine.fit.Fit`.
     cfa_fit:
         The CFA's fit measures (DESIGN.md FIT keys).
     loadings:
@@ -181,25 +181,26 @@ class MeasurementResult:
         """The ``items``, ``reliability``, ``efa``, ``cfa`` and ``discriminant`` blocks."""
         items = self.items.to_dict()
         for item, rec in items.items():
-            rec["loading_std"] = _num(self.items.table.loc[item, "loading_std"])
+            rec["loading_std"] = json_number(self.items.table.loc[item, "loading_std"])
             rec.pop("loading_verdict", None)
         rel = {
-            c: {k: _num(row[k]) for k in ("alpha", "alpha_ci_lower", "alpha_ci_upper", "cr",
-                                          "ave", "omega")}
+            c: {k: json_number(row[k]) for k in ("alpha", "alpha_ci_lower", "alpha_ci_upper",
+                                                 "cr", "ave", "omega")}
             for c, row in self.reliability.iterrows()
         }
         first = self.loadings[self.loadings["level"] == 1]
         loadings = [
             {"construct": r["construct"], "item": r["item"],
-             **{k: _num(r[k]) for k in ("est", "std", "se", "z", "pvalue")}}
+             **{k: json_number(r[k]) for k in ("est", "std", "se", "z", "pvalue")}}
             for _, r in first.iterrows()
         ]
         disc = self.discriminant.to_dict()
         return {
             "items": items,
             "reliability": rel,
-            "efa": {k: _num(v) for k, v in self.efa_summary.to_dict().items()},
-            "cfa": {"fit": {k: _num(v) for k, v in self.cfa_fit.items()}, "loadings": loadings},
+            "efa": {k: json_number(v) for k, v in self.efa_summary.to_dict().items()},
+            "cfa": {"fit": {k: json_number(v) for k, v in self.cfa_fit.items()},
+                    "loadings": loadings},
             "discriminant": {
                 "htmt": _nums(disc["htmt"]),
                 "latent_correlations": _nums(disc.get("latent_correlations", {})),
@@ -214,16 +215,7 @@ def _nums(block: dict) -> dict:
     An improper solution (a negative AVE or latent variance) leaves some
     values undefined; results.json holds them as null, never as NaN.
     """
-    return {k: _nums(v) if isinstance(v, dict) else _num(v) for k, v in block.items()}
-
-
-def _num(value: object) -> float | int | None:
-    if value is None:
-        return None
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        return int(value)
-    value = float(value)  # type: ignore[arg-type]
-    return None if math.isnan(value) or math.isinf(value) else value
+    return {k: _nums(v) if isinstance(v, dict) else json_number(v) for k, v in block.items()}
 
 
 def loadings_table(fit: Fit, q: Questionnaire) -> pd.DataFrame:
@@ -319,22 +311,13 @@ def _measurement_model(
     warnings: list[str] = []
     _check_variation(everyone)
     fiml = missing_method == "fiml"
-    ml_cfa = None
-    if fiml:
-        from sem_kit.estimators.fiml import fit_fiml
-
-        cfa = fit_fiml(q.measurement_syntax(), everyone)
-    elif estimator == "WLSMV":
-        from sem_kit.estimators.wlsmv import fit_wlsmv
-
-        cfa = fit_wlsmv(q.measurement_syntax(), data)
-    else:
-        ml_cfa = fit_model(q.measurement_syntax(), data)
-        cfa = ml_cfa if estimator == "ML" else fit_robust(ml_cfa, data, estimator=estimator)
+    estimated = estimate(q.measurement_syntax(), everyone if fiml else data,
+                         estimator=estimator, missing=missing_method)
+    cfa = estimated.fit
     warnings += [f"CFA: {w}" for w in cfa.warnings]
     if not cfa.converged:
         warnings.append("CFA: the estimation did not converge; its numbers are not trustworthy")
-    cfa_fit = fit_measures(cfa) if cfa is ml_cfa and estimator == "ML" else dict(cfa.measures)
+    cfa_fit = dict(cfa.measures)
     loadings = loadings_table(cfa, q)
     std_loading = loadings[loadings.level == 1].set_index("item")["std"]
 
@@ -352,8 +335,7 @@ def _measurement_model(
     single = None
     try:
         single_fit = _single_factor_fit(items, everyone, everyone.dropna(), estimator, fiml)
-        single = (fit_measures(single_fit) if isinstance(single_fit, Fit)
-                  else dict(single_fit.measures))
+        single = dict(single_fit.measures)
         if not single_fit.converged:
             warnings.append("single-factor CFA did not converge")
     except InputError as exc:
@@ -363,8 +345,8 @@ def _measurement_model(
     disc, notes = _validity(q, cov, rel["sqrt_ave"], latent_cor, thresholds)
     warnings += notes
     mi = None
-    if ml_cfa is not None:
-        mi = modification_indices(ml_cfa)
+    if estimated.ml_fit is not None:
+        mi = modification_indices(estimated.ml_fit)
     else:
         warnings.append(f"modification indices: not computed under "
                         f"{'FIML' if fiml else estimator} (sem-kit computes them for ML, MLM "
@@ -489,19 +471,10 @@ def _validity(q: Questionnaire, cov: pd.DataFrame, sqrt_ave: pd.Series,
 
 
 def _single_factor_fit(items: list[str], everyone: pd.DataFrame, complete: pd.DataFrame,
-                       estimator: str, fiml: bool):
+                       estimator: str, fiml: bool) -> Fit | EstimatorFit:
     """Harman's one-factor CFA with the run's estimator."""
-    syntax = single_factor_syntax(items)
-    if fiml:
-        from sem_kit.estimators.fiml import fit_fiml
-
-        return fit_fiml(syntax, everyone)
-    if estimator == "WLSMV":
-        from sem_kit.estimators.wlsmv import fit_wlsmv
-
-        return fit_wlsmv(syntax, complete)
-    fit = fit_model(syntax, complete)
-    return fit if estimator == "ML" else fit_robust(fit, complete, estimator=estimator)
+    return fit_estimator(single_factor_syntax(items), everyone if fiml else complete,
+                         estimator=estimator, missing="fiml" if fiml else "listwise")
 
 
 def _one_construct_validity(first: list[str], sqrt_ave: pd.Series,

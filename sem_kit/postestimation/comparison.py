@@ -39,9 +39,11 @@ import numpy as np
 import pandas as pd
 from scipy.stats import chi2
 
-from sem_kit.engine.fit_indices import fit_measures, rmsea
-from sem_kit.engine.model import Fit, fit_model, specify
+from sem_kit.engine.fit import Fit, FittedModel
+from sem_kit.engine.fit_indices import rmsea
+from sem_kit.engine.syntax import specify
 from sem_kit.errors import InputError
+from sem_kit.estimators.ml import fit_model
 from sem_kit.questionnaire import Questionnaire
 
 __all__ = [
@@ -210,10 +212,9 @@ def lr_test(hypothesised: Fit, alternative: Fit) -> dict[str, float]:
     }
 
 
-def _measures(fit: Any) -> dict[str, float]:
-    """Fit measures of an ML :class:`Fit` or an estimator's fit (its ``measures``)."""
-    measures = getattr(fit, "measures", None)
-    return dict(measures) if measures is not None else fit_measures(fit)
+def _measures(fit: FittedModel) -> dict[str, float]:
+    """The FIT block of any fitted model."""
+    return dict(fit.measures)
 
 
 def _row(name: str, description: str, dropped: str, fit: Fit) -> dict[str, object]:

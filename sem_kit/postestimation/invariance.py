@@ -64,7 +64,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 from scipy.stats import chi2
 
-from sem_kit.engine.model import ModelSpec, specify
+from sem_kit.engine.syntax import ModelSpec, specify
 from sem_kit.estimators.multigroup import MultiGroupFit, fit_multigroup
 from sem_kit.thresholds import DEFAULT_THRESHOLDS, Thresholds
 

@@ -32,17 +32,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sem_kit.engine.model import (
-    Fit,
-    _compile,
-    _param_jacobian,
-    _ram,
-    _row_jacobians,
-    _unique,
-    _zero_x_block,
+from sem_kit.engine.fit import Fit
+from sem_kit.engine.model import standardize
+from sem_kit.engine.ram import (
+    compile_model,
     implied_moments,
-    standardize,
+    param_jacobian,
+    ram_layout,
+    row_jacobians,
+    zero_x_block,
 )
+from sem_kit.engine.syntax import unique
 
 __all__ = ["candidate_parameters", "modification_indices"]
 
@@ -74,8 +74,8 @@ def candidate_parameters(fit: Fit) -> pd.DataFrame:
     ov = list(spec.observed)
     ov_x = list(spec.x_vars)
     ov_nox = [v for v in ov if v not in ov_x]
-    ov_ind = [v for v in _unique(pt.rhs[pt.op == "=~"]) if v not in lv]
-    eqs = _unique(list(pt.lhs[pt.op == "~"]) + list(pt.rhs[pt.op == "~"]))
+    ov_ind = [v for v in unique(pt.rhs[pt.op == "=~"]) if v not in lv]
+    eqs = unique(list(pt.lhs[pt.op == "~"]) + list(pt.rhs[pt.op == "~"]))
     rows: list[tuple[str, str, str]] = []
     rows += [(f, "=~", v) for f in lv for v in ov_nox if v not in eqs]
     other = {v for v in ov if v not in ov_ind}
@@ -133,12 +133,12 @@ def modification_indices(fit: Fit, *, sort: bool = True, minimum: float = 0.0) -
     extra_est = np.concatenate([fixed["est"].to_numpy(dtype=float), np.zeros(len(cand))])
     extra_exo = np.concatenate([fixed["exo"].to_numpy(dtype=int), np.zeros(len(cand), int)])
 
-    jac_model = _param_jacobian(_compile(spec), b, c)
-    ram_extra = _ram(spec, extra.lhs, extra.op, extra.rhs)
-    jac_extra = _row_jacobians(ram_extra, b, c)
+    jac_model = param_jacobian(compile_model(spec), b, c)
+    ram_extra = ram_layout(spec, extra.lhs, extra.op, extra.rhs)
+    jac_extra = row_jacobians(ram_extra, b, c)
     # blocks of the unit expected information of the extended model (x block zero-weighted)
-    je = _zero_x_block(jac_extra, x_idx)
-    jm = _zero_x_block(jac_model, x_idx)
+    je = zero_x_block(jac_extra, x_idx)
+    jm = zero_x_block(jac_model, x_idx)
     ge = sigma_inv @ je @ sigma_inv
     k = je.shape[0]
     i11_diag = 0.5 * np.einsum("kij,kij->k", ge, je)

@@ -27,8 +27,8 @@ from sem_kit.report.i18n import Lang
 from sem_kit.thresholds import Cutoff, FitJudgement, fit_base
 
 if TYPE_CHECKING:  # pragma: no cover
+    from sem_kit.engine.fit import EstimatorFit
     from sem_kit.engine.model import Fit
-    from sem_kit.estimators.base import EstimatorFit
     from sem_kit.pipeline import AnalysisResult
     from sem_kit.structural.stage import StructuralResult
 

@@ -65,13 +65,15 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from sem_kit.engine.fit_indices import fit_measures
-from sem_kit.engine.model import Fit, fit_model, refit, specify
+from sem_kit.engine.fit import Fit
 from sem_kit.engine.optimizer import RefitFailed
 from sem_kit.engine.refit import Refitter
+from sem_kit.engine.syntax import specify
 from sem_kit.engine.threads import one_blas_thread
 from sem_kit.errors import InputError
-from sem_kit.estimators.robust import fit_robust
+from sem_kit.estimators.dispatch import Estimated, estimate, fit_estimator
+from sem_kit.estimators.ml import refit
+from sem_kit.io.json_values import json_number
 from sem_kit.postestimation.bootstrap import (
     bias_corrected_ci,
     percentile_ci,
@@ -90,18 +92,12 @@ from sem_kit.thresholds import (
 )
 
 __all__ = [
-    "FIT_KEYS",
     "BootstrapInfo",
     "EffectLayout",
     "StructuralResult",
     "delta_method",
     "structural_model",
 ]
-
-#: The FIT block of results.json, in DESIGN.md order.
-FIT_KEYS = ("n", "chisq", "df", "pvalue", "chisq_df", "cfi", "tli", "nfi", "ifi", "rmsea",
-            "rmsea_ci_lower", "rmsea_ci_upper", "rmsea_pvalue", "srmr", "gfi", "agfi", "aic",
-            "bic")
 
 PERCENTILE = "percentile bootstrap"
 WALD = "Wald (normal theory)"
@@ -323,18 +319,6 @@ class BootstrapInfo:
                 "nonadmissible": self.nonadmissible, "seed": self.seed, "level": self.level}
 
 
-def _num(x: object) -> object:
-    """A plain JSON number: None for NaN/inf, int for integers, float otherwise."""
-    if x is None:
-        return None
-    if isinstance(x, (bool, np.bool_)):
-        return bool(x)
-    if isinstance(x, (int, np.integer)):
-        return int(x)
-    value = float(x)  # type: ignore[arg-type]
-    return value if math.isfinite(value) else None
-
-
 @dataclass(frozen=True, eq=False)
 class StructuralResult:
     """The structural model's numbers.
@@ -342,9 +326,9 @@ class StructuralResult:
     Attributes
     ----------
     fit:
-        The full model's :class:`~sem_kit.engine.model.Fit`.
+        The full model's :class:`~sem_kit.engine.fit.Fit`.
     fit_measures:
-        The DESIGN.md FIT keys (:func:`sem_kit.engine.fit_indices.fit_measures`).
+        The DESIGN.md FIT keys (:func:`sem_kit.engine.fit_indices.assemble_fit`).
     paths:
         One row per hypothesis, columns :data:`PATH_COLUMNS`: ``est`` (lavaan
         ``est``), ``std`` (std.all), ``se, z, pvalue`` (ML, expected
@@ -398,20 +382,21 @@ class StructuralResult:
         """The ``sem`` block of results.json (DESIGN.md), plain JSON values."""
         paths = [
             {"hypothesis": r["hypothesis"], "from": r["from"], "to": r["to"], "sign": r["sign"],
-             **{k: _num(r[k]) for k in ("est", "std", "se", "z", "pvalue", "ci_lower",
-                                        "ci_upper")},
+             **{k: json_number(r[k]) for k in ("est", "std", "se", "z", "pvalue",
+                                               "ci_lower", "ci_upper")},
              "supported": bool(r["supported"])}
             for r in self.paths.to_dict("records")
         ]
         indirect = [
-            {"path": r["path"], **{k: _num(r[k]) for k in ("est", "std", "ci_lower", "ci_upper")},
+            {"path": r["path"],
+             **{k: json_number(r[k]) for k in ("est", "std", "ci_lower", "ci_upper")},
              "method": r["method"]}
             for r in self.indirect.to_dict("records")
         ]
         return {
-            "fit": {k: _num(v) for k, v in self.fit_measures.items()},
+            "fit": {k: json_number(v) for k, v in self.fit_measures.items()},
             "paths": paths,
-            "r2": {str(k): _num(v) for k, v in self.r2.items()},
+            "r2": {str(k): json_number(v) for k, v in self.r2.items()},
             "indirect": indirect,
         }
 
@@ -448,10 +433,8 @@ def _comparison(q: Questionnaire, reported: Any, fit: Fit | None, data: pd.DataF
     if fit is not None:
         return compare_alternatives(q, fit, data)
     if missing == "fiml":
-        from sem_kit.estimators.fiml import fit_fiml
-
-        return compare_alternatives(q, reported, data, fitter=lambda syntax, d, base: fit_fiml(
-            syntax, d))
+        return compare_alternatives(q, reported, data, fitter=lambda syntax, d, base: fit_estimator(
+            syntax, d, missing="fiml"))
     return (pd.DataFrame(columns=COMPARISON_COLUMNS),
             (f"model comparison: not run under {estimator} (the chi-square difference of "
              "two WLSMV fits needs lavaan's scaled difference test, which sem-kit does not "
@@ -652,30 +635,18 @@ class _MappedStatistic:
 
 
 def _estimator_fit(spec: Any, data: pd.DataFrame, estimator: str, missing: str,
-                   notes: list[str]) -> tuple[Any, Fit | None]:
-    """The reported fit and, for ML-based estimators on complete data, the ML fit under it."""
-    if missing == "fiml":
-        from sem_kit.estimators.fiml import fit_fiml
-
-        est_fit = fit_fiml(spec, data)
-        notes.extend(f"SEM: {w}" for w in est_fit.warnings)
-        return est_fit, None
-    if estimator == "WLSMV":
-        from sem_kit.estimators.wlsmv import fit_wlsmv
-
-        est_fit = fit_wlsmv(spec, data)
-        notes.extend(f"SEM: {w}" for w in est_fit.warnings)
-        return est_fit, None
-    fit = fit_model(spec, data)
-    notes.extend(f"SEM: {w}" for w in fit.warnings)
+                   notes: list[str]) -> Estimated:
+    """The reported fit, its FIT block and, for ML-based estimators, the ML fit under it."""
+    estimated = estimate(spec, data, estimator=estimator, missing=missing)
     # MLM / MLR: the ML estimates with robust SEs and scaled tests (lavaan's estimator =
     # "MLM"/"MLR"); the bootstrap, model comparison and modification indices stay ML.
-    if estimator == "ML":
-        return fit, fit
-    notes.append(f"SEM: {estimator}: robust SEs, z and p and scaled fit measures; the "
-                 "bootstrap intervals, the model comparison (plain ML chi-square "
-                 "difference tests) and the modification indices are ML's")
-    return fit_robust(fit, data, estimator=estimator), fit
+    shown = estimated.fit if estimated.ml_fit is None else estimated.ml_fit
+    notes.extend(f"SEM: {w}" for w in shown.warnings)
+    if estimated.ml_fit is not None and estimated.fit is not estimated.ml_fit:
+        notes.append(f"SEM: {estimator}: robust SEs, z and p and scaled fit measures; the "
+                     "bootstrap intervals, the model comparison (plain ML chi-square "
+                     "difference tests) and the modification indices are ML's")
+    return estimated
 
 
 def _structural_model(q: Questionnaire, data: pd.DataFrame, bootstrap: int, seed: int | None,
@@ -684,7 +655,8 @@ def _structural_model(q: Questionnaire, data: pd.DataFrame, bootstrap: int, seed
                       estimator: str = "ML", missing: str = "listwise") -> StructuralResult:
     spec = specify(q.model_syntax())
     notes: list[str] = []
-    reported, fit = _estimator_fit(spec, data, estimator, missing, notes)
+    estimated = _estimator_fit(spec, data, estimator, missing, notes)
+    reported, fit = estimated.fit, estimated.ml_fit
     chains = [tuple(c) for c in q.indirect_paths()]
     constructs = list(q.structural_constructs)
     params = reported.params
@@ -821,7 +793,7 @@ def _structural_model(q: Questionnaire, data: pd.DataFrame, bootstrap: int, seed
                      "them for ML, MLM and MLR)")
     return StructuralResult(
         fit=reported,
-        fit_measures=fit_measures(fit) if reported is fit else dict(reported.measures),
+        fit_measures=dict(reported.measures),
         paths=paths,
         r2=r2,
         effects=effects,
