@@ -109,7 +109,7 @@ def standardize(lhs: Sequence[str], op: Sequence[str], rhs: Sequence[str],
     return std_lv, out
 
 
-def _r2(params: pd.DataFrame) -> pd.Series:
+def r_squared(params: pd.DataFrame) -> pd.Series:
     """``lavInspect(fit, "r2")``: 1 − std.all of the (residual) variance of every indicator
     and dependent variable; NaN where that exceeds 1."""
     y_names = _unique(list(params.rhs[params.op == "=~"]) + list(params.lhs[params.op == "~"]))

@@ -75,7 +75,7 @@ from sem_kit.engine.fit import (
     vcov_frame,
 )
 from sem_kit.engine.fit_indices import FitStatistics, assemble_fit
-from sem_kit.engine.model import _r2, standardize
+from sem_kit.engine.model import r_squared, standardize
 from sem_kit.engine.optimizer import Optimum, fisher_scoring
 from sem_kit.engine.ram import CompiledModel, compile_model, moments, row_factors, row_values
 from sem_kit.engine.syntax import ModelSpec, specify
@@ -697,7 +697,7 @@ def fit_fiml(model: str | ModelSpec, data: pd.DataFrame) -> EstimatorFit:
         n=n,
         npar=q,
         df=df,
-        r2=_r2(params[params.op != "~1"]),
+        r2=r_squared(params[params.op != "~1"]),
         sample_cov=moments_frame(sigma_h1, obs),
         implied_cov=moments_frame(sigma, obs),
         converged=sol.converged,

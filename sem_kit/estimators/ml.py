@@ -48,7 +48,7 @@ from sem_kit.engine.fit import (
     negative_variances,
     vcov_frame,
 )
-from sem_kit.engine.model import _r2, standardize
+from sem_kit.engine.model import r_squared, standardize
 from sem_kit.engine.optimizer import Optimum, fisher_scoring
 from sem_kit.engine.ram import CompiledModel, compile_model, moments, row_factors, row_values
 from sem_kit.engine.syntax import ModelSpec, specify
@@ -521,7 +521,7 @@ def _assemble(spec: ModelSpec, comp: CompiledModel, s: np.ndarray, n: int, opt: 
         theta=theta.copy(),
         vcov=vcov_frame(vcov),
         information=info,
-        r2=_r2(params),
+        r2=r_squared(params),
         converged=bool(opt.converged),
         message=message,
         iterations=int(iterations),

@@ -78,7 +78,7 @@ from sem_kit.engine.algebra import sd_of, with_standard_errors
 from sem_kit.engine.bivariate_normal import bivariate_normal_cdf, bivariate_normal_density
 from sem_kit.engine.fit import EstimatorFit, moments_frame, negative_variances, vcov_frame
 from sem_kit.engine.fit_indices import FitStatistics, ScaledTest, assemble_fit, rmsea
-from sem_kit.engine.model import _r2, standardize
+from sem_kit.engine.model import r_squared, standardize
 from sem_kit.engine.optimizer import Optimum, fisher_scoring
 from sem_kit.engine.ram import compile_model, moments, param_jacobian, row_values
 from sem_kit.engine.syntax import ModelSpec, specify
@@ -717,7 +717,7 @@ def fit_wlsmv(model: str | ModelSpec, data: pd.DataFrame | None, *,
         n=n,
         npar=dm.q,
         df=df,
-        r2=_r2(params[params.op.isin(["=~", "~", "~~"])]),
+        r2=r_squared(params[params.op.isin(["=~", "~", "~~"])]),
         sample_cov=pd.DataFrame(stats.cor, index=obs, columns=obs),
         implied_cov=moments_frame(sigma_star, obs),
         converged=sol.converged,
