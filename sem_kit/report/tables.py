@@ -26,9 +26,10 @@ from sem_kit.report import fmt
 from sem_kit.report.i18n import Lang
 from sem_kit.thresholds import Cutoff, FitJudgement, fit_base
 
+from sem_kit.engine.fit import Fit
+
 if TYPE_CHECKING:  # pragma: no cover
     from sem_kit.engine.fit import EstimatorFit
-    from sem_kit.engine.model import Fit
     from sem_kit.pipeline import AnalysisResult
     from sem_kit.structural.stage import StructuralResult
 
@@ -885,10 +886,12 @@ def parameter_table(table_id: str, section: str, fit: Fit | EstimatorFit, estima
             _c(lang, "pvalue", "col.param_p", kind="p", missing=""),
             _c(lang, "std_lv", missing=""), _c(lang, "std_all", missing=""))
     yes_no = lang.t("misc.yes") if fit.converged else lang.t("misc.no")
+    # Only the ML fit counts its optimiser's iterations (MLM/MLR/FIML/WLSMV report none).
+    iterations = fit.iterations if isinstance(fit, Fit) else None
     header = (
         (lang.t("param.estimator"), str(estimator)),
-        (lang.t("param.converged"), yes_no + ("" if fit.iterations is None else
-                                              lang.t("param.iterations", n=int(fit.iterations)))),
+        (lang.t("param.converged"), yes_no + ("" if iterations is None else
+                                              lang.t("param.iterations", n=int(iterations)))),
         (lang.t("param.npar"), fmt.integer(fit.npar)),
         (lang.t("param.n"), fmt.integer(fit.n)),
     )
