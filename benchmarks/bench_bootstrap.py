@@ -77,7 +77,7 @@ class FimlEstimates:
     """Bootstrap statistic under FIML: θ of the resample (intercepts last), one BLAS thread.
 
     ``FimlRefitter.estimates`` itself does not limit BLAS threads (unlike
-    ``fastfit.Refitter``), so this does, with one threadpoolctl controller per
+    ``engine.refit.Refitter``), so this does, with one threadpoolctl controller per
     process (made on first use; not pickled to the workers).
     """
 
@@ -161,8 +161,7 @@ def run_semkit_fiml(data: Path, model: Path, n_boot: int, jobs: int, seed: int,
 def run_semkit(data: Path, model: Path, n_boot: int, jobs: int, seed: int,
                ci_out: Path) -> dict:
     """One timed sem_kit bootstrap (fit + B refits + intervals); intervals to ``ci_out``."""
-    from sem_kit.engine.refit import Refitter
-    from sem_kit.estimators.ml import fit_model
+    from sem_kit.estimators.ml import bootstrap_refitter, fit_model
     from sem_kit.postestimation.bootstrap import percentile_ci, run_bootstrap
 
     df = pd.read_csv(data)
@@ -170,7 +169,7 @@ def run_semkit(data: Path, model: Path, n_boot: int, jobs: int, seed: int,
     start = time.perf_counter()
     fit = fit_model(syntax, df)
     fitted = time.perf_counter()
-    refitter = Refitter(fit)
+    refitter = bootstrap_refitter(fit)  # what sem-kit analyze refits with
     x = df[list(refitter.observed)].to_numpy(dtype=float)
     k = fit.npar + len(fit.params)
     res = run_bootstrap(EstimatesAndStd(refitter), x, n_boot, seed, k, jobs=jobs)

@@ -12,7 +12,7 @@ the same resample:
   off by up to about √(N·ftol) ≈ 0.02 standard errors for N = 500 (measured:
   at most 0.012 SE, 1e-3 to 9e-3 absolute). The test allows 0.05 SE and
   checks that our optimum has the lower discrepancy.
-- ``std_all`` / ``est_all`` against ``estimation.standardize`` at the same θ
+- ``std_all`` / ``est_all`` against ``engine.standardize.standardize`` at the same θ
   to 1e-12, and against the plain fit's table.
 """
 
@@ -30,11 +30,12 @@ import pandas as pd
 import pytest
 
 from sem_kit.engine.fit import Fit
-from sem_kit.engine.model import standardize
 from sem_kit.engine.optimizer import RefitFailed
 from sem_kit.engine.ram import implied_moments
-from sem_kit.engine.refit import Refitter
-from sem_kit.estimators.ml import fit_model
+from sem_kit.engine.refit import RefitPolicy, Refitter, causal_order
+from sem_kit.engine.standardize import standardize
+from sem_kit.engine.tolerances import RefitSettings
+from sem_kit.estimators.ml import FisherScoringRefit, fit_model
 from sem_kit.postestimation.bootstrap import resample_rows, run_bootstrap
 
 REF = Path(__file__).parent / "reference"
@@ -46,16 +47,6 @@ REF = Path(__file__).parent / "reference"
 MODELS = ["hs_cfa", "pd_sem", "ninefactor_sem", "hs_mimic", "hs_paths", "hs_second_order",
           "heywood", "hs_saturated"]
 SEMOPY_SE = 0.05
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_blas_thread():
-    """semopy's fits of these small matrices run several times faster on one BLAS thread,
-    much more so when another process holds the second core; results do not change."""
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
 
 
 @cache
@@ -104,7 +95,9 @@ def test_same_estimates_as_a_plain_fit_of_the_resample(name, b):
 
 
 @pytest.mark.parametrize("name", MODELS)
-def test_std_all_is_estimation_standardize(name):
+def test_std_all_is_the_fits_standardisation(name):
+    """The refitter's std.all (total variances from its causally ordered B P Bᵀ) is the
+    table a fit standardises from the implied moments."""
     fit, refitter, _ = case(name)
     xb, _ = resample(name, 0)
     theta = refitter.estimates(xb)
@@ -189,7 +182,36 @@ def test_singular_resample_raises_refit_failed():
 def test_no_convergence_raises_refit_failed():
     fit, _, x = case("hs_cfa")
     with pytest.raises(RefitFailed, match="no convergence"):
-        Refitter(fit, max_iter=1).estimates(x[resample_rows(len(x), 0, 7)])
+        policy = RefitPolicy(RefitSettings(gtol=1e-7, max_iter=1))
+        Refitter(fit, policy).estimates(x[resample_rows(len(x), 0, 7)])
+
+
+def test_fisher_scoring_takes_over_when_bfgs_stops_short():
+    """BFGS allowed one iteration stops short on every resample; the ML fallback (Fisher
+    scoring from θ̂) then gives the estimates of an unhurried refit."""
+    fit, refitter, x = case("hs_cfa")
+    policy = RefitPolicy(RefitSettings(gtol=1e-7, max_iter=1), FisherScoringRefit(fit))
+    rescued = Refitter(fit, policy)
+    for b in range(3):
+        xb = x[resample_rows(len(x), b, 7)]
+        np.testing.assert_allclose(rescued.estimates(xb), refitter.estimates(xb), rtol=0,
+                                   atol=1e-6)
+    copy = pickle.loads(pickle.dumps(rescued))  # what a bootstrap worker process receives
+    np.testing.assert_array_equal(copy.estimates(xb), rescued.estimates(xb))
+
+
+def test_a_failed_fallback_gives_both_reasons():
+    fit, _, x = case("hs_cfa")
+
+    def fails(sample: np.ndarray) -> np.ndarray:
+        raise RefitFailed(f"{len(sample)} rows, no luck")
+
+    policy = RefitPolicy(RefitSettings(gtol=1e-7, max_iter=1), fails)
+    xb = x[resample_rows(len(x), 0, 7)]
+    with pytest.raises(RefitFailed) as err:
+        Refitter(fit, policy).estimates(xb)
+    assert str(err.value).startswith("no convergence after 1 BFGS iterations (max |gradient| ")
+    assert str(err.value).endswith(f"; Fisher scoring: {len(xb)} rows, no luck")
 
 
 def test_wrong_shape_is_a_clear_error():
@@ -201,10 +223,8 @@ def test_wrong_shape_is_a_clear_error():
 def test_causal_order_and_the_general_inverse_agree():
     """Variables in causal order make I − A triangular; a feedback loop has no such order
     and falls back to a general inverse, which gives the same refit."""
-    from sem_kit.engine.refit import _causal_order
-
-    assert _causal_order(("x", "y", "f"), [("x", "f"), ("y", "f")]) == ["f", "x", "y"]
-    assert _causal_order(("a", "b"), [("a", "b"), ("b", "a")]) is None
+    assert causal_order(("x", "y", "f"), [("x", "f"), ("y", "f")]) == ["f", "x", "y"]
+    assert causal_order(("a", "b"), [("a", "b"), ("b", "a")]) is None
     fit, refitter, _ = case("pd_sem")
     xb, _ = resample("pd_sem", 0)
     general = pickle.loads(pickle.dumps(refitter))

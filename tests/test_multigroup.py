@@ -258,10 +258,8 @@ SAMPLE = Path(__file__).parents[1] / "data" / "sample_responses.csv"
 
 
 @pytest.fixture(scope="module")
-def by_gender():
-    from sem_kit.pipeline import analyze
-
-    return analyze(SAMPLE, bootstrap=0, seed=1, group="gender")
+def by_gender(sample_run):
+    return sample_run(bootstrap=0, seed=1, group="gender")
 
 
 def test_sample_data_runs_by_gender(by_gender):

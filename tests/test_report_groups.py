@@ -20,22 +20,20 @@ from docx import Document
 from docx.oxml.ns import qn
 from openpyxl import load_workbook
 
-from sem_kit.pipeline import AnalysisResult, analyze
+from sem_kit.pipeline import AnalysisResult
 from sem_kit.report import render_report
 from sem_kit.report.html import GROUP_SECTIONS, SECTIONS, group_summary
 from sem_kit.report.i18n import STRINGS, Lang
 from sem_kit.report.tables import build_tables, cells
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT / "data" / "sample_responses.csv"
 GROUP_TABLES = ["groups", "invariance", "group_paths"]
 INVARIANCE_NUMBERS = ["chisq", "df", "pvalue", "cfi", "tli", "rmsea", "srmr", "delta_chisq",
                       "delta_df", "delta_pvalue", "delta_cfi", "delta_rmsea", "delta_srmr"]
 
 
 @pytest.fixture(scope="module")
-def result() -> AnalysisResult:
-    return analyze(DATA, bootstrap=0, seed=1, group="gender")
+def result(sample_run) -> AnalysisResult:
+    return sample_run(bootstrap=0, seed=1, group="gender")
 
 
 @pytest.fixture(scope="module")
@@ -321,8 +319,8 @@ def test_failing_step_partial_invariance_and_a_differing_path(result: AnalysisRe
 # --------------------------------------------------------------------------- without --group
 
 
-def test_no_section_without_group(tmp_path: Path) -> None:
-    plain = analyze(DATA, bootstrap=0, seed=1)
+def test_no_section_without_group(tmp_path: Path, sample_run) -> None:
+    plain = sample_run(bootstrap=0, seed=1)
     assert plain.groups is None
     out = plain.save(tmp_path / "report")
     page = (out / "report.html").read_text(encoding="utf-8")

@@ -8,25 +8,20 @@ from __future__ import annotations
 import dataclasses
 import html as html_lib
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
 from docx import Document
 
-from sem_kit.pipeline import analyze
 from sem_kit.report import fmt, render_report
 from sem_kit.report.i18n import Lang
 from sem_kit.report.tables import PARAM_GROUPS, build_tables, cells, param_group
 from sem_kit.thresholds import DEFAULT_THRESHOLDS, Cutoff
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT / "data" / "sample_responses.csv"
-
 
 @pytest.fixture(scope="module")
-def result():
-    return analyze(DATA, bootstrap=0, seed=1)
+def result(sample_run):
+    return sample_run(bootstrap=0, seed=1)
 
 
 @pytest.fixture(scope="module")

@@ -34,14 +34,18 @@ from scipy.stats import chi2, norm
 
 from sem_kit.engine.fit_indices import FIT_KEYS
 from sem_kit.engine.optimizer import RefitFailed
+from sem_kit.engine.refit import RefitPolicy, Refitter
 from sem_kit.engine.syntax import specify
+from sem_kit.engine.tolerances import RefitSettings
 from sem_kit.errors import InputError
+from sem_kit.estimators.ml import FisherScoringRefit, bootstrap_refitter
 from sem_kit.io.simulate import simulate_responses
 from sem_kit.postestimation.bootstrap import percentile_ci
 from sem_kit.postestimation.comparison import constrained_syntax, nested_alternatives
 from sem_kit.postestimation.modification import modification_indices
 from sem_kit.questionnaire import load_questionnaire, parse_questionnaire
 from sem_kit.structural import stage as structural
+from sem_kit.structural.bootstrap import Statistic, effect_layout
 from sem_kit.structural.effects import SUPPORTED, verdict
 from sem_kit.structural.stage import structural_model
 
@@ -308,11 +312,11 @@ def test_pd_refits_of_lavaans_own_resamples(pd_wald, pd_ref):
     assert idx.shape == (boot["idx_rows"], pd_wald.fit.n)
     lav = pd.DataFrame(boot["idx_stats"])
     fit = pd_wald.fit
-    refitter = structural._make_refitter(fit)
+    refitter = bootstrap_refitter(fit)
     x = pd.read_csv(DATA / "political_democracy.csv")[list(refitter.observed)].to_numpy()
-    layout = structural._layout(load_questionnaire(DATA / "structural_pd.yaml"), fit,
-                                [("ind60", "dem60", "dem65")], [])
-    stat = structural._Statistic(refitter, layout)
+    layout = effect_layout(load_questionnaire(DATA / "structural_pd.yaml"), fit,
+                           [("ind60", "dem60", "dem65")], [])
+    stat = Statistic(refitter, refitter, layout)
     ours = np.array([stat(x[rows]) for rows in idx])
     # hypotheses H1 (a), H2 (c), H3 (b); the one chain is ind
     check_pd_replicates(ours, layout, lav)
@@ -375,70 +379,54 @@ def test_same_seed_same_intervals_whatever_the_jobs(pd_q, pd_data):
     assert not np.allclose(one.indirect.ci_lower, other.indirect.ci_lower)
 
 
-class _FailingRefitter:
-    """A fast refitter that fails on resamples whose first column's mean exceeds the
-    full sample's by more than half a standard error (about 30 % of them), or on all."""
+class _FlakyFallback:
+    """A refit policy's fallback that fails on resamples whose first column's mean exceeds
+    the full sample's by more than half a standard error (about 30 % of them)."""
 
-    def __init__(self, inner, data: pd.DataFrame, always: bool = False):
+    def __init__(self, inner, data: pd.DataFrame):
         self.inner = inner
-        self.observed = inner.observed
-        first = data[self.observed[0]]
-        self.cut = -np.inf if always else first.mean() + 0.5 * first.std(ddof=0) / math.sqrt(
-            len(first))
+        first = data[inner.observed[0]]
+        self.cut = first.mean() + 0.5 * first.std(ddof=0) / math.sqrt(len(first))
 
-    def flagged(self, data: np.ndarray) -> bool:
-        return bool(data[:, 0].mean() > self.cut)
-
-    def estimates(self, data):
-        theta = self.inner.estimates(data)  # also sets the resample's fixed.x values
-        if self.flagged(data):
-            raise RefitFailed("no convergence (test)")
-        return theta
-
-    def sample_cov(self, data):
-        return self.inner.sample_cov(data)
-
-    def est_all(self, theta, sample_cov=None):
-        return self.inner.est_all(theta, sample_cov)
-
-    def std_all(self, theta, sample_cov=None):
-        return self.inner.std_all(theta, sample_cov)
+    def __call__(self, sample: np.ndarray) -> np.ndarray:
+        if sample[:, 0].mean() > self.cut:
+            raise RefitFailed("singular (test)")
+        return self.inner(sample)
 
 
 def test_failed_resamples_are_counted_and_reported(pd_q, pd_data, monkeypatch):
-    """Refits that fail twice (fast refitter, then Fisher scoring) are left out, counted
-    with their reasons and named in the warnings."""
-    real_refitter, real_refit = structural._make_refitter, structural.refit
-    made = []
+    """Resamples on which both BFGS (no iterations allowed) and the fallback fail are left
+    out, counted with their reasons and named in the warnings."""
+    def flaky(fit):
+        policy = RefitPolicy(RefitSettings(gtol=1e-7, max_iter=0),
+                             _FlakyFallback(FisherScoringRefit(fit), pd_data))
+        return Refitter(fit, policy)
 
-    def make(fit):
-        made.append(_FailingRefitter(real_refitter(fit), pd_data))
-        return made[-1]
-
-    def refit(fit, frame):
-        if made[-1].flagged(frame.to_numpy()):
-            raise InputError("singular (test)")
-        return real_refit(fit, frame)
-
-    monkeypatch.setattr(structural, "_make_refitter", make)
-    monkeypatch.setattr(structural, "refit", refit)
+    monkeypatch.setattr(structural, "bootstrap_refitter", flaky)
     result = structural_model(pd_q, pd_data, bootstrap=150, seed=11)
     info = result.bootstrap
-    reason = "no convergence (test); Fisher scoring: singular (test)"
     assert 0 < info.failed < info.requested
     assert info.succeeded + info.failed == info.requested == 150
-    assert info.reasons == ((reason, info.failed),)
-    assert any(f"{info.failed} of 150 resamples failed" in w and reason in w
-               for w in result.warnings)
+    # one reason per BFGS stopping point: "no convergence after 0 BFGS iterations (max
+    # |gradient| g); Fisher scoring: singular (test)", most frequent first
+    assert sum(count for _, count in info.reasons) == info.failed
+    counts = [count for _, count in info.reasons]
+    assert counts == sorted(counts, reverse=True)
+    for reason, _ in info.reasons:
+        assert reason.startswith("no convergence after 0 BFGS iterations (max |gradient| ")
+        assert reason.endswith("; Fisher scoring: singular (test)")
+    warning = next(w for w in result.warnings if f"{info.failed} of 150 resamples failed" in w)
+    assert info.reasons[0][0] in warning
     assert np.isfinite(result.indirect[["ci_lower", "ci_upper"]].to_numpy()).all()
-    assert info.to_dict()["reasons"] == [{"reason": reason, "count": info.failed}]
+    assert info.to_dict()["reasons"] == [{"reason": r, "count": c} for r, c in info.reasons]
 
 
-def test_fisher_scoring_takes_over_when_the_fast_refit_fails(pd_q, pd_data, monkeypatch):
+def test_fisher_scoring_takes_over_when_bfgs_stops_short(pd_q, pd_data, monkeypatch):
+    """With BFGS allowed no iteration every resample goes to Fisher scoring: no resample
+    fails and the intervals are those of the normal run."""
     normal = structural_model(pd_q, pd_data, bootstrap=40, seed=5)
-    real_refitter = structural._make_refitter
-    monkeypatch.setattr(structural, "_make_refitter",
-                        lambda fit: _FailingRefitter(real_refitter(fit), pd_data, always=True))
+    monkeypatch.setattr(structural, "bootstrap_refitter", lambda fit: Refitter(
+        fit, RefitPolicy(RefitSettings(gtol=1e-7, max_iter=0), FisherScoringRefit(fit))))
     rescued = structural_model(pd_q, pd_data, bootstrap=40, seed=5)
     assert rescued.bootstrap.failed == 0 and rescued.bootstrap.succeeded == 40
     cols = ["ci_lower", "ci_upper", "std_ci_lower", "std_ci_upper", "bc_lower", "bc_upper"]

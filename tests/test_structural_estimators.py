@@ -190,7 +190,7 @@ def test_fiml_refits_of_lavaans_own_resamples() -> None:
     from sem_kit.engine.refit import Refitter
     from sem_kit.engine.syntax import specify
     from sem_kit.estimators.fiml import FimlRefitter, fit_fiml
-    from sem_kit.structural import stage as structural
+    from sem_kit.structural.bootstrap import SpecPoint, Statistic, ThetaMap, effect_layout
 
     path = REF / "structural_pd_fiml.json"
     if not path.exists():
@@ -203,10 +203,10 @@ def test_fiml_refits_of_lavaans_own_resamples() -> None:
     fit = fit_fiml(spec, data)
     idx = np.loadtxt(REF / boot["idx_file"], delimiter=",", dtype=int) - 1
     assert idx.shape == (boot["idx_rows"], len(data))
-    mapped = structural._Mapped(spec, fit)
-    point = structural._SpecPoint(spec, mapped.base, fit.sample_cov, np.eye(spec.npar))
-    layout = structural._layout(q, point, [("ind60", "dem60", "dem65")], [])
-    stat = structural._MappedStatistic(FimlRefitter(fit), Refitter(point), mapped, layout)
+    mapped = ThetaMap(spec, fit)
+    point = SpecPoint(spec, mapped.base, fit.sample_cov, np.eye(spec.npar))
+    layout = effect_layout(q, point, [("ind60", "dem60", "dem65")], [])
+    stat = Statistic(FimlRefitter(fit), Refitter(point), layout, mapped)
     x = data[list(spec.observed)].to_numpy(dtype=float)
     ours = np.array([stat(x[rows]) for rows in idx[:100]])
     lav = pd.DataFrame(boot["idx_stats"]).iloc[:100]

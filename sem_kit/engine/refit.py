@@ -2,11 +2,11 @@
 
 A bootstrap refits the same model to thousands of resamples. Everything that
 does not depend on the resample is built once, in :class:`Refitter`, from the
-full-sample :class:`~sem_kit.engine.model.Fit`; a resample then costs its
+full-sample :class:`~sem_kit.engine.fit.Fit`; a resample then costs its
 covariance matrix and a short quasi-Newton run, with no semopy, no pandas and
 no standard errors.
 
-Model (RAM form, McArdle & McDonald 1984, as in :mod:`sem_kit.engine.model`):
+Model (RAM form, McArdle & McDonald 1984, as in :mod:`sem_kit.engine.ram`):
 all variables ``v = (observed, latent)``, ``m`` of them, ``p`` observed;
 ``A[i, j]`` the effect of ``j`` on ``i`` (``=~`` and ``~`` rows), ``P`` the
 (residual) covariances (``~~`` rows), ``B = (I − A)⁻¹``, ``G = F B`` (the
@@ -34,6 +34,8 @@ is already a good Hessian, so a refit of the built-in nine-factor model (133
 parameters) takes about a dozen iterations of one function-and-gradient
 evaluation each. It stops when every component of ``∂F/∂θ`` is below
 ``gtol`` in absolute value, which leaves θ within about 1e-7 of the optimum.
+:class:`RefitPolicy` is that refit for ML and FIML alike, with the estimator's
+Fisher scoring from θ̂ as a second try when BFGS stops short.
 
 Variables are ordered so that causes precede effects, which makes ``I − A``
 unit lower triangular (a triangular inverse; models with feedback loops fall
@@ -51,23 +53,79 @@ way (from the full-sample estimates, without standard errors).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.linalg import blas, lapack
 
 from sem_kit.engine.fit import Fit
 from sem_kit.engine.optimizer import RefitFailed, bfgs
+from sem_kit.engine.standardize import Standardizer
 from sem_kit.engine.threads import one_blas_thread
+from sem_kit.engine.tolerances import ML_REFIT, RefitSettings
 
-__all__ = ["Refitter"]
+__all__ = ["Fallback", "RefitPolicy", "Refitter", "causal_order"]
 
-_EPS = float(np.finfo(float).eps)
-_symv = blas.dsymv  # y = α H x from the upper triangle of H
-_syr2 = blas.dsyr2  # H ← H + α (x yᵀ + y xᵀ) on the upper triangle
 _symm = blas.dsymm  # C = α A B from one triangle of the symmetric A
 
+#: A second try at a resample: its estimates θ, or :class:`RefitFailed` with the reason.
+Fallback = Callable[[np.ndarray], np.ndarray]
 
-def _causal_order(names: tuple[str, ...],
+
+@dataclass(frozen=True)
+class RefitPolicy:
+    """How the bootstrap refits one resample, under ML and FIML alike.
+
+    BFGS (:func:`~sem_kit.engine.optimizer.bfgs`) from the full-sample
+    estimates θ̂, with the inverse information at θ̂ as first inverse Hessian,
+    until every component of the gradient is below ``settings.gtol``; when it
+    stops short within ``settings.max_iter`` iterations (it can stall at
+    rounding level), ``fallback`` -- the estimator's Fisher scoring from θ̂ --
+    gets a second try at the resample. Only a resample both fail on counts as
+    failed, with both reasons. Picklable when ``fallback`` is.
+
+    Attributes
+    ----------
+    settings:
+        :data:`~sem_kit.engine.tolerances.ML_REFIT` or
+        :data:`~sem_kit.engine.tolerances.FIML_REFIT`.
+    fallback:
+        ``fallback(sample) -> θ``, raising :class:`RefitFailed` with its reason;
+        None: no second try.
+    """
+
+    settings: RefitSettings
+    fallback: Fallback | None = None
+
+    def run(self, value_and_gradient: Callable[[np.ndarray], tuple[float, np.ndarray | None]],
+            theta0: np.ndarray, h_inv0: np.ndarray, sample: np.ndarray) -> np.ndarray:
+        """θ of one resample: BFGS on ``value_and_gradient``, else ``fallback(sample)``.
+
+        Raises
+        ------
+        RefitFailed
+            BFGS did not converge and there is no fallback, or the fallback
+            failed too (the message gives both reasons).
+        """
+        if theta0.size == 0:
+            return theta0.copy()
+        gtol = self.settings.gtol
+        theta, iterations, gmax = bfgs(value_and_gradient, theta0, h_inv0, gtol,
+                                       self.settings.max_iter)
+        if gmax < gtol:
+            return theta
+        first = (f"no convergence after {iterations} BFGS iterations "
+                 f"(max |gradient| {gmax:.1e})")
+        if self.fallback is None:
+            raise RefitFailed(first)
+        try:
+            return self.fallback(sample)
+        except RefitFailed as exc:
+            raise RefitFailed(f"{first}; Fisher scoring: {exc}") from exc
+
+
+def causal_order(names: tuple[str, ...],
                   paths: list[tuple[str, str]]) -> list[str] | None:
     """Variables ordered so that every cause comes before its effects (None if cyclic).
 
@@ -95,14 +153,14 @@ class Refitter:
     Parameters
     ----------
     fit:
-        The full-sample fit (:func:`sem_kit.engine.model.fit_model`); its
+        The full-sample fit (:func:`sem_kit.estimators.ml.fit_model`); its
         estimates are the start values and its expected information the first
         inverse Hessian of every refit.
-    gtol:
-        Convergence: max |∂F/∂θ| below this, with F lavaan's ML function
-        ½ (log|Σ| + tr(SΣ⁻¹) − log|S| − p).
-    max_iter:
-        BFGS iterations before a refit counts as failed.
+    policy:
+        The refit policy (:class:`RefitPolicy`; default BFGS with
+        :data:`~sem_kit.engine.tolerances.ML_REFIT` and no fallback; the
+        bootstrap adds :class:`sem_kit.estimators.ml.FisherScoringRefit`), on F
+        lavaan's ML function ½ (log|Σ| + tr(SΣ⁻¹) − log|S| − p).
 
     Attributes
     ----------
@@ -129,13 +187,12 @@ class Refitter:
     In R: ``bootstrapLavaan(fit, R = 1000, FUN = coef)``.
     """
 
-    def __init__(self, fit: Fit, gtol: float = 1e-7, max_iter: int = 200) -> None:
+    def __init__(self, fit: Fit, policy: RefitPolicy | None = None) -> None:
         spec = fit.spec
         pt = spec.partable
         self.observed: tuple[str, ...] = tuple(spec.observed)
         self.npar: int = int(spec.npar)
-        self.gtol = float(gtol)
-        self.max_iter = int(max_iter)
+        self.policy = RefitPolicy(ML_REFIT) if policy is None else policy
         self.theta0 = np.asarray(fit.theta, dtype=float).copy()
         names = spec.variables
         m, p = len(names), len(self.observed)
@@ -150,7 +207,7 @@ class Refitter:
         # (effect, cause) of every path: =~ is lhs -> rhs, ~ is rhs -> lhs
         paths = [(rhs[r], lhs[r]) if op[r] == "=~" else (lhs[r], rhs[r])
                  for r in range(n_rows) if is_a[r]]
-        order = _causal_order(names, paths)
+        order = causal_order(names, paths)
         self._triangular = order is not None
         pos = {v: k for k, v in enumerate(order if order is not None else names)}
         self._obs_idx = np.array([pos[v] for v in self.observed], dtype=int)
@@ -208,7 +265,8 @@ class Refitter:
         except np.linalg.LinAlgError:  # a singular information: refits then mostly fail
             h_inv0 = np.linalg.pinv(info)
         self.h_inv0 = np.asfortranarray((h_inv0 + h_inv0.T) / 2.0)
-        self._std_plan(lhs, op, rhs, pos, spec.latent)
+        ordered = sorted(names, key=pos.__getitem__)
+        self._standardizer = Standardizer(lhs, op, rhs, spec.latent, ordered)
 
     # ------------------------------------------------------------------ model algebra
 
@@ -282,7 +340,7 @@ class Refitter:
         return xc.T @ xc / x.shape[0]
 
     def estimates(self, data: np.ndarray) -> np.ndarray:
-        """Maximum-likelihood estimates θ for one resample.
+        """Maximum-likelihood estimates θ for one resample (:attr:`policy`).
 
         Parameters
         ----------
@@ -297,38 +355,21 @@ class Refitter:
         Raises
         ------
         RefitFailed
-            S or Σ is not positive definite, or BFGS did not reach max
-            |∂F/∂θ| < ``gtol`` within ``max_iter`` iterations.
+            S is not positive definite, or neither BFGS nor the policy's
+            fallback converged.
         """
         x = np.asarray(data, dtype=float)
         if x.ndim != 2 or x.shape[1] != self.p:
             raise ValueError(f"data must be (n, {self.p}) in the order {self.observed}, "
                              f"got shape {x.shape}")
         with one_blas_thread():
-            return self._refit(self.sample_cov(x))
-
-    def estimates_from_cov(self, s: np.ndarray) -> np.ndarray:
-        """As :meth:`estimates`, from a sample covariance matrix (N divisor) instead of data."""
-        with one_blas_thread():
-            return self._refit(np.asarray(s, dtype=float))
-
-    def _refit(self, s: np.ndarray) -> np.ndarray:
-        if lapack.dpotrf(s, lower=1)[1] != 0:
-            raise RefitFailed("the resample's covariance matrix is not positive definite")
-        self._set_x(s)
-        theta, iterations, gmax = self._bfgs(s)
-        if gmax >= self.gtol:
-            raise RefitFailed(f"no convergence after {iterations} BFGS iterations "
-                              f"(max |gradient| {gmax:.1e})")
-        return theta
-
-    def _bfgs(self, s: np.ndarray) -> tuple[np.ndarray, int, float]:
-        """:func:`bfgs` on this resample's F from θ̂ with first inverse Hessian I(θ̂)⁻¹."""
-        if self.npar == 0:
-            return self.theta0.copy(), 0, 0.0
-        s2 = 2.0 * s - np.diag(np.diag(s))
-        return bfgs(lambda x: self._value_and_gradient(x, s, s2), self.theta0, self.h_inv0,
-                    self.gtol, self.max_iter)
+            s = self.sample_cov(x)
+            if lapack.dpotrf(s, lower=1)[1] != 0:
+                raise RefitFailed("the resample's covariance matrix is not positive definite")
+            self._set_x(s)
+            s2 = 2.0 * s - np.diag(np.diag(s))
+            return self.policy.run(lambda th: self._value_and_gradient(th, s, s2),
+                                   self.theta0, self.h_inv0, x)
 
     # ------------------------------------------------------------------ parameter-table rows
 
@@ -354,50 +395,14 @@ class Refitter:
         s = np.asarray(sample_cov, dtype=float)
         return s[self._x_s_row, self._x_s_col]
 
-    def _std_plan(self, lhs, op, rhs, pos: dict[str, int], latent) -> None:
-        """Index plan for :meth:`std_all`: each row is ``est · V[n] / (V[d1] V[d2])``.
-
-        ``V = (1, sd, tv, rv)`` stacked: ``sd`` model-implied standard deviations
-        (NaN for a negative total variance, and for an observed variance below
-        machine epsilon), ``tv`` observed total variances (NaN below epsilon),
-        ``rv`` square roots of the absolute (residual) variance estimates (NaN
-        where a variable has no variance row).
-        """
-        m = self.m
-        lv = set(latent)
-        one, sd, tv, rv = 0, 1, 1 + m, 1 + 2 * m
-        n_rows = len(lhs)
-        num = np.full(n_rows, one)
-        den1 = np.full(n_rows, one)
-        den2 = np.full(n_rows, one)
-        var_row = np.full(m, -1)
-        for r in range(n_rows):
-            a, o, b = lhs[r], op[r], rhs[r]
-            if o == "=~":
-                num[r], den1[r] = sd + pos[a], sd + pos[b]
-            elif o == "~":
-                num[r], den1[r] = sd + pos[b], sd + pos[a]
-            elif a == b:
-                var_row[pos[a]] = r
-                if a in lv:
-                    den1[r] = den2[r] = sd + pos[a]
-                else:
-                    den1[r] = tv + pos[a]
-            else:
-                den1[r], den2[r] = rv + pos[a], rv + pos[b]
-        self._std_num, self._std_den1, self._std_den2 = num, den1, den2
-        self._var_row = var_row
-        self._is_latent = np.zeros(m, dtype=bool)
-        self._is_latent[[pos[v] for v in latent]] = True
-
     def std_all(self, theta: np.ndarray, sample_cov: np.ndarray | None = None) -> np.ndarray:
         """lavaan's ``std.all`` for every row of ``fit.params`` at θ.
 
         With total variances ``diag(B P Bᵀ)``, ``sd`` their square roots and
         ``r_v = √|ψ_v|`` from a variable's own (residual) variance estimate:
         ``f =~ x``: λ·sd_f/sd_x; ``y ~ x``: β·sd_x/sd_y; ``v ~~ v``: ψ/total
-        variance; ``a ~~ b``: ψ/(r_a r_b). Identical to
-        :func:`sem_kit.engine.model.standardize`; fixed.x rows as in :meth:`est_all`.
+        variance; ``a ~~ b``: ψ/(r_a r_b) (:class:`~sem_kit.engine.standardize.Standardizer`,
+        as every fit); fixed.x rows as in :meth:`est_all`.
 
         In R: ``standardizedSolution(fit, type = "std.all")$est.std``.
         """
@@ -407,13 +412,4 @@ class Refitter:
         with one_blas_thread():
             b = self._total_effects(ima)
             total = np.einsum("ij,ij->i", b @ pm, b)
-        with np.errstate(invalid="ignore"):
-            tv = np.where(np.abs(total) >= _EPS, total, np.nan)
-            tv[self._is_latent] = total[self._is_latent]
-            sd = np.sqrt(np.where(tv >= 0, tv, np.nan))
-            has = self._var_row >= 0
-            rv = np.full(self.m, np.nan)
-            rv[has] = np.sqrt(np.abs(vals[self._var_row[has]]))
-        v = np.concatenate([[1.0], sd, tv, rv])
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return vals * v[self._std_num] / (v[self._std_den1] * v[self._std_den2])
+        return self._standardizer.std_all(vals, total)

@@ -17,9 +17,11 @@ __all__ = [
     "EM_RIDGE",
     "EM_RIDGE_BELOW",
     "EM_TOLERANCE",
+    "FIML_REFIT",
     "FIML_SCORING",
     "HESSIAN_STEP",
     "LATENT_COV_EIGENVALUE",
+    "ML_REFIT",
     "ML_SCORING",
     "MULTIGROUP_SCORING",
     "POLYCHORIC_RTOL",
@@ -31,6 +33,7 @@ __all__ = [
     "SINGULAR_EIGENVALUE_RATIO",
     "UNDER_IDENTIFIED_EIGENVALUE",
     "WLSMV_SCORING",
+    "RefitSettings",
     "ScoringSettings",
 ]
 
@@ -78,6 +81,29 @@ FIML_SCORING = ScoringSettings(stop=1e-9, accept=1e-6, slack=1e-13, max_iter=500
 MULTIGROUP_SCORING = ScoringSettings(stop=1e-9, accept=1e-6, slack=1e-13, max_iter=500)
 #: WLSMV's diagonally weighted least squares (Gauss-Newton).
 WLSMV_SCORING = ScoringSettings(stop=1e-10, accept=1e-6, slack=1e-14, max_iter=500)
+
+
+
+@dataclass(frozen=True)
+class RefitSettings:
+    """How the bootstrap's BFGS refits a resample (:class:`sem_kit.engine.refit.RefitPolicy`).
+
+    Attributes
+    ----------
+    gtol:
+        Convergence: every component of the gradient below this.
+    max_iter:
+        BFGS iterations before the estimator's fallback takes over.
+    """
+
+    gtol: float
+    max_iter: int
+
+
+#: ML resamples: θ within about 1e-7 of the optimum.
+ML_REFIT = RefitSettings(gtol=1e-7, max_iter=200)
+#: FIML resamples: estimates within ~5e-6 of the full fit's scoring tolerance of 1e-9.
+FIML_REFIT = RefitSettings(gtol=1e-6, max_iter=300)
 
 #: lavaan's step for the numerical Hessian (``lav_model_hessian(h = 1e-06)``).
 HESSIAN_STEP = 1e-6

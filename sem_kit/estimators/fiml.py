@@ -75,9 +75,10 @@ from sem_kit.engine.fit import (
     vcov_frame,
 )
 from sem_kit.engine.fit_indices import FitStatistics, assemble_fit
-from sem_kit.engine.model import r_squared, standardize
-from sem_kit.engine.optimizer import Optimum, fisher_scoring
+from sem_kit.engine.optimizer import Optimum, RefitFailed, fisher_scoring
 from sem_kit.engine.ram import CompiledModel, compile_model, moments, row_factors, row_values
+from sem_kit.engine.refit import RefitPolicy
+from sem_kit.engine.standardize import r_squared, standardize
 from sem_kit.engine.syntax import ModelSpec, specify
 from sem_kit.engine.threads import single_blas_thread
 from sem_kit.engine.tolerances import (
@@ -85,6 +86,7 @@ from sem_kit.engine.tolerances import (
     EM_RIDGE,
     EM_RIDGE_BELOW,
     EM_TOLERANCE,
+    FIML_REFIT,
     FIML_SCORING,
     HESSIAN_STEP,
 )
@@ -717,14 +719,15 @@ class FimlRefitter:
 
     What a nonparametric bootstrap under ``--missing fiml`` refits (lavaan's
     ``sem(model, data, missing = "ml", se = "bootstrap")`` refits FIML on every
-    resample, from the full-sample estimates): BFGS (:func:`sem_kit.engine.optimizer.bfgs`)
-    on the resample's missing-data patterns, with the full sample's inverse
-    observed information as the first inverse Hessian, so that every step costs
-    one evaluation of the likelihood and its gradient (no information matrix, no
-    EM step, no standard errors). It stops at a largest gradient element of
-    ``tol`` (default 1e-6; estimates then within ~5e-6 of the full fit's 1e-9);
-    if BFGS stalls, Fisher scoring from the full-sample estimates gets a second
-    try. Picklable, for the bootstrap's worker processes.
+    resample, from the full-sample estimates), by the bootstrap's one refit
+    policy (:class:`sem_kit.engine.refit.RefitPolicy` with
+    :data:`~sem_kit.engine.tolerances.FIML_REFIT`): BFGS on the resample's
+    missing-data patterns, with the full sample's inverse observed information
+    as the first inverse Hessian, so that every step costs one evaluation of the
+    likelihood and its gradient (no information matrix, no EM step, no standard
+    errors), to a largest gradient element of 1e-6 (estimates then within ~5e-6
+    of the full fit's 1e-9); if BFGS stalls, Fisher scoring from the full-sample
+    estimates gets a second try. Picklable, for the bootstrap's worker processes.
 
     Parameters
     ----------
@@ -732,9 +735,7 @@ class FimlRefitter:
         The full-sample :func:`fit_fiml` result.
     """
 
-    def __init__(self, fit: EstimatorFit, tol: float = 1e-6, max_iter: int = 300) -> None:
-        self.tol = float(tol)
-        self.max_iter = int(max_iter)
+    def __init__(self, fit: EstimatorFit) -> None:
         self.spec: ModelSpec = fit.spec
         self.observed: tuple[str, ...] = tuple(fit.spec.observed)
         self.theta0 = np.asarray(fit.theta, dtype=float).copy()
@@ -742,6 +743,15 @@ class FimlRefitter:
         # vcov = (N · unit observed information)⁻¹, the inverse Hessian of F = −log L / N
         h_inv = np.asarray(fit.vcov, dtype=float) * fit.n
         self.h_inv0 = np.asfortranarray((h_inv + h_inv.T) / 2.0)
+        self.policy = RefitPolicy(FIML_REFIT, self._fisher_scoring)
+
+    def _fisher_scoring(self, sample: np.ndarray) -> np.ndarray:
+        """The policy's second try: Fisher scoring from the full-sample estimates."""
+        sol = _fisher_fiml(self._model, missing_patterns(sample), self.theta0,
+                           tol=FIML_REFIT.gtol)
+        if not sol.converged:
+            raise RefitFailed(sol.message)
+        return sol.theta
 
     def estimates(self, sample: np.ndarray) -> np.ndarray:
         """θ of one resample (rows × :attr:`observed`, NaN for a missing answer).
@@ -754,12 +764,11 @@ class FimlRefitter:
 
         Raises
         ------
-        sem_kit.postestimation.bootstrap.RefitFailed
+        sem_kit.engine.optimizer.RefitFailed
             An item with fewer than two answers in the resample, or no convergence.
         """
-        from sem_kit.engine.optimizer import RefitFailed, bfgs
-
-        pat = missing_patterns(np.asarray(sample, dtype=float))
+        sample = np.asarray(sample, dtype=float)
+        pat = missing_patterns(sample)
         answered = (~np.isnan(pat.y)).sum(axis=0)
         if answered.min() < 2:
             raise RefitFailed("an item has fewer than two answers in the resample")
@@ -768,12 +777,4 @@ class FimlRefitter:
             terms = _pattern_terms(self._model, pat, theta)
             return (terms.f, terms.grad) if math.isfinite(terms.f) else (math.inf, None)
 
-        theta, _, gmax = bfgs(value_and_gradient, self.theta0, self.h_inv0, self.tol,
-                              self.max_iter)
-        if gmax < self.tol:
-            return theta
-        sol = _fisher_fiml(self._model, pat, self.theta0, tol=self.tol)
-        if not sol.converged:
-            raise RefitFailed(f"FIML did not converge (BFGS: max |gradient| {gmax:.1e}; "
-                              f"Fisher scoring: {sol.message})")
-        return sol.theta
+        return self.policy.run(value_and_gradient, self.theta0, self.h_inv0, sample)

@@ -16,7 +16,7 @@ standardised solutions agree with ``lavaan::cfa()`` / ``lavaan::sem()``
   ``information = "expected"``, ``se = "standard"``):
   ``I = ½ Δᵀ (Σ⁻¹ ⊗ Σ⁻¹) Δ`` with ``Δ = ∂vech(Σ)/∂θ``, ``vcov = (N I)⁻¹``.
 - **Standardised solution** exactly as ``standardizedSolution(fit, type =
-  "std.all")`` (:func:`sem_kit.engine.model.standardize`).
+  "std.all")`` (:func:`sem_kit.engine.standardize.standardize`).
 
 :func:`refit` fits the same model to new data by Fisher scoring from earlier
 estimates (semopy only if that fails), recomputing the fixed.x covariances
@@ -48,12 +48,14 @@ from sem_kit.engine.fit import (
     negative_variances,
     vcov_frame,
 )
-from sem_kit.engine.model import r_squared, standardize
-from sem_kit.engine.optimizer import Optimum, fisher_scoring
+from sem_kit.engine.optimizer import Optimum, RefitFailed, fisher_scoring
 from sem_kit.engine.ram import CompiledModel, compile_model, moments, row_factors, row_values
+from sem_kit.engine.refit import RefitPolicy, Refitter
+from sem_kit.engine.standardize import r_squared, standardize
 from sem_kit.engine.syntax import ModelSpec, specify
 from sem_kit.engine.tolerances import (
     LATENT_COV_EIGENVALUE,
+    ML_REFIT,
     ML_SCORING,
     SAMPLE_COV_EIGENVALUE,
     SINGULAR_EIGENVALUE_RATIO,
@@ -62,6 +64,8 @@ from sem_kit.engine.tolerances import (
 from sem_kit.errors import InputError
 
 __all__ = [
+    "FisherScoringRefit",
+    "bootstrap_refitter",
     "fit_model",
     "fit_to_moments",
     "information_and_gradient",
@@ -372,6 +376,49 @@ def refit(fit: Fit, data: pd.DataFrame) -> Fit:
         unidentified or S singular.
     """
     return fit_model(fit.spec, data, start=fit.theta)
+
+
+class FisherScoringRefit:
+    """The ML bootstrap's second try at a resample: :func:`refit` (Fisher scoring from the
+    full-sample estimates), for :class:`sem_kit.engine.refit.RefitPolicy`. Picklable.
+
+    Parameters
+    ----------
+    fit:
+        The full-sample fit.
+    """
+
+    def __init__(self, fit: Fit) -> None:
+        self.fit = fit
+        self.observed: tuple[str, ...] = tuple(fit.spec.observed)
+
+    def __call__(self, sample: np.ndarray) -> np.ndarray:
+        """θ of the resample (rows × the model's observed variables).
+
+        Raises
+        ------
+        RefitFailed
+            The resample makes the model unidentified or S singular (the
+            :class:`~sem_kit.errors.InputError`'s message), or Fisher scoring did
+            not converge.
+        """
+        try:
+            again = refit(self.fit, pd.DataFrame(sample, columns=list(self.observed)))
+        except InputError as exc:
+            raise RefitFailed(str(exc)) from exc
+        if not again.converged:
+            raise RefitFailed("did not converge either")
+        return np.asarray(again.theta, dtype=float)
+
+
+def bootstrap_refitter(fit: Fit) -> Refitter:
+    """The ML bootstrap's refitter: BFGS from the full-sample estimates, then Fisher scoring.
+
+    :class:`~sem_kit.engine.refit.Refitter` with the policy
+    :data:`~sem_kit.engine.tolerances.ML_REFIT` and :class:`FisherScoringRefit`
+    as its fallback.
+    """
+    return Refitter(fit, RefitPolicy(ML_REFIT, FisherScoringRefit(fit)))
 
 
 def sample_cov_trouble(s: np.ndarray, names: tuple[str, ...], n: int) -> str:

@@ -77,9 +77,9 @@ import numpy as np
 import pandas as pd
 
 from sem_kit.engine.fit_indices import FitStatistics, assemble_fit
-from sem_kit.engine.model import standardize
 from sem_kit.engine.optimizer import Optimum, fisher_scoring
 from sem_kit.engine.ram import CompiledModel, compile_model, moments, row_factors
+from sem_kit.engine.standardize import standardize
 from sem_kit.engine.syntax import ModelSpec, specify
 from sem_kit.engine.tolerances import MULTIGROUP_SCORING, SINGULAR_EIGENVALUE_RATIO
 from sem_kit.errors import InputError

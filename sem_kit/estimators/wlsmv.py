@@ -78,9 +78,9 @@ from sem_kit.engine.algebra import sd_of, with_standard_errors
 from sem_kit.engine.bivariate_normal import bivariate_normal_cdf, bivariate_normal_density
 from sem_kit.engine.fit import EstimatorFit, moments_frame, negative_variances, vcov_frame
 from sem_kit.engine.fit_indices import FitStatistics, ScaledTest, assemble_fit, rmsea
-from sem_kit.engine.model import r_squared, standardize
 from sem_kit.engine.optimizer import Optimum, fisher_scoring
 from sem_kit.engine.ram import compile_model, moments, param_jacobian, row_values
+from sem_kit.engine.standardize import r_squared, standardize
 from sem_kit.engine.syntax import ModelSpec, specify
 from sem_kit.engine.threads import single_blas_thread
 from sem_kit.engine.tolerances import (

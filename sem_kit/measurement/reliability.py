@@ -496,7 +496,7 @@ def categorical_omega_by_construct(
     ----------
     lambda_:
         Items x factors unstandardised loadings (``lavInspect(fit, "est")$lambda``;
-        :func:`sem_kit.engine.model.model_matrices`).
+        :func:`sem_kit.engine.fit.model_matrices`).
     cov_lv:
         Factors x factors model-implied latent covariances (``lavInspect(fit, "cov.lv")``).
     cov:

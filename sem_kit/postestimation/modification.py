@@ -33,7 +33,6 @@ import numpy as np
 import pandas as pd
 
 from sem_kit.engine.fit import Fit
-from sem_kit.engine.model import standardize
 from sem_kit.engine.ram import (
     compile_model,
     implied_moments,
@@ -42,6 +41,7 @@ from sem_kit.engine.ram import (
     row_jacobians,
     zero_x_block,
 )
+from sem_kit.engine.standardize import standardize
 from sem_kit.engine.syntax import unique
 
 __all__ = ["candidate_parameters", "modification_indices"]

@@ -21,12 +21,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from sem_kit.engine.fit import Fit
 from sem_kit.postestimation.invariance import INVARIANCE_FIT
 from sem_kit.report import fmt
 from sem_kit.report.i18n import Lang
 from sem_kit.thresholds import Cutoff, FitJudgement, fit_base
-
-from sem_kit.engine.fit import Fit
 
 if TYPE_CHECKING:  # pragma: no cover
     from sem_kit.engine.fit import EstimatorFit

@@ -41,7 +41,7 @@ Under ``missing="fiml"`` every resample is refitted by FIML
 lavaan's ``se = "bootstrap"`` with ``missing = "ml"``); under
 ``estimator="WLSMV"`` no bootstrap is run (lavaan's default there is the robust
 vcov) and the intervals are those below. The FIML and WLSMV estimates are
-mapped onto the ML parameter table by ``(lhs, op, rhs)`` (``_Mapped``), so the
+mapped onto the ML parameter table by ``(lhs, op, rhs)`` (``ThetaMap``), so the
 same statistic vector and delta method serve every estimator.
 
 With ``bootstrap = 0`` the intervals are normal-theory: Wald intervals
@@ -57,7 +57,7 @@ from __future__ import annotations
 import math
 import secrets
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,13 +66,12 @@ import pandas as pd
 from scipy.stats import norm
 
 from sem_kit.engine.fit import Fit
-from sem_kit.engine.optimizer import RefitFailed
 from sem_kit.engine.refit import Refitter
 from sem_kit.engine.syntax import specify
 from sem_kit.engine.threads import one_blas_thread
 from sem_kit.errors import InputError
 from sem_kit.estimators.dispatch import Estimated, estimate, fit_estimator
-from sem_kit.estimators.ml import refit
+from sem_kit.estimators.ml import bootstrap_refitter
 from sem_kit.io.json_values import json_number
 from sem_kit.postestimation.bootstrap import (
     bias_corrected_ci,
@@ -82,6 +81,13 @@ from sem_kit.postestimation.bootstrap import (
 from sem_kit.postestimation.comparison import COMPARISON_COLUMNS, compare_alternatives
 from sem_kit.postestimation.modification import modification_indices
 from sem_kit.questionnaire import Questionnaire
+from sem_kit.structural.bootstrap import (
+    EffectLayout,
+    SpecPoint,
+    Statistic,
+    ThetaMap,
+    effect_layout,
+)
 from sem_kit.structural.effects import SUPPORTED, effects_table, verdict
 from sem_kit.thresholds import (
     DEFAULT_THRESHOLDS,
@@ -93,7 +99,6 @@ from sem_kit.thresholds import (
 
 __all__ = [
     "BootstrapInfo",
-    "EffectLayout",
     "StructuralResult",
     "delta_method",
     "structural_model",
@@ -112,144 +117,6 @@ INDIRECT_COLUMNS = ["path", "from", "to", "mediators", "est", "std", "se", "std_
 EFFECT_COLUMNS = ["from", "to", "direct", "indirect", "total", "direct_std", "indirect_std",
                   "total_std", "indirect_ci_lower", "indirect_ci_upper", "total_ci_lower",
                   "total_ci_upper", "ci_method"]
-
-
-# --------------------------------------------------------------------------- statistic vector
-
-
-@dataclass(frozen=True, eq=False)
-class EffectLayout:
-    """Where the structural statistics sit in ``fit.params`` and in the statistic vector.
-
-    The vector (:meth:`values`) is, in order: the ``est`` of every hypothesised
-    path (``H`` entries), their std.all values (``H``), every chain's product of
-    ``est`` (``C``) and of std.all (``C``), then for every effect pair the
-    indirect effect (``P``), its standardised value (``P``), the total effect
-    (``P``) and its standardised value (``P``); length ``2H + 2C + 4P``.
-
-    Attributes
-    ----------
-    path_rows:
-        Row of ``fit.params`` (``target ~ source``) of each hypothesised path.
-    chains:
-        For each indirect chain, the rows of its links.
-    pair_direct:
-        For each effect pair (``from``, ``to``), the position of its direct path
-        among the hypotheses, -1 if there is none.
-    pair_chains:
-        For each effect pair, the positions of its chains in ``chains``.
-    variance_rows:
-        Rows of (residual) variances: a negative one makes a solution non-admissible.
-    """
-
-    path_rows: np.ndarray
-    chains: tuple[np.ndarray, ...]
-    pair_direct: np.ndarray
-    pair_chains: tuple[np.ndarray, ...]
-    variance_rows: np.ndarray
-
-    @property
-    def size(self) -> int:
-        """Length of the statistic vector."""
-        return 2 * len(self.path_rows) + 2 * len(self.chains) + 4 * len(self.pair_direct)
-
-    def slices(self) -> dict[str, slice]:
-        """Named parts of the vector: ``path, path_std, chain, chain_std, indirect,
-        indirect_std, total, total_std``."""
-        h, c, p = len(self.path_rows), len(self.chains), len(self.pair_direct)
-        sizes = [("path", h), ("path_std", h), ("chain", c), ("chain_std", c),
-                 ("indirect", p), ("indirect_std", p), ("total", p), ("total_std", p)]
-        out, start = {}, 0
-        for name, k in sizes:
-            out[name] = slice(start, start + k)
-            start += k
-        return out
-
-    def _pairs(self, direct: np.ndarray, chain: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        ind = np.array([chain[idx].sum() for idx in self.pair_chains])
-        d = np.where(self.pair_direct >= 0, direct[np.maximum(self.pair_direct, 0)], 0.0)
-        return ind, d + ind
-
-    def values(self, est: np.ndarray, std: np.ndarray) -> np.ndarray:
-        """The statistic vector from ``est`` and ``std_all`` of every row of ``fit.params``.
-
-        A chain's effect is the product of its links; a pair's indirect effect
-        the sum over its chains, its total effect direct plus indirect (in a
-        recursive model the same as ``(I − B)⁻¹ − I``, Bollen 1989, ch. 8).
-        """
-        est = np.asarray(est, dtype=float)
-        std = np.asarray(std, dtype=float)
-        h_est, h_std = est[self.path_rows], std[self.path_rows]
-        c_est = np.array([np.prod(est[c]) for c in self.chains])
-        c_std = np.array([np.prod(std[c]) for c in self.chains])
-        ind, tot = self._pairs(h_est, c_est)
-        ind_s, tot_s = self._pairs(h_std, c_std)
-        return np.concatenate([h_est, h_std, c_est, c_std, ind, ind_s, tot, tot_s])
-
-
-class _Statistic:
-    """Bootstrap statistic: refit a resample, return the layout's vector plus a
-    non-admissibility flag (1 when a variance estimate is negative). Picklable.
-
-    The refit is :class:`sem_kit.engine.refit.Refitter` (BFGS from the full-sample
-    estimates); when it stops short of its gradient tolerance (it can stall at
-    rounding level, max |∂F/∂θ| ≈ 1e-7), Fisher scoring from the full-sample
-    estimates (:func:`sem_kit.engine.model.refit`) gets a second try. Only a
-    resample both fail on counts as failed.
-    """
-
-    def __init__(self, refitter: Any, layout: EffectLayout, fit: Fit | None = None) -> None:
-        self.refitter = refitter
-        self.layout = layout
-        self.fit = fit
-
-    def theta(self, sample: np.ndarray) -> np.ndarray:
-        try:
-            return self.refitter.estimates(sample)
-        except RefitFailed as fast:
-            if self.fit is None:
-                raise
-            frame = pd.DataFrame(sample, columns=list(self.refitter.observed))
-            try:
-                again = refit(self.fit, frame)
-            except InputError as exc:
-                raise RefitFailed(f"{fast}; Fisher scoring: {exc}") from exc
-            if not again.converged:
-                raise RefitFailed(f"{fast}; Fisher scoring did not converge either") from None
-            return np.asarray(again.theta, dtype=float)
-
-    def __call__(self, sample: np.ndarray) -> np.ndarray:
-        theta = self.theta(sample)
-        # fixed.x (co)variances of observed covariates come from the resample, as in lavaan
-        s = self.refitter.sample_cov(sample)
-        est = self.refitter.est_all(theta, s)
-        std = self.refitter.std_all(theta, s)
-        flag = float((est[self.layout.variance_rows] < 0).any())
-        return np.append(self.layout.values(est, std), flag)
-
-
-def _layout(q: Questionnaire, fit: Fit, chains: Sequence[Sequence[str]],
-            pairs: Sequence[tuple[str, str]]) -> EffectLayout:
-    params = fit.params
-    key = {(r.lhs, r.rhs): i for i, r in enumerate(params.itertuples()) if r.op == "~"}
-    hyps = [(h.source, h.target) for h in q.hypotheses.values()]
-    missing = [f"{t} ~ {s}" for s, t in hyps if (t, s) not in key]
-    if missing:
-        raise InputError("the fitted model has no regression row for hypothesis path(s) "
-                         + ", ".join(missing))
-    path_rows = np.array([key[(t, s)] for s, t in hyps], dtype=int)
-    chain_rows = tuple(
-        np.array([key[(b, a)] for a, b in zip(c[:-1], c[1:], strict=True)], dtype=int)
-        for c in chains
-    )
-    pair_direct = np.array([hyps.index(p) if p in hyps else -1 for p in pairs], dtype=int)
-    pair_chains = tuple(
-        np.array([j for j, c in enumerate(chains) if (c[0], c[-1]) == p], dtype=int)
-        for p in pairs
-    )
-    var_rows = np.flatnonzero(((params.op == "~~") & (params.lhs == params.rhs)
-                               & (params.exo == 0)).to_numpy())
-    return EffectLayout(path_rows, chain_rows, pair_direct, pair_chains, var_rows)
 
 
 def delta_method(func: Callable[[np.ndarray], np.ndarray], theta: np.ndarray,
@@ -441,10 +308,6 @@ def _comparison(q: Questionnaire, reported: Any, fit: Fit | None, data: pd.DataF
              "compute); compare the models' fit measures instead",))
 
 
-def _make_refitter(fit: Fit) -> Refitter:
-    return Refitter(fit)
-
-
 def _intervals(point: np.ndarray, se: np.ndarray, boot: np.ndarray | None,
                level: float) -> dict[str, np.ndarray]:
     """Percentile and bias-corrected intervals from replicates, else Wald from ``se``."""
@@ -563,77 +426,6 @@ def structural_model(q: Questionnaire, data: pd.DataFrame, *, bootstrap: int = 5
                                  missing)
 
 
-@dataclass(frozen=True, eq=False)
-class _SpecPoint:
-    """What :class:`~sem_kit.engine.refit.Refitter` reads of a fit, for a model fitted by
-    another estimator: the spec, ML-ordered θ and a sample covariance matrix (used
-    only for fixed.x rows, which FIML and WLSMV models do not have)."""
-
-    spec: Any
-    theta: np.ndarray
-    sample_cov: pd.DataFrame
-    information: np.ndarray
-
-    @property
-    def params(self) -> pd.DataFrame:
-        return self.spec.partable
-
-
-class _Mapped:
-    """θ of an estimator's fit (FIML, WLSMV) -> θ of the ML parameter table.
-
-    The structural statistics (paths, their std.all values, products) depend on
-    the parameters the two tables share by ``(lhs, op, rhs)``; a parameter free
-    in the ML table but fixed or derived in the estimator's (WLSMV's residual
-    variances of the items) keeps the estimator's value. Picklable.
-    """
-
-    def __init__(self, spec: Any, est_fit: Any) -> None:
-        pt = spec.partable
-        rows = est_fit.params.set_index(["lhs", "op", "rhs"])
-        base = np.zeros(spec.npar)
-        ml_pos, est_pos = [], []
-        for r in pt[pt["free"] > 0].itertuples():
-            row = rows.loc[(r.lhs, r.op, r.rhs)]
-            base[r.free - 1] = float(row["est"])
-            if int(row["free"]) > 0:
-                ml_pos.append(r.free - 1)
-                est_pos.append(int(row["free"]) - 1)
-        self.base = base
-        self.ml_pos = np.array(ml_pos, dtype=int)
-        self.est_pos = np.array(est_pos, dtype=int)
-
-    def ml_theta(self, theta_est: np.ndarray) -> np.ndarray:
-        """The ML table's θ at the estimator's θ (its full vector)."""
-        return self.embed(np.asarray(theta_est, dtype=float)[self.est_pos])
-
-    def embed(self, sub: np.ndarray) -> np.ndarray:
-        """The ML table's θ with the shared parameters set to ``sub``."""
-        out = self.base.copy()
-        out[self.ml_pos] = sub
-        return out
-
-
-class _MappedStatistic:
-    """Bootstrap statistic under FIML: refit the resample by FIML
-    (:class:`sem_kit.estimators.fiml.FimlRefitter`), map θ to the ML table, return the layout's
-    vector plus the non-admissibility flag. Picklable."""
-
-    def __init__(self, refitter: Any, mapper: Refitter, mapped: _Mapped,
-                 layout: EffectLayout) -> None:
-        self.refitter = refitter
-        self.mapper = mapper
-        self.mapped = mapped
-        self.layout = layout
-
-    def __call__(self, sample: np.ndarray) -> np.ndarray:
-        theta = self.mapped.ml_theta(self.refitter.estimates(sample))
-        est = self.mapper.est_all(theta)
-        std = self.mapper.std_all(theta)
-        flag = float((est[self.layout.variance_rows] < 0).any())
-        return np.append(self.layout.values(est, std), flag)
-
-
 def _estimator_fit(spec: Any, data: pd.DataFrame, estimator: str, missing: str,
                    notes: list[str]) -> Estimated:
     """The reported fit, its FIT block and, for ML-based estimators, the ML fit under it."""
@@ -672,8 +464,8 @@ def _structural_model(q: Questionnaire, data: pd.DataFrame, bootstrap: int, seed
 
     if fit is not None:
         # ML, MLM, MLR: the statistics are functions of the ML θ; the bootstrap refits ML
-        layout = _layout(q, fit, chains, pairs)
-        refitter = _make_refitter(fit)
+        layout = effect_layout(q, fit, chains, pairs)
+        refitter = bootstrap_refitter(fit)
         theta = np.asarray(fit.theta, dtype=float)
         vcov = reported.vcov.to_numpy(dtype=float)
         s_full = fit.sample_cov.loc[list(refitter.observed),
@@ -682,12 +474,12 @@ def _structural_model(q: Questionnaire, data: pd.DataFrame, bootstrap: int, seed
         def vector(th: np.ndarray) -> np.ndarray:
             return layout.values(refitter.est_all(th, s_full), refitter.std_all(th, s_full))
 
-        statistic: Any = _Statistic(refitter, layout, fit)
+        statistic: Statistic | None = Statistic(refitter, refitter, layout)
     else:
         # FIML, WLSMV: the estimator's θ mapped onto the ML parameter table
-        mapped = _Mapped(spec, reported)
-        point_fit = _SpecPoint(spec, mapped.base, reported.sample_cov, np.eye(spec.npar))
-        layout = _layout(q, point_fit, chains, pairs)
+        mapped = ThetaMap(spec, reported)
+        point_fit = SpecPoint(spec, mapped.base, reported.sample_cov, np.eye(spec.npar))
+        layout = effect_layout(q, point_fit, chains, pairs)
         refitter = Refitter(point_fit)  # type: ignore[arg-type]
         est_theta = np.asarray(reported.theta, dtype=float)
         theta = est_theta[mapped.est_pos]
@@ -701,7 +493,7 @@ def _structural_model(q: Questionnaire, data: pd.DataFrame, bootstrap: int, seed
         if missing == "fiml":
             from sem_kit.estimators.fiml import FimlRefitter
 
-            statistic = _MappedStatistic(FimlRefitter(reported), refitter, mapped, layout)
+            statistic = Statistic(FimlRefitter(reported), refitter, layout, mapped)
     # the point values from the reported table itself, in the ML table's row order
     pt_keys = list(zip(spec.partable.lhs, spec.partable.op, spec.partable.rhs, strict=True))
     in_pt = keyed.loc[pt_keys]
