@@ -68,7 +68,7 @@ def resample(name: str, b: int) -> tuple[np.ndarray, Fit]:
 
 
 def discrepancy(refitter: Refitter, theta: np.ndarray, s: np.ndarray) -> float:
-    f, _ = refitter._value_and_gradient(theta, s)
+    f, _ = refitter.objective(theta, s)
     return f
 
 
@@ -228,7 +228,7 @@ def test_causal_order_and_the_general_inverse_agree():
     fit, refitter, _ = case("pd_sem")
     xb, _ = resample("pd_sem", 0)
     general = pickle.loads(pickle.dumps(refitter))
-    general._triangular = False
+    general.triangular = False
     np.testing.assert_allclose(general.estimates(xb), refitter.estimates(xb), rtol=0,
                                atol=1e-12)
     theta = fit.theta

@@ -168,6 +168,11 @@ class Refitter:
         Column order of the data :meth:`estimates` expects.
     npar:
         Number of free parameters (the length of θ).
+    policy:
+        The :class:`RefitPolicy`.
+    triangular:
+        True when the variables have a causal order (no feedback loop), so that
+        ``B = (I − A)⁻¹`` is a triangular inverse; False: a general inverse.
 
     Notes
     -----
@@ -208,7 +213,7 @@ class Refitter:
         paths = [(rhs[r], lhs[r]) if op[r] == "=~" else (lhs[r], rhs[r])
                  for r in range(n_rows) if is_a[r]]
         order = causal_order(names, paths)
-        self._triangular = order is not None
+        self.triangular = order is not None
         pos = {v: k for k, v in enumerate(order if order is not None else names)}
         self._obs_idx = np.array([pos[v] for v in self.observed], dtype=int)
         row = np.empty(n_rows, dtype=int)
@@ -289,7 +294,7 @@ class Refitter:
 
     def _total_effects(self, ima: np.ndarray) -> np.ndarray:
         """``B = (I − A)⁻¹``; a triangular inverse when the variables are in causal order."""
-        if self._triangular:
+        if self.triangular:
             # I − A is unit lower triangular; its transpose, a Fortran-ordered view,
             # reaches LAPACK as an upper-triangular matrix without a transposing copy
             bt, info = lapack.dtrtri(ima.T, lower=0, unitdiag=1)
@@ -297,9 +302,10 @@ class Refitter:
                 return bt.T
         return np.linalg.inv(ima)
 
-    def _value_and_gradient(self, theta: np.ndarray, s: np.ndarray,
-                            s2: np.ndarray | None = None) -> tuple[float, np.ndarray | None]:
-        """``½ (log|Σ| + tr(SΣ⁻¹))`` and its gradient; ``(inf, None)`` if Σ is not PD.
+    def objective(self, theta: np.ndarray, s: np.ndarray,
+                  s2: np.ndarray | None = None) -> tuple[float, np.ndarray | None]:
+        """``½ (log|Σ| + tr(SΣ⁻¹))`` (lavaan's F less its constant) and its gradient at θ
+        for the sample covariance ``s``; ``(inf, None)`` if Σ is not PD.
 
         With ``W = Σ⁻¹ G``, ``K = Gᵀ Ω G = Gᵀ W − Wᵀ S W``. Only the lower
         triangle of Σ⁻¹ is formed (LAPACK ``dpotri``), so
@@ -368,7 +374,7 @@ class Refitter:
                 raise RefitFailed("the resample's covariance matrix is not positive definite")
             self._set_x(s)
             s2 = 2.0 * s - np.diag(np.diag(s))
-            return self.policy.run(lambda th: self._value_and_gradient(th, s, s2),
+            return self.policy.run(lambda th: self.objective(th, s, s2),
                                    self.theta0, self.h_inv0, x)
 
     # ------------------------------------------------------------------ parameter-table rows
