@@ -180,9 +180,8 @@ ALWAYS_INVALID = {"format", "one_item", "unknown_path", "duplicate_key", "tab", 
                   "unknown_key", "bad_id", "reverse_no_scale", "alias_clash", "covariance"}
 
 
-@st.composite
-def questionnaires(draw: st.DrawFn) -> tuple[str, str | None]:
-    """YAML text of a small questionnaire, and the subtle fault put into it (None: valid)."""
+def _document(draw: st.DrawFn) -> tuple[dict[str, Any], list[str], list[tuple[str, str]]]:
+    """A valid questionnaire document, its first-order construct ids and its hypotheses."""
     n_constructs = draw(st.integers(1, 4))
     ids = [f"F{k}" for k in range(n_constructs)]
     scale = draw(st.sampled_from([None, (1, 5), (1, 7), (0, 10)]))
@@ -210,8 +209,12 @@ def questionnaires(draw: st.DrawFn) -> tuple[str, str | None]:
         doc["value_labels"] = {"agree": 4, "同意": 4}
     if draw(st.booleans()):
         doc["columns"] = {f"{ids[0]}i1": f"1、{ids[0]}第一题"}
+    return doc, ids, chosen
 
-    mutation = draw(st.sampled_from(MUTATIONS))
+
+def _break_model(doc: dict[str, Any], ids: list[str], chosen: list[tuple[str, str]],
+                 mutation: str) -> None:
+    """The mutations of the format, the scale and the hypotheses, in place."""
     first_items = doc["constructs"][ids[0]]["items"]
     if mutation == "format":
         doc["format"] = 2
@@ -227,19 +230,33 @@ def questionnaires(draw: st.DrawFn) -> tuple[str, str | None]:
         doc["hypotheses"]["H1"]["sign"] = "±"
     elif mutation == "scale":
         doc["scale"] = {"min": 5, "max": 1}
-    elif mutation == "unknown_key":
+    elif mutation == "dimension_path" and "SO" in doc["constructs"]:
+        doc.setdefault("hypotheses", {})["HD"] = {"path": f"{ids[0]} -> {ids[2]}", "sign": "+"}
+
+
+def _break_items(doc: dict[str, Any], ids: list[str], mutation: str) -> None:
+    """The mutations of the constructs' keys, items, columns and covariances, in place."""
+    first_items = doc["constructs"][ids[0]]["items"]
+    if mutation == "unknown_key":
         doc["constructs"][ids[0]]["itmes"] = {}
     elif mutation == "bad_id":
         first_items["1 bad"] = "x"
     elif mutation == "reverse_no_scale":
         doc.pop("scale", None)
         first_items[next(iter(first_items))] = {"en": "r", "reverse": True}
-    elif mutation == "dimension_path" and "SO" in doc["constructs"]:
-        doc.setdefault("hypotheses", {})["HD"] = {"path": f"{ids[0]} -> {ids[2]}", "sign": "+"}
     elif mutation == "alias_clash":
         doc["columns"] = {f"{ids[0]}i1": f"{ids[0]}i2"}
     elif mutation == "covariance":
         doc["covariances"] = [[f"{ids[0]}i1", ids[0]]]
+
+
+@st.composite
+def questionnaires(draw: st.DrawFn) -> tuple[str, str | None]:
+    """YAML text of a small questionnaire, and the subtle fault put into it (None: valid)."""
+    doc, ids, chosen = _document(draw)
+    mutation = draw(st.sampled_from(MUTATIONS))
+    _break_model(doc, ids, chosen, mutation)
+    _break_items(doc, ids, mutation)
     text = yaml.safe_dump(doc, allow_unicode=True, sort_keys=False)
     if mutation == "duplicate_key":
         text += "format: 1\n"

@@ -124,16 +124,33 @@ def _target(n: str, y: dict[str, float], nbrs: dict[str, list[str]],
     return float(np.mean([y[p] for p in near])) if near else y[n]
 
 
-def layout(nodes: Sequence[str], edges: Sequence[tuple[str, str]]) -> Layout:
-    """Place ``nodes`` (in their given order as a start) and route ``edges`` left to right.
+@dataclass
+class _Graph:
+    """The layered graph: constructs plus one pass-through slot per layer an edge spans."""
 
-    Returns
-    -------
-    Layout
-        Centre of each construct, and for each edge (in order) the points from
-        its source's centre through its pass-through slots to its target's centre.
-    """
-    layer = layers(nodes, edges)
+    order: list[list[str]]
+    chains: list[list[str]]
+    links: list[tuple[str, str]]
+    dummy: set[str]
+    preds: dict[str, list[str]]
+    succs: dict[str, list[str]]
+
+    def slot(self, n: str) -> float:
+        return DUMMY_SLOT if n in self.dummy else NODE_SLOT
+
+    def offsets(self, lay: list[str]) -> np.ndarray:
+        """Each entry's distance from the first of its layer, slots stacked."""
+        out, acc = [], 0.0
+        for i, n in enumerate(lay):
+            if i:
+                acc += (self.slot(lay[i - 1]) + self.slot(n)) / 2
+            out.append(acc)
+        return np.array(out)
+
+
+def _layered(nodes: Sequence[str], edges: Sequence[tuple[str, str]],
+             layer: dict[str, int]) -> _Graph:
+    """Every edge as a chain through one pass-through slot per layer it spans."""
     depth = max(layer.values(), default=0)
     order: list[list[str]] = [[n for n in nodes if layer[n] == k] for k in range(depth + 1)]
     chains: list[list[str]] = []
@@ -154,13 +171,17 @@ def layout(nodes: Sequence[str], edges: Sequence[tuple[str, str]]) -> Layout:
     for a, b in links:
         succs.setdefault(a, []).append(b)
         preds.setdefault(b, []).append(a)
+    return _Graph(order, chains, links, dummy, preds, succs)
 
+
+def _fewest_crossings(g: _Graph) -> list[list[str]]:
+    """The layer orders of 8 alternating barycentre sweeps with the fewest crossings."""
     def sweep(current: list[list[str]], down: bool) -> list[list[str]]:
         new = [list(lay) for lay in current]
         rng = range(1, len(new)) if down else range(len(new) - 2, -1, -1)
         for k in rng:
             ref = {n: i for i, n in enumerate(new[k - 1 if down else k + 1])}
-            nbrs = preds if down else succs
+            nbrs = g.preds if down else g.succs
 
             def key(n: str, i: int, ref=ref, nbrs=nbrs) -> tuple[float, int]:
                 ps = [ref[p] for p in nbrs.get(n, []) if p in ref]
@@ -169,54 +190,61 @@ def layout(nodes: Sequence[str], edges: Sequence[tuple[str, str]]) -> Layout:
             new[k] = [n for _, n in sorted((key(n, i), n) for i, n in enumerate(new[k]))]
         return new
 
-    best, best_cross = order, _crossings(order, links)
-    current = order
+    best, best_cross = g.order, _crossings(g.order, g.links)
+    current = g.order
     for it in range(8):
         current = sweep(current, down=it % 2 == 0)
-        cross = _crossings(current, links)
+        cross = _crossings(current, g.links)
         if cross < best_cross:
             best, best_cross = current, cross
-    order = best
+    return best
 
-    def slot(n: str) -> float:
-        return DUMMY_SLOT if n in dummy else NODE_SLOT
 
-    def offsets(lay: list[str]) -> np.ndarray:
-        out, acc = [], 0.0
-        for i, n in enumerate(lay):
-            if i:
-                acc += (slot(lay[i - 1]) + slot(n)) / 2
-            out.append(acc)
-        return np.array(out)
-
-    heights = [float(offsets(lay)[-1]) if lay else 0.0 for lay in order]
+def _heights(g: _Graph) -> dict[str, float]:
+    """Vertical centres: layers centred on the tallest, then each entry pulled towards its
+    neighbours in the layer nearer the tallest (6 rounds, order kept)."""
+    order = g.order
+    heights = [float(g.offsets(lay)[-1]) if lay else 0.0 for lay in order]
     tallest = max(heights, default=0.0)
     y: dict[str, float] = {}
     for lay, h in zip(order, heights, strict=True):
-        off = offsets(lay)
-        for n, o in zip(lay, off, strict=True):
+        for n, o in zip(lay, g.offsets(lay), strict=True):
             y[n] = o + (tallest - h) / 2
     anchor = int(np.argmax(heights)) if heights else 0
     for _ in range(6):
         for k in list(range(anchor + 1, len(order))) + list(range(anchor - 1, -1, -1)):
             lay = order[k]
-            nbrs = preds if k > anchor else succs
-            off = offsets(lay)
-            want = np.array([_target(n, y, nbrs, preds, succs, n in dummy) for n in lay])
+            nbrs = g.preds if k > anchor else g.succs
+            off = g.offsets(lay)
+            want = np.array([_target(n, y, nbrs, g.preds, g.succs, n in g.dummy) for n in lay])
             placed = _isotonic(want - off) + off
             for n, v in zip(lay, placed, strict=True):
                 y[n] = float(v)
-    top = min(y[n] - slot(n) / 2 for n in y) if y else 0.0
-    bottom = max(y[n] + slot(n) / 2 for n in y) if y else 0.0
-    x: dict[str, float] = {}
-    for k, lay in enumerate(order):
-        for n in lay:
-            x[n] = MARGIN + RX + k * LAYER_GAP
+    return y
+
+
+def layout(nodes: Sequence[str], edges: Sequence[tuple[str, str]]) -> Layout:
+    """Place ``nodes`` (in their given order as a start) and route ``edges`` left to right.
+
+    Returns
+    -------
+    Layout
+        Centre of each construct, and for each edge (in order) the points from
+        its source's centre through its pass-through slots to its target's centre.
+    """
+    layer = layers(nodes, edges)
+    depth = max(layer.values(), default=0)
+    g = _layered(nodes, edges, layer)
+    g.order = _fewest_crossings(g)
+    y = _heights(g)
+    top = min(y[n] - g.slot(n) / 2 for n in y) if y else 0.0
+    bottom = max(y[n] + g.slot(n) / 2 for n in y) if y else 0.0
+    x = {n: MARGIN + RX + k * LAYER_GAP for k, lay in enumerate(g.order) for n in lay}
     pos = {n: (x[n], y[n] - top + MARGIN) for n in y}
-    routes = [[pos[n] for n in chain] for chain in chains]
+    routes = [[pos[n] for n in chain] for chain in g.chains]
     width = 2 * MARGIN + 2 * RX + depth * LAYER_GAP
     height = bottom - top + 2 * MARGIN
-    return Layout(pos={n: p for n, p in pos.items() if n not in dummy}, routes=routes,
+    return Layout(pos={n: p for n, p in pos.items() if n not in g.dummy}, routes=routes,
                   width=width, height=height, layer=layer)
 
 

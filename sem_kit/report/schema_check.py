@@ -44,13 +44,7 @@ def errors(doc: Any, schema: dict[str, Any], root: dict[str, Any] | None = None,
     root = root if root is not None else schema
     out: list[str] = []
     if "$ref" in schema:
-        ref = schema["$ref"]
-        if not ref.startswith("#/"):
-            raise SchemaError(f"unsupported $ref {ref!r}")
-        target: Any = root
-        for part in ref[2:].split("/"):
-            target = target[part]
-        out += errors(doc, target, root, path)
+        out += errors(doc, _resolve(schema["$ref"], root), root, path)
     if isinstance(doc, float) and not math.isfinite(doc):
         out.append(f"{path}: {doc} is not a JSON number")
     kinds = schema.get("type")
@@ -60,6 +54,28 @@ def errors(doc: Any, schema: dict[str, Any], root: dict[str, Any] | None = None,
             out.append(f"{path}: expected {' or '.join(kinds)}, found {type(doc).__name__} "
                        f"{json.dumps(doc, default=str)[:60]}")
             return out
+    out += _value_errors(doc, schema, path)
+    if isinstance(doc, dict):
+        out += _object_errors(doc, schema, root, path)
+    if isinstance(doc, list) and isinstance(schema.get("items"), dict):
+        for i, value in enumerate(doc):
+            out += errors(value, schema["items"], root, f"{path}[{i}]")
+    return out
+
+
+def _resolve(ref: str, root: dict[str, Any]) -> Any:
+    """The schema a local ``$ref`` (``#/definitions/...``) points at."""
+    if not ref.startswith("#/"):
+        raise SchemaError(f"unsupported $ref {ref!r}")
+    target: Any = root
+    for part in ref[2:].split("/"):
+        target = target[part]
+    return target
+
+
+def _value_errors(doc: Any, schema: dict[str, Any], path: str) -> list[str]:
+    """``enum``, ``pattern`` and ``minimum``."""
+    out: list[str] = []
     if "enum" in schema and doc not in schema["enum"]:
         out.append(f"{path}: expected one of {schema['enum']}, found {doc!r}")
     if "pattern" in schema and isinstance(doc, str) and not re.search(schema["pattern"], doc):
@@ -67,22 +83,23 @@ def errors(doc: Any, schema: dict[str, Any], root: dict[str, Any] | None = None,
     if "minimum" in schema and isinstance(doc, (int, float)) and not isinstance(doc, bool) \
             and doc < schema["minimum"]:
         out.append(f"{path}: {doc} is below the minimum {schema['minimum']}")
-    if isinstance(doc, dict):
-        for key in schema.get("required", []):
-            if key not in doc:
-                out.append(f"{path}: missing required key {key!r}")
-        props = schema.get("properties", {})
-        extra = schema.get("additionalProperties", True)
-        for key, value in doc.items():
-            if key in props:
-                out += errors(value, props[key], root, f"{path}.{key}")
-            elif extra is False:
-                out.append(f"{path}: unexpected key {key!r}")
-            elif isinstance(extra, dict):
-                out += errors(value, extra, root, f"{path}.{key}")
-    if isinstance(doc, list) and isinstance(schema.get("items"), dict):
-        for i, value in enumerate(doc):
-            out += errors(value, schema["items"], root, f"{path}[{i}]")
+    return out
+
+
+def _object_errors(doc: dict[str, Any], schema: dict[str, Any], root: dict[str, Any],
+                   path: str) -> list[str]:
+    """``required``, ``properties`` and ``additionalProperties`` of an object."""
+    out = [f"{path}: missing required key {key!r}"
+           for key in schema.get("required", []) if key not in doc]
+    props = schema.get("properties", {})
+    extra = schema.get("additionalProperties", True)
+    for key, value in doc.items():
+        if key in props:
+            out += errors(value, props[key], root, f"{path}.{key}")
+        elif extra is False:
+            out.append(f"{path}: unexpected key {key!r}")
+        elif isinstance(extra, dict):
+            out += errors(value, extra, root, f"{path}.{key}")
     return out
 
 
