@@ -11,9 +11,9 @@ from functools import cache
 
 import numpy as np
 import pandas as pd
-import references
+from references import reference as stored_reference
+from references import reference_table, reference_text
 
-REF = references.REFERENCE
 ABS = 1e-3
 REL = 0.01
 
@@ -23,18 +23,18 @@ LAVAAN_NAME = {"scaling_factor": "chisq.scaling.factor", "n": "ntotal"}
 
 def reference(name: str) -> dict:
     """The lavaan reference tests/reference/estimators_NAME.json."""
-    return references.reference(f"estimators_{name}")
+    return stored_reference(f"estimators_{name}")
 
 
 @cache
 def data_of(name: str) -> pd.DataFrame:
     """The data set the reference ``name`` was computed on."""
-    return references.reference_table(reference(name)["data_file"])
+    return reference_table(reference(name)["data_file"])
 
 
 def syntax_of(name: str) -> str:
     """The lavaan model syntax of the reference ``name``."""
-    return references.reference_text(reference(name)["model_file"])
+    return reference_text(reference(name)["model_file"])
 
 
 def lavaan_fit(name: str, key: str) -> float:

@@ -9,15 +9,15 @@ errors ±1% relative; χ² and log-likelihoods ±0.01% relative.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 from functools import cache
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from references import reference as stored_reference
+from references import reference_table, reference_text
 
 from sem_kit.engine.fit import Fit
 from sem_kit.engine.optimizer import Optimum
@@ -25,7 +25,6 @@ from sem_kit.engine.syntax import specify
 from sem_kit.errors import InputError
 from sem_kit.estimators.ml import fit_model, refit
 
-REF = Path(__file__).parent / "reference"
 MODELS = ["hs_cfa", "hs_saturated", "hs_mimic", "hs_paths", "hs_second_order", "heywood",
           "pd_sem", "ninefactor_cfa", "ninefactor_sem"]
 ABS = 1e-3
@@ -33,18 +32,17 @@ SE_REL = 0.01
 BIG_REL = 1e-4
 
 
-@cache
 def reference(name: str) -> dict:
-    return json.loads((REF / f"lavaan_{name}.json").read_text(encoding="utf-8"))
+    return stored_reference(f"lavaan_{name}")
 
 
 @cache
 def data_of(name: str) -> pd.DataFrame:
-    return pd.read_csv(REF / "data" / reference(name)["data_file"])
+    return reference_table(reference(name)["data_file"])
 
 
 def syntax_of(name: str) -> str:
-    return (REF / "data" / reference(name)["model_file"]).read_text(encoding="utf-8")
+    return reference_text(reference(name)["model_file"])
 
 
 @cache

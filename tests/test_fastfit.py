@@ -18,16 +18,15 @@ the same resample:
 
 from __future__ import annotations
 
-import json
 import logging
 import pickle
 import warnings
 from functools import cache
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from references import reference, reference_table, reference_text
 
 from sem_kit.engine.fit import Fit
 from sem_kit.engine.optimizer import RefitFailed
@@ -38,7 +37,6 @@ from sem_kit.engine.tolerances import RefitSettings
 from sem_kit.estimators.ml import FisherScoringRefit, fit_model
 from sem_kit.postestimation.bootstrap import resample_rows, run_bootstrap
 
-REF = Path(__file__).parent / "reference"
 #: hs_cfa: CFA; pd_sem: SEM with residual covariances; ninefactor_sem: the built-in model
 #: (second-order KCH); hs_mimic: fixed.x covariates and an equality label; hs_paths:
 #: observed outcomes, a free first loading and a fixed covariance; hs_second_order: a
@@ -51,9 +49,9 @@ SEMOPY_SE = 0.05
 
 @cache
 def case(name: str) -> tuple[Fit, Refitter, np.ndarray]:
-    ref = json.loads((REF / f"lavaan_{name}.json").read_text(encoding="utf-8"))
-    data = pd.read_csv(REF / "data" / ref["data_file"])
-    syntax = (REF / "data" / ref["model_file"]).read_text(encoding="utf-8")
+    ref = reference(f"lavaan_{name}")
+    data = reference_table(ref["data_file"])
+    syntax = reference_text(ref["model_file"])
     fit = fit_model(syntax, data)
     refitter = Refitter(fit)
     return fit, refitter, data[list(refitter.observed)].to_numpy(dtype=float)

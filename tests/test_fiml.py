@@ -17,7 +17,6 @@ import numpy as np
 import pandas as pd
 import pytest
 from estimators_ref import (
-    REF,
     check_estimates,
     check_standard_errors,
     close,
@@ -30,6 +29,7 @@ from estimators_ref import (
     syntax_of,
     vcov_of,
 )
+from references import reference_table, reference_text
 
 from sem_kit.engine.fit import EstimatorFit, model_matrices
 from sem_kit.engine.fit_indices import FIT_KEYS, fit_measures
@@ -129,7 +129,7 @@ def test_r2_and_standardized_intercepts():
 def test_complete_data_give_the_ml_solution():
     """Without missing answers FIML is ML with a saturated mean structure: same
     estimates, same χ² and CFI as the covariance-structure fit."""
-    data = pd.read_csv(REF / "data" / "hs1939.csv")
+    data = reference_table("hs1939.csv")
     model = syntax_of("hs_cfa_fiml")
     ml = fit_model(model, data)
     full = fit_fiml(model, data)
@@ -190,8 +190,8 @@ def test_bootstrap_refit_equals_a_full_fiml_fit_of_the_resample() -> None:
     from sem_kit.engine.optimizer import RefitFailed
     from sem_kit.estimators.fiml import FimlRefitter
 
-    data = pd.read_csv(REF / "data" / "estimators_pd_missing.csv")
-    model = (REF / "data" / "pd_sem.lav").read_text(encoding="utf-8")
+    data = reference_table("estimators_pd_missing.csv")
+    model = reference_text("pd_sem.lav")
     fit = fit_fiml(model, data)
     refitter = FimlRefitter(fit)
     x = data[list(fit.spec.observed)].to_numpy(dtype=float)

@@ -10,21 +10,20 @@ number comes from ``tests/reference/lavaan_reference.R``.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 from functools import cache
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from references import reference as stored_reference
+from references import reference_table, reference_text
 
 from sem_kit.engine import fit_indices as fi
 from sem_kit.engine.fit import Fit
 from sem_kit.estimators.ml import fit_model
 
-REF = Path(__file__).parent / "reference"
 MODELS = ["hs_cfa", "hs_saturated", "hs_mimic", "hs_paths", "hs_second_order", "heywood",
           "pd_sem", "ninefactor_cfa", "ninefactor_sem"]
 #: sem_kit FIT key -> lavaan fitMeasures name
@@ -37,19 +36,18 @@ RELATIVE = {"chisq", "aic", "bic", "logl", "unrestricted_logl", "baseline_chisq"
 EXACT = 1e-8
 
 
-@cache
 def reference(name: str) -> dict:
-    return json.loads((REF / f"lavaan_{name}.json").read_text(encoding="utf-8"))
+    return stored_reference(f"lavaan_{name}")
 
 
 @cache
 def data_of(name: str) -> pd.DataFrame:
-    return pd.read_csv(REF / "data" / reference(name)["data_file"])
+    return reference_table(reference(name)["data_file"])
 
 
 @cache
 def fitted(name: str) -> Fit:
-    syntax = (REF / "data" / reference(name)["model_file"]).read_text(encoding="utf-8")
+    syntax = reference_text(reference(name)["model_file"])
     return fit_model(syntax, data_of(name))
 
 
@@ -171,7 +169,7 @@ def test_fit_indices_are_not_semopys():
 
     logging.getLogger("semopy").setLevel(logging.ERROR)
     name = "hs_cfa"
-    syntax = (REF / "data" / reference(name)["model_file"]).read_text(encoding="utf-8")
+    syntax = reference_text(reference(name)["model_file"])
     model = semopy.Model(syntax)
     model.fit(data_of(name))
     stats = semopy.calc_stats(model).T["Value"]

@@ -8,20 +8,17 @@ questionnaire's measurement model (KCH second-order over ECO, SCA, TIM, CPX).
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
+from references import reference, reference_table
 
 from sem_kit import load_questionnaire
 from sem_kit.engine.fit_indices import FIT_KEYS
 from sem_kit.measurement.stage import measurement_model
 
-REF = Path(__file__).parent / "reference"
-PSYCH = json.loads((REF / "psych_ninefactor.json").read_text())
-LAVAAN = json.loads((REF / "lavaan_ninefactor_cfa.json").read_text())
+PSYCH = reference("psych_ninefactor")
+LAVAAN = reference("lavaan_ninefactor_cfa")
 TOL = 1e-3
 
 
@@ -32,13 +29,13 @@ def q():
 
 @pytest.fixture(scope="module")
 def psych_run(q):
-    data = pd.read_csv(REF / "data" / "psych_ninefactor.csv")
+    data = reference_table("psych_ninefactor.csv")
     return measurement_model(q, data, seed=1)
 
 
 @pytest.fixture(scope="module")
 def lavaan_run(q):
-    data = pd.read_csv(REF / "data" / LAVAAN["data_file"])
+    data = reference_table(LAVAAN["data_file"])
     return measurement_model(q, data, seed=1)
 
 

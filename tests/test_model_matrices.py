@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
+from references import reference, reference_table
 
 from sem_kit.engine.fit import model_matrices
 from sem_kit.estimators.ml import fit_model
 
-REF = Path(__file__).parent / "reference"
-HS = json.loads((REF / "psych_holzinger.json").read_text())
-DATA = pd.read_csv(REF / "data" / "psych_holzinger.csv")
+HS = reference("psych_holzinger")
+DATA = reference_table("psych_holzinger.csv")
 
 
 def _frame(nested: dict) -> pd.DataFrame:

@@ -7,34 +7,32 @@ sepc.all are held to ±0.001.
 
 from __future__ import annotations
 
-import json
 from functools import cache
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from references import reference as stored_reference
+from references import reference_table, reference_text
 
 from sem_kit.engine.fit import Fit
 from sem_kit.estimators.ml import fit_model
 from sem_kit.postestimation.modification import modification_indices
 
-REF = Path(__file__).parent / "reference"
 MODELS = ["hs_cfa", "hs_saturated", "hs_mimic", "hs_paths", "hs_second_order", "heywood",
           "pd_sem", "ninefactor_cfa", "ninefactor_sem"]
 COLUMNS = {"mi": "mi", "epc": "epc", "sepc.lv": "sepc_lv", "sepc.all": "sepc_all"}
 
 
-@cache
 def reference(name: str) -> dict:
-    return json.loads((REF / f"lavaan_{name}.json").read_text(encoding="utf-8"))
+    return stored_reference(f"lavaan_{name}")
 
 
 @cache
 def fitted(name: str) -> Fit:
     ref = reference(name)
-    data = pd.read_csv(REF / "data" / ref["data_file"])
-    return fit_model((REF / "data" / ref["model_file"]).read_text(encoding="utf-8"), data)
+    data = reference_table(ref["data_file"])
+    return fit_model(reference_text(ref["model_file"]), data)
 
 
 @cache

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from references import reference, reference_table, reference_text
 
 from sem_kit.errors import InputError
 from sem_kit.estimators.multigroup import fit_multigroup, minimum_group_size, specify_groups
@@ -29,9 +30,6 @@ from sem_kit.postestimation.invariance import (
     measurement_invariance,
 )
 
-REF = Path(__file__).parent / "reference"
-DATA = REF / "data"
-
 #: lavaan fitMeasures name -> sem_kit measures key, held to ±0.001 (chisq: ±0.01 %).
 MEASURES = {"cfi": "cfi", "tli": "tli", "nfi": "nfi", "ifi": "ifi", "rmsea": "rmsea",
             "rmsea.ci.lower": "rmsea_ci_lower", "rmsea.ci.upper": "rmsea_ci_upper",
@@ -42,22 +40,22 @@ LIKELIHOOD = {"logl": "logl", "unrestricted.logl": "unrestricted_logl", "aic": "
 
 @pytest.fixture(scope="module")
 def hs() -> pd.DataFrame:
-    return pd.read_csv(DATA / "hs1939.csv")
+    return reference_table("hs1939.csv")
 
 
 @pytest.fixture(scope="module")
 def hs_model() -> str:
-    return (DATA / "hs_cfa.lav").read_text()
+    return reference_text("hs_cfa.lav")
 
 
 @pytest.fixture(scope="module")
 def ref() -> dict:
-    return json.loads((REF / "multigroup_hs_invariance.json").read_text())
+    return reference("multigroup_hs_invariance")
 
 
 @pytest.fixture(scope="module")
 def ref_paths() -> dict:
-    return json.loads((REF / "multigroup_hs_paths.json").read_text())
+    return reference("multigroup_hs_paths")
 
 
 @pytest.fixture(scope="module")
@@ -175,7 +173,7 @@ def test_chen_rule_boundaries():
 
 
 def test_path_comparison_matches_lavaan(hs, ref_paths):
-    model = (DATA / ref_paths["model_file"]).read_text()
+    model = reference_text(ref_paths["model_file"])
     pc = compare_paths(model, hs, ref_paths["group"])
     base = ref_paths["baseline"]
     assert pc.baseline.measures["chisq"] == pytest.approx(base["fit"]["chisq"], rel=1e-4)
@@ -203,7 +201,7 @@ def test_path_comparison_matches_lavaan(hs, ref_paths):
 
 
 def test_named_hypotheses(hs, ref_paths):
-    model = (DATA / ref_paths["model_file"]).read_text()
+    model = reference_text(ref_paths["model_file"])
     pc = compare_paths(model, hs, ref_paths["group"], hypotheses={("visual", "speed"): "H2"})
     named = pc.tests[pc.tests.hypothesis == "H2"]
     assert list(zip(named["from"], named["to"], strict=True)) == [("visual", "speed")]
@@ -243,7 +241,7 @@ def test_rows_without_group_are_dropped(hs, hs_model, fits):
 
 
 def test_second_order_scalar_is_identified(hs):
-    model = (DATA / "hs_second_order.lav").read_text()
+    model = reference_text("hs_second_order.lav")
     fit = fit_multigroup(model, hs, "school", group_equal=("loadings", "intercepts"))
     assert fit.converged
     p = fit.params

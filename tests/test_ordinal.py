@@ -14,7 +14,6 @@ scaling factors ±1% relative; fit indices and p-values ±0.001.
 
 from __future__ import annotations
 
-import json
 import math
 from functools import cache
 
@@ -22,7 +21,6 @@ import numpy as np
 import pandas as pd
 import pytest
 from estimators_ref import (
-    REF,
     check_estimates,
     check_standard_errors,
     close,
@@ -74,7 +72,7 @@ def test_reference_data_are_five_point_answers():
 
 
 def test_bivariate_normal_cdf_is_pbivnorm():
-    grid = pd.DataFrame(json.loads((REF / "estimators_bivnorm.json").read_text())["grid"])
+    grid = pd.DataFrame(reference("bivnorm")["grid"])
     ours = [bivariate_normal_cdf(np.array([h]), np.array([k]), r)[0]
             for h, k, r in zip(grid.h, grid.k, grid.r, strict=True)]
     close(ours, grid.p, tol=1e-12)

@@ -6,18 +6,15 @@ model on tests/reference/data/sim_ninefactor.csv.
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pandas as pd
 import pytest
+from references import reference, reference_table
 
 from sem_kit import load_questionnaire
 from sem_kit.pipeline import Options
 from sem_kit.structural.stage import structural_model
 
-REF = Path(__file__).parent / "reference"
-MLR = json.loads((REF / "estimators_ninefactor_mlr.json").read_text())
+MLR = reference("estimators_ninefactor_mlr")
 SCALED = {"chisq_scaled": "chisq.scaled", "df_scaled": "df.scaled",
           "pvalue_scaled": "pvalue.scaled", "scaling_factor": "chisq.scaling.factor",
           "cfi_scaled": "cfi.scaled", "tli_scaled": "tli.scaled", "rmsea_scaled": "rmsea.scaled",
@@ -26,7 +23,7 @@ SCALED = {"chisq_scaled": "chisq.scaled", "df_scaled": "df.scaled",
 
 @pytest.fixture(scope="module")
 def result():
-    data = pd.read_csv(REF / "data" / MLR["data_file"])
+    data = reference_table(MLR["data_file"])
     return structural_model(load_questionnaire(), data, bootstrap=0, estimator="MLR")
 
 

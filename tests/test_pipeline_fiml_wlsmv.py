@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from references import reference, reference_table
 
 from sem_kit import load_questionnaire
 from sem_kit.estimators.fiml import fit_fiml
@@ -242,9 +243,8 @@ def test_fiml_descriptives_match_semtools_and_psych_on_the_em_matrix() -> None:
     from sem_kit.measurement.moments import correlation_matrix
     from sem_kit.measurement.reliability import cronbach_alpha
 
-    ref = json.loads((ROOT / "tests" / "reference" / "fiml_descriptives.json")
-                     .read_text(encoding="utf-8"))
-    data = pd.read_csv(ROOT / "tests" / "reference" / "data" / ref["data_file"])
+    ref = reference("fiml_descriptives")
+    data = reference_table(ref["data_file"])
     q = load_questionnaire()
     items = [i for c in q.first_order for i in q.construct_items[c]]
     em_cov = fit_fiml(q.measurement_syntax(), data[items]).sample_cov

@@ -15,13 +15,13 @@ categories approach the latent-response omega, values lie in (0, 1).
 
 from __future__ import annotations
 
-import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from references import reference as stored_reference
+from references import reference_table, reference_text
 from scipy.special import ndtri
 
 from sem_kit.engine.fit import model_matrices
@@ -29,7 +29,6 @@ from sem_kit.engine.syntax import specify
 from sem_kit.estimators.wlsmv import fit_wlsmv
 from sem_kit.measurement.reliability import categorical_omega, categorical_omega_by_construct, omega
 
-REF = Path(__file__).parent / "reference"
 MODELS = ["ninefactor_cfa", "ordinal_sem"]
 FORMULA_TOL = 1e-10  # the formula on lavaan's matrices
 FIT_TOL = 1e-5  # through our own WLSMV estimates (observed: below 1e-6)
@@ -43,10 +42,6 @@ VARIANTS = {
 }
 
 
-def _reference() -> dict:
-    return json.loads((REF / "ordinal_reliability.json").read_text(encoding="utf-8"))
-
-
 def _matrix(m: dict) -> pd.DataFrame:
     return pd.DataFrame(np.array(m["values"], dtype=float), index=m["rownames"],
                         columns=m["colnames"])
@@ -54,15 +49,15 @@ def _matrix(m: dict) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def reference() -> dict:
-    return _reference()
+    return stored_reference("ordinal_reliability")
 
 
 @pytest.fixture(scope="module", params=MODELS)
 def fitted(request, reference):
     """(name, stored entry, our WLSMV fit, its model matrices), fitted once per model."""
     ref = reference["models"][request.param]
-    model = (REF / "data" / ref["model_file"]).read_text(encoding="utf-8")
-    data = pd.read_csv(REF / "data" / ref["data_file"])
+    model = reference_text(ref["model_file"])
+    data = reference_table(ref["data_file"])
     fit = fit_wlsmv(model, data)
     return request.param, ref, fit, model_matrices(fit)
 
@@ -111,7 +106,7 @@ def test_our_wlsmv_fit_matches_semtools(fitted, key):
 def test_construct_map_as_the_questionnaire_gives_it(fitted):
     """A construct -> items dict of the first-order constructs gives the same numbers."""
     name, ref, fit, mats = fitted
-    spec = specify((REF / "data" / ref["model_file"]).read_text(encoding="utf-8"))
+    spec = specify(reference_text(ref["model_file"]))
     items = {f: [i for i in spec.observed if mats.lambda_.loc[i, f] != 0]
              for f in spec.latent if (mats.lambda_[f] != 0).any()}
     default = categorical_omega_by_construct(mats.lambda_, mats.cov_lv, fit.sample_cov,

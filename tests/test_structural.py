@@ -24,12 +24,12 @@ import hashlib
 import json
 import math
 from importlib import resources
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from estimators_ref import check_pd_replicates
+from references import REFERENCE, REFERENCE_DATA, SAMPLE, reference, reference_table, reference_text
 from scipy.stats import chi2, norm
 
 from sem_kit.engine.fit_indices import FIT_KEYS
@@ -49,11 +49,6 @@ from sem_kit.structural.bootstrap import Statistic, effect_layout
 from sem_kit.structural.effects import SUPPORTED, verdict
 from sem_kit.structural.stage import structural_model
 
-HERE = Path(__file__).resolve().parent
-REF = HERE / "reference"
-DATA = REF / "data"
-ROOT = HERE.parent
-
 #: lavaan fitMeasures() names of the DESIGN.md FIT keys.
 LAVAAN_FIT = {"rmsea_ci_lower": "rmsea.ci.lower", "rmsea_ci_upper": "rmsea.ci.upper",
               "rmsea_pvalue": "rmsea.pvalue", "n": "ntotal"}
@@ -64,7 +59,7 @@ PD_BOOT = 2000
 
 
 def load_ref(name: str) -> dict:
-    return json.loads((REF / f"structural_{name}.json").read_text(encoding="utf-8"))
+    return reference(f"structural_{name}")
 
 
 def quantile_mc_se(t: np.ndarray, p: float) -> float:
@@ -125,12 +120,12 @@ def check_params(fit, ref: dict) -> None:
 
 @pytest.fixture(scope="module")
 def pd_q():
-    return load_questionnaire(DATA / "structural_pd.yaml")
+    return load_questionnaire(REFERENCE_DATA / "structural_pd.yaml")
 
 
 @pytest.fixture(scope="module")
 def pd_data():
-    return pd.read_csv(DATA / "political_democracy.csv")
+    return reference_table("political_democracy.csv")
 
 
 @pytest.fixture(scope="module")
@@ -160,18 +155,18 @@ def nf_ref():
 
 @pytest.fixture(scope="module")
 def nf_result(nf_q, nf_ref):
-    path = DATA / nf_ref["data_file"]
+    path = REFERENCE_DATA / nf_ref["data_file"]
     assert hashlib.sha256(path.read_bytes()).hexdigest() == nf_ref["data_sha256"], (
         f"{path.name} changed since structural_ninefactor.json was written: "
         "rerun tests/reference/structural_reference.R")
-    return structural_model(nf_q, pd.read_csv(path), bootstrap=0)
+    return structural_model(nf_q, reference_table(nf_ref["data_file"]), bootstrap=0)
 
 
 # --------------------------------------------------------------------------- political democracy
 
 
 def test_pd_questionnaire_is_lavaans_model(pd_q):
-    plain = (DATA / "pd_sem.lav").read_text(encoding="utf-8")
+    plain = reference_text("pd_sem.lav")
     ours, theirs = specify(pd_q.model_syntax()).partable, specify(plain).partable
     key = ["lhs", "op", "rhs", "free"]
     assert sorted(map(tuple, ours[key].to_numpy())) == sorted(map(tuple, theirs[key].to_numpy()))
@@ -308,13 +303,13 @@ def test_pd_bootstrap_interval_within_monte_carlo_error_of_lavaan(pd_boot, pd_re
 def test_pd_refits_of_lavaans_own_resamples(pd_wald, pd_ref):
     """lavaan's first 300 resamples (its row indices) refitted: the same statistics."""
     boot = pd_ref["bootstrap"]
-    idx = np.loadtxt(REF / boot["idx_file"], delimiter=",", dtype=int) - 1
+    idx = np.loadtxt(REFERENCE / boot["idx_file"], delimiter=",", dtype=int) - 1
     assert idx.shape == (boot["idx_rows"], pd_wald.fit.n)
     lav = pd.DataFrame(boot["idx_stats"])
     fit = pd_wald.fit
     refitter = bootstrap_refitter(fit)
-    x = pd.read_csv(DATA / "political_democracy.csv")[list(refitter.observed)].to_numpy()
-    layout = effect_layout(load_questionnaire(DATA / "structural_pd.yaml"), fit,
+    x = reference_table("political_democracy.csv")[list(refitter.observed)].to_numpy()
+    layout = effect_layout(load_questionnaire(REFERENCE_DATA / "structural_pd.yaml"), fit,
                            [("ind60", "dem60", "dem65")], [])
     stat = Statistic(refitter, refitter, layout)
     ours = np.array([stat(x[rows]) for rows in idx])
@@ -345,7 +340,7 @@ def test_pd_model_comparison_matches_anova(pd_wald, pd_ref):
         assert row["delta_aic"] == pytest.approx(fit["aic"] - pd_ref["fit"]["aic"], abs=1e-3)
     # the alternatives are the questionnaire's model with the dropped paths fixed to 0
     assert [a.dropped for a in nested_alternatives(load_questionnaire(
-        DATA / "structural_pd.yaml"))] == [(("ind60", "dem60"),), (("ind60", "dem65"),)]
+        REFERENCE_DATA / "structural_pd.yaml"))] == [(("ind60", "dem60"),), (("ind60", "dem65"),)]
 
 
 def test_pd_sem_block_is_design_json(pd_boot, pd_wald):
@@ -435,7 +430,7 @@ def test_fisher_scoring_takes_over_when_bfgs_stops_short(pd_q, pd_data, monkeypa
 
 
 def test_no_hypotheses_is_an_input_error(pd_data):
-    text = (DATA / "structural_pd.yaml").read_text(encoding="utf-8")
+    text = reference_text("structural_pd.yaml")
     head = text.split("hypotheses:")[0]
     q = parse_questionnaire(head, origin="pd-without-hypotheses.yaml")
     with pytest.raises(InputError, match="pd-without-hypotheses.yaml: hypotheses"):
@@ -497,7 +492,7 @@ def test_ninefactor_indirect_total_and_comparison(nf_result, nf_ref):
 
 
 def test_ninefactor_modification_indices(nf_result):
-    lav = json.loads((REF / "lavaan_ninefactor_sem.json").read_text(encoding="utf-8"))
+    lav = reference("lavaan_ninefactor_sem")
     mi = nf_result.modification_indices
     pd.testing.assert_frame_equal(mi, modification_indices(nf_result.fit))
     top = by_key(lav["modindices"][:10], "lhs", "op", "rhs")
@@ -567,7 +562,7 @@ def test_end_to_end_on_the_bundled_sample(nf_q):
     from sem_kit.io.ingest import read_responses
     from sem_kit.io.screening import screen
 
-    responses = read_responses(ROOT / "data" / "sample_responses.csv", nf_q)
+    responses = read_responses(SAMPLE, nf_q)
     kept = screen(responses, nf_q).items.dropna()
     result = structural_model(nf_q, kept, bootstrap=200, seed=1)
     assert result.fit.converged and result.fit_measures["n"] == len(kept)

@@ -20,20 +20,15 @@ Tolerances as issue #8 sets them: estimates Â±0.001, SEs and scaled statistics Â
 from __future__ import annotations
 
 import hashlib
-import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from estimators_ref import check_pd_replicates
+from references import REFERENCE, REFERENCE_DATA, reference, reference_table
 
 from sem_kit.questionnaire import load_questionnaire
 from sem_kit.structural.stage import structural_model
-
-HERE = Path(__file__).resolve().parent
-REF = HERE / "reference"
-DATA = REF / "data"
 
 FIT = {"chisq": "chisq", "df": "df", "cfi": "cfi", "tli": "tli", "rmsea": "rmsea",
        "srmr": "srmr"}
@@ -43,7 +38,7 @@ SCALED = {"chisq_scaled": "chisq.scaled", "df_scaled": "df.scaled",
 
 
 def load(name: str) -> dict:
-    return json.loads((REF / f"structural_{name}.json").read_text(encoding="utf-8"))
+    return reference(f"structural_{name}")
 
 
 def close(ours: float, theirs: float, *, abs_tol: float = 1e-3, rel: float | None = None,
@@ -54,12 +49,12 @@ def close(ours: float, theirs: float, *, abs_tol: float = 1e-3, rel: float | Non
 
 def run(name: str, **kwargs):
     ref = load(name)
-    path = DATA / ref["data_file"]
+    path = REFERENCE_DATA / ref["data_file"]
     assert hashlib.sha256(path.read_bytes()).hexdigest() == ref["data_sha256"], (
         f"{path.name} changed since structural_{name}.json was written: rerun "
         "tests/reference/structural_reference.R")
     q = load_questionnaire()
-    return structural_model(q, pd.read_csv(path), bootstrap=0, **kwargs), ref
+    return structural_model(q, reference_table(ref["data_file"]), bootstrap=0, **kwargs), ref
 
 
 @pytest.fixture(scope="module")
@@ -159,14 +154,13 @@ def test_fiml_bootstrap_interval_against_lavaans() -> None:
     """lavaan's own FIML bootstrap of Political Democracy with missing values: the same
     statistic on lavaan's resample indices, and our percentile interval within Monte Carlo
     error of lavaan's."""
-    path = REF / "structural_pd_fiml.json"
-    if not path.exists():
+    if not (REFERENCE / "structural_pd_fiml.json").exists():
         pytest.skip("structural_pd_fiml.json not generated")
-    ref = json.loads(path.read_text(encoding="utf-8"))
+    ref = reference("structural_pd_fiml")
     boot = ref.get("bootstrap")
     assert boot is not None
-    q = load_questionnaire(DATA / "structural_pd.yaml")
-    data = pd.read_csv(DATA / ref["data_file"])
+    q = load_questionnaire(REFERENCE_DATA / "structural_pd.yaml")
+    data = reference_table(ref["data_file"])
     ours_b = boot["R"] // 2  # half lavaan's resamples: its Monte Carlo error is sqrt(2) larger
     result = structural_model(q, data, bootstrap=ours_b, seed=7, missing="fiml")
     ind = result.indirect.iloc[0]
@@ -192,16 +186,15 @@ def test_fiml_refits_of_lavaans_own_resamples() -> None:
     from sem_kit.estimators.fiml import FimlRefitter, fit_fiml
     from sem_kit.structural.bootstrap import SpecPoint, Statistic, ThetaMap, effect_layout
 
-    path = REF / "structural_pd_fiml.json"
-    if not path.exists():
+    if not (REFERENCE / "structural_pd_fiml.json").exists():
         pytest.skip("structural_pd_fiml.json not generated")
-    ref = json.loads(path.read_text(encoding="utf-8"))
+    ref = reference("structural_pd_fiml")
     boot = ref["bootstrap"]
-    q = load_questionnaire(DATA / "structural_pd.yaml")
-    data = pd.read_csv(DATA / ref["data_file"])
+    q = load_questionnaire(REFERENCE_DATA / "structural_pd.yaml")
+    data = reference_table(ref["data_file"])
     spec = specify(q.model_syntax())
     fit = fit_fiml(spec, data)
-    idx = np.loadtxt(REF / boot["idx_file"], delimiter=",", dtype=int) - 1
+    idx = np.loadtxt(REFERENCE / boot["idx_file"], delimiter=",", dtype=int) - 1
     assert idx.shape == (boot["idx_rows"], len(data))
     mapped = ThetaMap(spec, fit)
     point = SpecPoint(spec, mapped.base, fit.sample_cov, np.eye(spec.npar))
