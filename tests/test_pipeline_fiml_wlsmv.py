@@ -46,9 +46,9 @@ def wlsmv_run(tmp_path_factory: pytest.TempPathFactory):
     return _saved_run(tmp_path_factory, "wlsmv", estimator="WLSMV", bootstrap=200)
 
 
-def test_fiml_keeps_every_screened_row(fiml_run) -> None:
+def test_fiml_keeps_every_screened_row(fiml_run, sample_run) -> None:
     result, _ = fiml_run
-    listwise = analyze(SAMPLE, bootstrap=0, seed=5)
+    listwise = sample_run(bootstrap=0, seed=1)
     assert result.listwise == ()
     assert result.n_analyzed == result.screening.n_kept == 400
     assert listwise.n_analyzed == 363  # the same file with listwise deletion
