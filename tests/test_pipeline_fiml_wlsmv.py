@@ -42,8 +42,12 @@ def fiml_run(tmp_path_factory: pytest.TempPathFactory):
 
 
 @pytest.fixture(scope="module")
-def wlsmv_run(tmp_path_factory: pytest.TempPathFactory):
-    return _saved_run(tmp_path_factory, "wlsmv", estimator="WLSMV", bootstrap=200)
+def wlsmv_run(tmp_path_factory: pytest.TempPathFactory, sample_run):
+    """The session's WLSMV run (tests/test_regression_results.py has the same), saved."""
+    result = sample_run(estimator="WLSMV", bootstrap=200, seed=5)
+    out = tmp_path_factory.mktemp("wlsmv") / "out"
+    result.save(out)
+    return result, out
 
 
 def test_fiml_keeps_every_screened_row(fiml_run, sample_run) -> None:

@@ -40,8 +40,8 @@ SVG = "{http://www.w3.org/2000/svg}"
 
 
 @pytest.fixture(scope="module")
-def result():
-    return analyze(DATA, bootstrap=100, seed=1)
+def result(sample_run):
+    return sample_run(bootstrap=100, seed=1)
 
 
 @pytest.fixture(scope="module")

@@ -15,18 +15,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sem_kit.pipeline import analyze
 from sem_kit.report.schema_check import SchemaError, errors, results_schema, validate_results
 
 jsonschema = pytest.importorskip("jsonschema")
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT / "data" / "sample_responses.csv"
 
 
 @pytest.fixture(scope="module")
-def result():
-    return analyze(DATA, bootstrap=50, seed=7)
+def result(sample_run):
+    return sample_run(bootstrap=100, seed=1)
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +66,7 @@ def test_results_json_is_the_result(doc, result):
     assert doc == json.loads(json.dumps(result.to_dict()))
     assert doc["meta"]["n_analyzed"] == result.n_analyzed
     assert [e["row"] for e in doc["meta"]["excluded"]] == [e.row for e in result.excluded]
-    assert doc["meta"]["bootstrap"] == 50 and doc["meta"]["seed"] == 7
+    assert doc["meta"]["bootstrap"] == 100 and doc["meta"]["seed"] == 1
 
 
 def _broken(doc: dict) -> list[tuple[str, dict]]:

@@ -27,7 +27,8 @@ DATA = ROOT / "data" / "sample_responses.csv"
 RUNS: dict[str, dict] = {
     "ml_boot1000": {"bootstrap": 1000, "seed": 20261202},
     "mlr": {"estimator": "MLR", "bootstrap": 0, "seed": 1},
-    "wlsmv": {"estimator": "WLSMV", "bootstrap": 0, "seed": 1},
+    # WLSMV asked for a bootstrap, as tests/test_pipeline_fiml_wlsmv.py asks (none is run)
+    "wlsmv": {"estimator": "WLSMV", "bootstrap": 200, "seed": 5},
     "fiml_boot200": {"missing": "fiml", "bootstrap": 200, "seed": 20261202},
     "group_gender": {"group": "gender", "bootstrap": 0, "seed": 1},
 }
