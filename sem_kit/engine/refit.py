@@ -55,6 +55,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy.linalg import blas, lapack
@@ -70,7 +71,9 @@ __all__ = ["Fallback", "RefitPolicy", "Refitter", "causal_order"]
 _symm = blas.dsymm  # C = α A B from one triangle of the symmetric A
 
 #: A second try at a resample: its estimates θ, or :class:`RefitFailed` with the reason.
-Fallback = Callable[[np.ndarray], np.ndarray]
+#: It gets what the refitter passed to :meth:`RefitPolicy.run` (the resample's data, or
+#: under FIML its missing-data patterns).
+Fallback = Callable[[Any], np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -99,7 +102,7 @@ class RefitPolicy:
     fallback: Fallback | None = None
 
     def run(self, value_and_gradient: Callable[[np.ndarray], tuple[float, np.ndarray | None]],
-            theta0: np.ndarray, h_inv0: np.ndarray, sample: np.ndarray) -> np.ndarray:
+            theta0: np.ndarray, h_inv0: np.ndarray, sample: Any) -> np.ndarray:
         """θ of one resample: BFGS on ``value_and_gradient``, else ``fallback(sample)``.
 
         Raises

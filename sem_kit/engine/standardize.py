@@ -42,7 +42,7 @@ class Standardizer:
         Names of the latent variables.
     variables:
         Every variable's name, in the order of the total variances passed to
-        :meth:`std_lv` and :meth:`std_all`.
+        :meth:`std_all` and :meth:`both`.
 
     Notes
     -----
@@ -122,11 +122,6 @@ class Standardizer:
         num, den1, den2 = self._plans[plan]
         with np.errstate(invalid="ignore", divide="ignore"):
             return est * scales[num] / (scales[den1] * scales[den2])
-
-    def std_lv(self, est: np.ndarray, total: np.ndarray) -> np.ndarray:
-        """lavaan's ``std.lv`` of every row at the estimates and total variances."""
-        est = np.asarray(est, dtype=float)
-        return self._apply("lv", est, self._scales(est, total))
 
     def std_all(self, est: np.ndarray, total: np.ndarray) -> np.ndarray:
         """lavaan's ``std.all`` of every row at the estimates and total variances."""

@@ -745,10 +745,9 @@ class FimlRefitter:
         self.h_inv0 = np.asfortranarray((h_inv + h_inv.T) / 2.0)
         self.policy = RefitPolicy(FIML_REFIT, self._fisher_scoring)
 
-    def _fisher_scoring(self, sample: np.ndarray) -> np.ndarray:
+    def _fisher_scoring(self, pat: Patterns) -> np.ndarray:
         """The policy's second try: Fisher scoring from the full-sample estimates."""
-        sol = _fisher_fiml(self._model, missing_patterns(sample), self.theta0,
-                           tol=FIML_REFIT.gtol)
+        sol = _fisher_fiml(self._model, pat, self.theta0, tol=FIML_REFIT.gtol)
         if not sol.converged:
             raise RefitFailed(sol.message)
         return sol.theta
@@ -767,8 +766,7 @@ class FimlRefitter:
         sem_kit.engine.optimizer.RefitFailed
             An item with fewer than two answers in the resample, or no convergence.
         """
-        sample = np.asarray(sample, dtype=float)
-        pat = missing_patterns(sample)
+        pat = missing_patterns(np.asarray(sample, dtype=float))
         answered = (~np.isnan(pat.y)).sum(axis=0)
         if answered.min() < 2:
             raise RefitFailed("an item has fewer than two answers in the resample")
@@ -777,4 +775,4 @@ class FimlRefitter:
             terms = _pattern_terms(self._model, pat, theta)
             return (terms.f, terms.grad) if math.isfinite(terms.f) else (math.inf, None)
 
-        return self.policy.run(value_and_gradient, self.theta0, self.h_inv0, sample)
+        return self.policy.run(value_and_gradient, self.theta0, self.h_inv0, pat)

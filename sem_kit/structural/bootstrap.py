@@ -121,13 +121,12 @@ class Statistic:
 
     def __call__(self, sample: np.ndarray) -> np.ndarray:
         theta = self.refitter.estimates(sample)
-        if self.mapped is None:
-            # fixed.x (co)variances of observed covariates come from the resample, as in lavaan
-            s: np.ndarray | None = self.table.sample_cov(sample)
-        else:
-            theta, s = self.mapped.ml_theta(theta), None
-        est = self.table.est_all(theta, s)
-        std = self.table.std_all(theta, s)
+        if self.mapped is not None:
+            theta = self.mapped.ml_theta(theta)
+        # under ML the table's refit has just taken the fixed.x (co)variances of observed
+        # covariates from this resample, as lavaan does; FIML models have none
+        est = self.table.est_all(theta)
+        std = self.table.std_all(theta)
         flag = float((est[self.layout.variance_rows] < 0).any())
         return np.append(self.layout.values(est, std), flag)
 
