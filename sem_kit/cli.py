@@ -45,7 +45,25 @@ def _add_screen(p: argparse.ArgumentParser) -> None:
         default="default",
         help="screening rules: default, or none (blank and unanswered rows are still dropped)",
     )
-    p.add_argument("--sheet", default=None, metavar="NAME", help="sheet of an Excel workbook")
+    _add_layout(p)
+
+
+def _add_layout(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--sheet", default=None, metavar="NAME",
+                   help="sheet of an Excel workbook (default: the sheet that holds the items)")
+    p.add_argument("--header-row", type=_row_number, default=None, metavar="N",
+                   help="the row holding the column names (default: found; row 1, or the "
+                        "first full row below a title)")
+
+
+def _row_number(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a row number, found {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a row number from 1, found {value}")
+    return value
 
 
 def _add_analysis_options(p: argparse.ArgumentParser) -> None:
@@ -161,6 +179,12 @@ def _progress_bar(label: str) -> Callable[[int, int], None] | None:
     return show
 
 
+def print_notices(notices: Sequence[str]) -> None:
+    """What was found without being told (sheet, header row, column matches), on stderr."""
+    for line in notices:
+        print(line, file=sys.stderr)
+
+
 def _say(text: str) -> None:
     if sys.stderr.isatty():
         print(text, file=sys.stderr, flush=True)
@@ -175,6 +199,7 @@ def run_analysis(
     _say(f"Analysing {data} ...")
     result = analyze(data, questionnaire, options=options,
                      progress=_progress_bar("Bootstrap"))
+    print_notices(result.screening.responses.notices)
     written = result.save(outdir)
     print(f"Analysed {result.n_analyzed} of {result.screening.n_input} rows "
           f"({len(result.excluded)} excluded, each listed in the report).")
@@ -193,7 +218,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     options = Options(bootstrap=args.bootstrap, seed=args.seed, jobs=args.jobs, lang=args.lang,
                       missing=args.missing, estimator=args.estimator, group=args.group,
                       group_partial=tuple(args.group_partial),
-                      screen=args.screen, sheet=args.sheet)
+                      screen=args.screen, sheet=args.sheet, header_row=args.header_row)
     outdir = Path(args.outdir) if args.outdir else Path("reports") / Path(args.data).stem
     return run_analysis(args.data, args.questionnaire, outdir, options)
 
@@ -215,7 +240,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from sem_kit.io.screening import screen
 
     q = load_questionnaire(args.questionnaire)
-    responses = read_responses(args.data, q, sheet=args.sheet)
+    responses = read_responses(args.data, q, sheet=args.sheet, header_row=args.header_row)
+    print_notices(responses.notices)
     result = screen(responses, q, rules=args.screen)
     print(format_screening(args.data, q, responses, result))
     return EXIT_OK
@@ -242,7 +268,8 @@ def format_screening(
     )
     if result.excluded:
         lines.append("")
-        lines.append("Excluded rows (row numbers as in the file, header = row 1):")
+        lines.append("Excluded rows (row numbers as in the file, header = row "
+                     f"{responses.header_row}):")
         for ex in result.excluded:
             lines.append(f"  row {ex.row:>5}  {ex.reason:<18} {ex.detail}")
     warnings = list(q.warnings) + list(responses.warnings)

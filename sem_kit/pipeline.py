@@ -47,6 +47,7 @@ class Options:
     group_partial: tuple[str, ...] = ()
     screen: str = "default"
     sheet: str | None = None
+    header_row: int | None = None
 
     def check(self) -> None:
         """Raise :class:`InputError` for a value outside its range or not built yet."""
@@ -160,7 +161,10 @@ class AnalysisResult:
             "tool_version": __version__,
             "questionnaire": self.questionnaire.name,
             "input": {"path": self.input_label, "sha256": responses.sha256,
-                      "rows": int(responses.n_rows)},
+                      "rows": int(responses.n_rows), "header_row": responses.header_row,
+                      "layout": responses.layout, "sheet": responses.sheet},
+            "column_map": dict(responses.item_columns),
+            "column_match": dict(responses.column_matches),
             "n_analyzed": self.n_analyzed,
             "excluded": [e.as_dict() for e in self.excluded],
             "estimator": self.options.estimator,
@@ -398,7 +402,7 @@ def _analyze(
         responses = _responses_from_frame(data, q)
         label = "<DataFrame>"
     else:
-        responses = read_responses(data, q, sheet=options.sheet)
+        responses = read_responses(data, q, sheet=options.sheet, header_row=options.header_row)
         label = str(data)
     screened = screen(responses, q, rules=options.screen)
     fiml = options.missing == "fiml"

@@ -208,12 +208,19 @@ def test_excel_several_sheets(capsys, tmp_path, qfile):
     path = xlsx(tmp_path / "book.xlsx", {"说明": [["这是说明"], ["无数据"]], "Data": rows})
     out = works(capsys, path, "-q", qfile, "--sheet", "Data")
     assert "Rows read:     3" in out
-    # Without --sheet the first sheet is read; it has no item column, and the message
-    # points at the other sheet.
-    message = fails(capsys, path, "-q", qfile)
+    # Without --sheet the sheet holding the items is read, and named.
+    out = works(capsys, path, "-q", qfile)
+    assert "Rows read:     3" in out
+    assert ("read sheet 'Data', which holds 6 of the 6 items; the workbook's other sheets "
+            "('说明') were ignored; choose one with --sheet") in out
+    # A workbook none of whose sheets holds an item column: the first sheet is named, and
+    # the message points at the others.
+    notes = xlsx(tmp_path / "notes.xlsx", {"说明": [["这是说明"], ["无数据"]],
+                                           "Other": [["x", "y"], [1, 2]]})
+    message = fails(capsys, notes, "-q", qfile)
     assert "none of the 6 item columns of questionnaire small" in message
     assert "the file's columns are '这是说明' (sheet '说明')" in message
-    assert "other sheets ('Data'): choose the one with the responses with --sheet" in message
+    assert "other sheets ('Other'): choose the one with the responses with --sheet" in message
     message = fails(capsys, path, "-q", qfile, "--sheet", "Daten")
     assert message == f"{path}: has no sheet named 'Daten'; its sheets: '说明', 'Data'"
 
@@ -265,7 +272,7 @@ def test_non_numeric_answer_not_in_value_labels(capsys, tmp_path, qfile):
 
 
 @pytest.mark.parametrize("value, what", [
-    ("8", "is off the scale"), ("0", "is off the scale"), ("-2", "is off the scale"),
+    ("8", "is off the scale"), ("0", "is off the scale"), ("-4", "is off the scale"),
     ("3.5", "is not a whole number"), ("6.0001", "is not a whole number"),
 ])
 def test_value_off_the_scale(capsys, tmp_path, qfile, value, what):

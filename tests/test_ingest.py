@@ -445,15 +445,28 @@ def test_header_only(tmp_path, small):
     assert "no data rows" in data_error(path, small)
 
 
-def test_duplicated_column_names(tmp_path):
+def test_duplicated_column_names(tmp_path, small):
+    # A header given twice is refused when an item is read from it ...
     path = write(tmp_path, "dup.csv", "id,A1,A2,A1 \n1,2,3,4\n")
-    message = data_error(path)
-    assert "'A1'" in message and "2 (B)" in message and "4 (D)" in message
+    message = data_error(path, small)
+    assert "column 'A1' appears 2 times" in message and "2 (B)" in message
+    assert "4 (D)" in message
+    # ... and kept (under distinct names) when no item uses it.
+    table = read_table(path)
+    assert table.attrs["duplicates"] == {"A1": ["A1 (column 2 (B))", "A1 (column 4 (D))"]}
+
+
+def test_duplicated_column_names_not_used_by_items(tmp_path, small):
+    header = "id,A1,A2,A3,B1,B2,B3,Comment,Comment"
+    path = write(tmp_path, "dup.csv", header + "\n1,2,3,4,5,6,7,x,y\n2,3,4,5,6,7,1,,\n")
+    responses = read_unchanged(path, small)
+    assert list(responses.items.columns) == ["A1", "A2", "A3", "B1", "B2", "B3"]
 
 
 def test_duplicated_column_names_xlsx(tmp_path):
     path = _xlsx(tmp_path / "dup.xlsx", {"S": [["x", "y", "x"], [1, 2, 3]]})
-    message = data_error(path)
+    q = parse_questionnaire(SMALL_YAML.replace("A1:", "x:"), "small.yaml")
+    message = data_error(path, q)
     assert "'x'" in message and "1 (A)" in message and "3 (C)" in message
 
 

@@ -46,6 +46,9 @@ import numpy as np
 import pandas as pd
 
 from sem_kit.errors import DataError
+from sem_kit.io.columns import ColumnMatch, Unmatched, match_columns
+from sem_kit.io.labels import answer_code, series_labels
+from sem_kit.io.layouts import Header, locate_header
 from sem_kit.questionnaire import Questionnaire, Scale
 
 MISSING_CODES: frozenset[str] = frozenset(
@@ -90,6 +93,36 @@ _DURATION_UNITS = re.compile(
     re.IGNORECASE,
 )
 _CLOCK = re.compile(r"^\s*(?:(\d+):)?(\d+):(\d+(?:\.\d+)?)\s*$")
+
+ID_COLUMNS: tuple[str, ...] = ("序号", "ResponseId", "Respondent ID", "Response ID", "id",
+                               "respondent_id")
+"""Respondent-id columns of the platforms, tried (case-insensitively) when the
+questionnaire's ``screening.id_column`` is not in the file: Wenjuanxing
+``序号``, Qualtrics ``ResponseId``, SurveyMonkey ``Respondent ID``,
+LimeSurvey ``id`` (``Response ID`` in its full-text download), and sem_kit's
+own ``respondent_id``."""
+
+DURATION_COLUMNS: tuple[str, ...] = ("所用时间", "Duration (in seconds)", "interviewtime",
+                                     "Total time", "duration_sec")
+"""Response-time columns of the platforms, tried (case-insensitively) when the
+questionnaire's ``screening.duration_column`` is not in the file:
+Wenjuanxing ``所用时间`` (``"135秒"``), Qualtrics ``Duration (in seconds)``,
+LimeSurvey ``interviewtime`` (``Total time`` in its full-text download), and
+sem_kit's own ``duration_sec``. Google Forms records no response time."""
+
+WJX_SKIP_CODES: tuple[float, ...] = (-2.0, -3.0)
+"""Wenjuanxing's codes in a numbers download: -2 skipped by the survey's logic
+(跳过), -3 not shown to the respondent."""
+
+_PLATFORM_MARKS: tuple[tuple[str, frozenset[str]], ...] = (
+    ("wenjuanxing", frozenset({"提交答卷时间", "所用时间", "来源详情", "来自ip"})),
+    ("qualtrics", frozenset({"responseid", "duration (in seconds)", "recordeddate",
+                             "distributionchannel"})),
+    ("surveymonkey", frozenset({"respondent id", "collector id"})),
+    ("limesurvey", frozenset({"submitdate", "lastpage", "startlanguage", "interviewtime",
+                              "date submitted", "last page", "start language"})),
+    ("google-forms", frozenset({"timestamp", "时间戳记", "时间戳"})),
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -136,6 +169,18 @@ class Responses:
         The delimiter detected (text files only).
     item_columns:
         Item id -> the header of the column it was read from.
+    column_matches:
+        Item id -> how its column was found: ``id``, ``columns``, ``code`` or
+        ``wording`` (:func:`sem_kit.io.columns.match_columns`).
+    header_row:
+        The row of the file that holds the column names (1-based).
+    layout:
+        The platform recognised: ``wenjuanxing``, ``qualtrics``,
+        ``surveymonkey``, ``limesurvey``, ``google-forms`` or ``plain``.
+    notices:
+        What was found and chosen without being told (the sheet, the header
+        row, columns matched by wording or code, the platform's time and id
+        columns), for the console; the report holds the same facts.
     """
 
     path: str
@@ -152,12 +197,18 @@ class Responses:
     encoding: str | None = None
     delimiter: str | None = None
     item_columns: dict[str, str] = field(default_factory=dict)
+    column_matches: dict[str, str] = field(default_factory=dict)
+    header_row: int = 1
+    layout: str = "plain"
+    notices: tuple[str, ...] = ()
 
 
 # ---------------------------------------------------------------------------
 # reading a table
 # ---------------------------------------------------------------------------
-def read_table(path: str | Path, sheet: str | None = None) -> pd.DataFrame:
+def read_table(
+    path: str | Path, sheet: str | None = None, header_row: int | None = None
+) -> pd.DataFrame:
     """Read a CSV, XLSX or SPSS ``.sav`` file into a table of raw values.
 
     Parameters
@@ -170,49 +221,71 @@ def read_table(path: str | Path, sheet: str | None = None) -> pd.DataFrame:
         The worksheet of an Excel file. ``None`` reads the first one (and, if
         there are others, records a warning naming them). Ignored, with a
         warning, for other formats.
+    header_row:
+        The row holding the column names (1-based). ``None`` finds it: row
+        1, or the first row as wide as the table below a title; Qualtrics'
+        and SurveyMonkey's extra header rows are recognised either way
+        (:mod:`sem_kit.io.layouts`).
 
     Returns
     -------
     pandas.DataFrame
         Columns named by the header row (whitespace and a byte-order mark
-        stripped), ``dtype=object``, indexed by ``row`` (header = row 1, first
-        data row = 2; SPSS case *k* = row *k* + 1). Values are raw: strings
-        from a text file, the cell values (``str``, ``int``, ``float``,
-        ``datetime``, ``None``) from Excel, numbers and strings from SPSS
-        (user-missing values already NaN). ``DataFrame.attrs`` holds
-        ``format``, ``sheet``, ``encoding``, ``delimiter`` and ``warnings``
-        (a list of strings).
+        stripped), ``dtype=object``, indexed by ``row`` (the file's row
+        number: with the header in row 1 the first data row is 2; SPSS case
+        *k* = row *k* + 1). Values are raw: strings from a text file, the
+        cell values (``str``, ``int``, ``float``, ``datetime``, ``None``)
+        from Excel, numbers and strings from SPSS (user-missing values
+        already NaN). ``DataFrame.attrs`` holds ``format``, ``sheet``,
+        ``encoding``, ``delimiter``, ``header_row``, ``layout``, ``labels``
+        (column -> question text from an extra header row or an SPSS
+        variable label), ``titles`` (column -> matrix title), ``duplicates``
+        (a header given to several columns -> their internal names) and
+        ``warnings`` (a list of strings).
 
     Raises
     ------
     DataError
         The file is missing, a directory, empty, has a header but no data
-        rows, has a column name twice, is not a table (binary or malformed),
-        has an unknown extension, or names a sheet the workbook lacks.
+        rows, is not a table (binary or malformed), has an unknown
+        extension, or names a sheet the workbook lacks.
 
     Notes
     -----
     Text encodings are detected: UTF-16 with a byte-order mark, then UTF-8
     (with or without a BOM), then GB18030 (a superset of GBK and GB2312, the
-    encoding of Chinese Excel's "CSV" export).
+    encoding of Chinese Excel's "CSV" export). A header given to several
+    columns is kept under distinct internal names and refused only when an
+    item is read from it (:func:`read_responses`).
     """
-    path = Path(path)
+    return next(iter(_read_sheets(Path(path), sheet, header_row, all_sheets=False)))
+
+
+def _read_sheets(
+    path: Path, sheet: str | None, header_row: int | None, *, all_sheets: bool
+) -> Iterable[pd.DataFrame]:
+    """The table of each sheet to consider: the one asked for, the first, or (``all_sheets``)
+    every sheet of a workbook with several; one table for other formats."""
     data = _read_bytes(path)
     ext = path.suffix.lower()
     warnings: list[str] = []
     if ext in TEXT_EXTENSIONS:
         if sheet is not None:
             warnings.append(f"{path}: sheet {sheet!r} ignored: a text file has no sheets")
-        header, rows, attrs = _parse_text(data, path, ext)
+        records, attrs = _parse_text(data, path, ext)
+        yield _build_table(path, records, attrs, warnings, header_row)
     elif ext in EXCEL_EXTENSIONS:
-        header, rows, attrs = _parse_xlsx(data, path, sheet, warnings)
+        for records, attrs, notes in _parse_xlsx(data, path, sheet, all_sheets):
+            yield _build_table(path, records, attrs, warnings + notes, header_row)
     elif ext in SPSS_EXTENSIONS:
         if sheet is not None:
             warnings.append(f"{path}: sheet {sheet!r} ignored: an SPSS file has no sheets")
-        header, rows, attrs = _parse_sav(path)
+        if header_row is not None:
+            warnings.append(f"{path}: --header-row ignored: an SPSS file has no header row")
+        records, attrs = _parse_sav(path)
+        yield _build_table(path, records, attrs, warnings, None)
     else:
         raise DataError(_unknown_extension(ext, data), file=path)
-    return _build_table(path, header, rows, attrs, warnings)
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -288,14 +361,22 @@ def _looks_like(data: bytes) -> str:
 
 def _build_table(
     path: Path,
-    header: list[Any],
-    rows: list[list[Any]],
+    records: list[list[Any]],
     attrs: dict[str, Any],
     warnings: list[str],
+    header_row: int | None,
 ) -> pd.DataFrame:
-    names = [_clean_header(h) for h in header]
+    where = f"sheet {attrs['sheet']!r}: " if attrs.get("sheet") else ""
+    if attrs.get("format") == "sav":
+        header = Header(row=1, first_data_row=2, names=list(records[0]),
+                        labels=attrs.pop("sav_labels", {}))
+    else:
+        header = locate_header(records, header_row, where=where, file=path)
+    rows = records[header.first_data_row - 1:]
+    names = [_clean_header(h) for h in header.names]
     width = len(names)
-    rows = [list(r) + [None] * (width - len(r)) if len(r) < width else list(r) for r in rows]
+    _check_widths(rows, width, header, attrs, path)
+    rows = [list(r[:width]) + [None] * (width - len(r)) for r in rows]
     # Columns with no header and no value (trailing delimiters) are not columns.
     keep = [
         j for j, name in enumerate(names)
@@ -303,32 +384,66 @@ def _build_table(
     ]
     if not any(names[j] for j in keep):
         raise DataError(
-            "row 1 (the header row) is empty; expected column names in the first row", file=path
+            f"{where}row {header.row} (the header row) is empty; expected column names in "
+            "the first row", file=path,
         )
-    names = [names[j] or f"(unnamed column {_column_label(j)})" for j in keep]
+    unique, duplicates = _unique_names(names, keep)
     rows = [[r[j] for j in keep] for r in rows]
-    positions: dict[str, list[int]] = {}
-    for j, name in zip(keep, names, strict=True):
-        positions.setdefault(name, []).append(j)
-    for name, where in positions.items():
-        if len(where) > 1:
-            listed = " and ".join(_column_label(j) for j in where)
-            raise DataError(
-                f"column {name!r} appears {len(where)} times in the header: columns {listed}; "
-                "rename or delete all but one", file=path,
-            )
     while rows and all(_is_empty(v) for v in rows[-1]):
         rows.pop()
     if not rows:
         raise DataError(
-            "has a header row but no data rows; expected one row per respondent below it",
-            file=path,
+            f"{where}has a header row" + (f" (row {header.row})" if header.row > 1 else "")
+            + " but no data rows; expected one row per respondent below it", file=path,
         )
-    index = pd.Index(range(2, len(rows) + 2), name=_ROW)
-    table = pd.DataFrame(rows, columns=names, index=index, dtype=object)
+    first = header.first_data_row
+    index = pd.Index(range(first, len(rows) + first), name=_ROW)
+    table = pd.DataFrame(rows, columns=unique, index=index, dtype=object)
     table.attrs.update(attrs)
-    table.attrs["warnings"] = list(warnings)
+    table.attrs.update(
+        header_row=header.row,
+        layout=header.layout,
+        labels={unique[k]: header.labels[j] for k, j in enumerate(keep) if j in header.labels},
+        titles={unique[k]: header.titles[j] for k, j in enumerate(keep) if j in header.titles},
+        duplicates=duplicates,
+        warnings=list(warnings) + list(header.notes),
+    )
     return table
+
+
+def _check_widths(rows: list[list[Any]], width: int, header: Header, attrs: dict[str, Any],
+                  path: Path) -> None:
+    """A text row with more values than the header has the wrong delimiter or quotes."""
+    if attrs.get("format") != "csv":
+        return
+    for i, rec in enumerate(rows):
+        if len(rec) > width and any(not _is_empty(v) for v in rec[width:]):
+            shown = {",": "','", ";": "';'", "\t": "tab"}[attrs["delimiter"]]
+            raise DataError(
+                f"row {header.first_data_row + i} has {len(rec)} values but the header "
+                f"(row {header.row}) has {width} columns; check the delimiter ({shown} "
+                "detected) and quotes", file=path,
+            )
+
+
+def _unique_names(names: list[str], keep: list[int]) -> tuple[list[str], dict[str, list[str]]]:
+    """Column names made unique: a header given to several columns keeps its name on the
+    first and gets its column's position on the others; the repeated ones are returned."""
+    positions: dict[str, list[int]] = {}
+    for j in keep:
+        positions.setdefault(names[j] or f"(unnamed column {_column_label(j)})", []).append(j)
+    unique: list[str] = []
+    duplicates: dict[str, list[str]] = {}
+    for j in keep:
+        name = names[j] or f"(unnamed column {_column_label(j)})"
+        where = positions[name]
+        if len(where) == 1:
+            unique.append(name)
+            continue
+        internal = f"{name} (column {_column_label(j)})"
+        duplicates.setdefault(name, []).append(internal)
+        unique.append(internal)
+    return unique, duplicates
 
 
 def _column_label(j: int) -> str:
@@ -416,7 +531,7 @@ def _sniff_delimiter(text: str, ext: str) -> str:
     return chosen
 
 
-def _parse_text(data: bytes, path: Path, ext: str) -> tuple[list[Any], list[list[Any]], dict]:
+def _parse_text(data: bytes, path: Path, ext: str) -> tuple[list[list[Any]], dict]:
     text, encoding = _decode(data, path)
     bad = sorted({c for c in text if ord(c) < 32 and c not in "\t\n\r\f\v"})
     if bad:
@@ -427,7 +542,7 @@ def _parse_text(data: bytes, path: Path, ext: str) -> tuple[list[Any], list[list
     text = text.lstrip("\ufeff")
     delimiter = _sniff_delimiter(text, ext)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    records: list[list[str]] = []
+    records: list[list[Any]] = []
     try:
         for rec in reader:
             records.append(rec)
@@ -436,35 +551,25 @@ def _parse_text(data: bytes, path: Path, ext: str) -> tuple[list[Any], list[list
             f"is not a readable table: row {len(records) + 1} (line {reader.line_num}): {exc}; "
             "check its quotes (\")", file=path,
         ) from None
-    if not records or not any(v.strip() for v in records[0]):
+    if not records or not any(v.strip() for v in records[0]) and not any(
+            v.strip() for r in records[1:] for v in r):
         raise DataError(
             "row 1 (the header row) is empty; expected column names in the first row", file=path
         )
-    header, rows = records[0], records[1:]
-    width = len(header)
-    for i, rec in enumerate(rows):
-        extra = rec[width:]
-        if any(v.strip() for v in extra):
-            shown = {",": "','", ";": "';'", "\t": "tab"}[delimiter]
-            raise DataError(
-                f"row {i + 2} has {len(rec)} values but the header (row 1) has {width} columns; "
-                f"check the delimiter ({shown} detected) and quotes", file=path,
-            )
-        if extra:
-            rows[i] = rec[:width]
     attrs = {"format": "csv", "sheet": None, "encoding": encoding, "delimiter": delimiter}
-    return header, rows, attrs
+    return records, attrs
 
 
 # -- Excel ------------------------------------------------------------------
 def _parse_xlsx(
-    data: bytes, path: Path, sheet: str | None, warnings: list[str]
-) -> tuple[list[Any], list[list[Any]], dict]:
+    data: bytes, path: Path, sheet: str | None, all_sheets: bool
+) -> Iterable[tuple[list[list[Any]], dict, list[str]]]:
+    """Records, attributes and notes of the sheet asked for, the first sheet, or every sheet."""
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
     try:
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=False, data_only=True)
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
         hint = _looks_like(data)
         if not hint and not data.startswith(b"PK"):
@@ -478,44 +583,46 @@ def _parse_xlsx(
         names = [ws.title for ws in book.worksheets]
         if not names:
             raise DataError("has no worksheets", file=path)
-        if sheet is None:
-            chosen = names[0]
-            if len(names) > 1:
-                others = ", ".join(repr(n) for n in names[1:])
-                warnings.append(
-                    f"{path}: read the first sheet {chosen!r}; the workbook's other sheets "
-                    f"({others}) were ignored; choose one with --sheet"
-                )
-        elif sheet in names:
-            chosen = sheet
-        else:
+        if sheet is not None and sheet not in names:
             listed = ", ".join(repr(n) for n in names)
             raise DataError(f"has no sheet named {sheet!r}; its sheets: {listed}", file=path)
-        ws = book[chosen]
-        records = [list(r) for r in ws.iter_rows(min_row=1, min_col=1, values_only=True)]
+        if sheet is not None:
+            chosen = [sheet]
+        elif all_sheets:
+            chosen = names
+        else:
+            chosen = names[:1]
+        for name in chosen:
+            notes = []
+            if sheet is None and not all_sheets and len(names) > 1:
+                others = ", ".join(repr(n) for n in names[1:])
+                notes.append(
+                    f"{path}: read the first sheet {name!r}; the workbook's other sheets "
+                    f"({others}) were ignored; choose one with --sheet"
+                )
+            rows = book[name].iter_rows(min_row=1, min_col=1, values_only=True)
+            records = [list(r) for r in rows]
+            if not records or all(_is_empty(v) for r in records for v in r):
+                if all_sheets and len(chosen) > 1:
+                    continue
+                raise DataError(
+                    f"sheet {name!r} is empty; expected a header row and one row per "
+                    "respondent", file=path,
+                )
+            attrs = {"format": "xlsx", "sheet": name, "sheets": names, "encoding": None,
+                     "delimiter": None}
+            yield records, attrs, notes
     finally:
         book.close()
-    if not records or all(_is_empty(v) for r in records for v in r):
-        raise DataError(
-            f"sheet {chosen!r} is empty; expected a header row and one row per respondent",
-            file=path,
-        )
-    if all(_is_empty(v) for v in records[0]):
-        raise DataError(
-            f"sheet {chosen!r}: row 1 (the header row) is empty; expected column names in the "
-            "first row", file=path,
-        )
-    attrs = {"format": "xlsx", "sheet": chosen, "sheets": names, "encoding": None,
-             "delimiter": None}
-    return records[0], records[1:], attrs
 
 
 # -- SPSS -------------------------------------------------------------------
-def _parse_sav(path: Path) -> tuple[list[Any], list[list[Any]], dict]:
+def _parse_sav(path: Path) -> tuple[list[list[Any]], dict]:
     import pyreadstat
 
     try:
-        frame, _meta = pyreadstat.read_sav(str(path), user_missing=False, apply_value_formats=False)
+        frame, meta = pyreadstat.read_sav(str(path), user_missing=False,
+                                          apply_value_formats=False)
     except Exception as exc:  # pyreadstat raises its own ReadstatError and others
         hint = _looks_like(path.read_bytes()[:8])
         raise DataError(
@@ -523,16 +630,22 @@ def _parse_sav(path: Path) -> tuple[list[Any], list[list[Any]], dict]:
             file=path,
         ) from None
     header = [str(c) for c in frame.columns]
-    rows = frame.astype(object).to_numpy().tolist()
-    attrs = {"format": "sav", "sheet": None, "encoding": None, "delimiter": None}
-    return header, rows, attrs
+    labels = {j: str(label).strip() for j, label in enumerate(meta.column_labels or [])
+              if label and str(label).strip()}
+    records = [header] + frame.astype(object).to_numpy().tolist()
+    attrs = {"format": "sav", "sheet": None, "encoding": None, "delimiter": None,
+             "sav_labels": labels}
+    return records, attrs
 
 
 # ---------------------------------------------------------------------------
 # responses
 # ---------------------------------------------------------------------------
 def read_responses(
-    path: str | Path, questionnaire: Questionnaire, sheet: str | None = None
+    path: str | Path,
+    questionnaire: Questionnaire,
+    sheet: str | None = None,
+    header_row: int | None = None,
 ) -> Responses:
     """Read a responses file and map it onto a questionnaire's items.
 
@@ -545,7 +658,11 @@ def read_responses(
         Its items (and their ``columns`` aliases), scales, ``value_labels``,
         ``demographics`` and ``screening`` columns say what to read.
     sheet:
-        The worksheet of an Excel file; ``None`` reads the first.
+        The worksheet of an Excel file; ``None`` reads the sheet that holds
+        the items (the first, when it is the only one), named in
+        ``notices``.
+    header_row:
+        The header row (1-based); ``None`` finds it (see :func:`read_table`).
 
     Returns
     -------
@@ -566,20 +683,32 @@ def read_responses(
     Notes
     -----
     A column belongs to an item when its header, stripped of whitespace and
-    a byte-order mark, equals the item's ``columns`` alias or, failing that,
-    the item id. A text answer is converted by ``value_labels`` (exact, then
-    case-insensitive), then by the item scale's labels (en or zh), then as a
-    number (``"5"``, ``"5.0"``).
+    a byte-order mark, equals the item's ``columns`` alias or the item id;
+    failing that, when it codes the item (LimeSurvey's ``WIL[SQ001]``) or
+    holds the item's wording (:func:`sem_kit.io.columns.match_columns`). A
+    text answer is converted by ``value_labels`` (exact, then
+    case-insensitive), then by the item scale's labels (en or zh), then by
+    the usual label series of a scale of its size and LimeSurvey's answer
+    codes (:mod:`sem_kit.io.labels`), then as a number (``"5"``, ``"5.0"``).
+    A Wenjuanxing download's ``-2`` (skipped) and ``-3`` (not shown) are
+    unanswered. Response time and respondent id are read from the
+    questionnaire's ``screening`` columns or, when it names none in the
+    file, from a platform's own (:data:`DURATION_COLUMNS`,
+    :data:`ID_COLUMNS`).
     """
     path = Path(path)
     data = _read_bytes(path)
     sha256 = hashlib.sha256(data).hexdigest()
-    table = read_table(path, sheet)
+    table, notices = _choose_table(path, questionnaire, sheet, header_row)
     warnings = list(table.attrs.get("warnings", []))
-    item_columns = _match_items(table, questionnaire, path, warnings)
+    matches = _match_items(table, questionnaire, path)
+    item_columns = {iid: m.column for iid, m in matches.items()}
+    notices += _mapping_notice(matches, table)
 
     raw = pd.DataFrame(index=table.index, columns=list(item_columns), dtype=float)
     codes = [float(c) for c in questionnaire.model.missing_codes]
+    platform = detect_platform(table)
+    skipped = 0
     unreadable: list[tuple[str, str, dict[str, list[int]]]] = []
     for iid, header in item_columns.items():
         scale = questionnaire.item_scale(iid)
@@ -587,11 +716,17 @@ def read_responses(
         raw[iid] = values
         if codes:  # declared missing-answer codes (e.g. 99, -9 of an SPSS export)
             raw.loc[raw[iid].isin(codes), iid] = np.nan
+        if platform == "wenjuanxing":
+            skipped += int(raw[iid].isin(WJX_SKIP_CODES).sum())
+            raw.loc[raw[iid].isin(WJX_SKIP_CODES), iid] = np.nan
         if bad:
             unreadable.append((iid, header, bad))
     if unreadable:
         raise DataError(_unreadable_message(unreadable, questionnaire), file=path)
     _check_scales(raw, item_columns, questionnaire, path, table)
+    if skipped:
+        warnings.append(f"{path}: Wenjuanxing download: {skipped} answer(s) coded -2 (skipped "
+                        "by the survey logic) or -3 (not shown) read as unanswered")
 
     items = raw.copy()
     for iid in questionnaire.reverse_items:
@@ -600,7 +735,7 @@ def read_responses(
             items[iid] = scale.min + scale.max - raw[iid]
 
     demographics = _read_demographics(table, questionnaire, path, warnings)
-    meta = _read_meta(table, questionnaire, path, warnings)
+    meta = _read_meta(table, questionnaire, path, warnings, notices)
     blank = tuple(int(r) for r, row in table.iterrows() if all(_is_empty(v) for v in row))
     return Responses(
         path=str(path),
@@ -617,6 +752,10 @@ def read_responses(
         encoding=table.attrs.get("encoding"),
         delimiter=table.attrs.get("delimiter"),
         item_columns=dict(item_columns),
+        column_matches={iid: m.how for iid, m in matches.items()},
+        header_row=int(table.attrs.get("header_row", 1)),
+        layout=platform,
+        notices=tuple(notices),
     )
 
 
@@ -628,54 +767,124 @@ def _find_column(headers: Sequence[str], key: str, q: Questionnaire, taken: set[
     return None
 
 
-def _match_items(
-    table: pd.DataFrame, q: Questionnaire, path: Path, warnings: list[str]
-) -> dict[str, str]:
+def _choose_table(
+    path: Path, q: Questionnaire, sheet: str | None, header_row: int | None
+) -> tuple[pd.DataFrame, list[str]]:
+    """The table to read and what was chosen: the sheet holding most items, when no
+    ``--sheet`` names one in a workbook of several."""
+    tables = list(_read_sheets(path, sheet, header_row, all_sheets=sheet is None))
+    notices = [n for n in tables[0].attrs.get("warnings", []) if "header" in n]
+    if len(tables) == 1:
+        return tables[0], notices
+    scored = []
+    for table in tables:
+        matches, _ = match_columns([str(c) for c in table.columns],
+                                   table.attrs.get("labels", {}), q)
+        scored.append((len(matches), table))
+    best = max(scored, key=lambda st: st[0])
+    count, table = best
+    if count == 0:
+        table = tables[0]
+    others = ", ".join(repr(str(t.attrs["sheet"])) for t in tables if t is not table)
+    notices = [n for n in table.attrs.get("warnings", []) if "header" in n]
+    if table is tables[0]:
+        chosen = (f"{path}: read the first sheet {table.attrs['sheet']!r}; the workbook's "
+                  f"other sheets ({others}) were ignored; choose one with --sheet")
+    else:
+        chosen = (f"{path}: read sheet {table.attrs['sheet']!r}, which holds {count} of the "
+                  f"{len(q.items)} items; the workbook's other sheets ({others}) were ignored; "
+                  "choose one with --sheet")
+    table.attrs["warnings"] = [chosen] + list(table.attrs.get("warnings", []))
+    return table, [chosen] + notices
+
+
+def _match_items(table: pd.DataFrame, q: Questionnaire, path: Path) -> dict[str, ColumnMatch]:
     headers = [str(c) for c in table.columns]
-    found: dict[str, str] = {}
-    taken: set[str] = set()
-    # Aliases first, so an alias naming another item's id wins that column.
-    for iid in q.items:
-        alias = q.column_for(iid).replace("\ufeff", "").strip()
-        if alias != iid and alias in headers:
-            found[iid] = alias
-            taken.add(alias)
-    missing: list[str] = []
-    for iid in q.items:
-        if iid in found:
-            continue
-        column = _find_column(headers, iid, q, taken)
-        if column is None:
-            missing.append(iid)
-        else:
-            found[iid] = column
-            taken.add(column)
-    if missing and len(missing) == len(q.items):
+    matches, unmatched = match_columns(headers, table.attrs.get("labels", {}), q)
+    duplicates: dict[str, list[str]] = table.attrs.get("duplicates", {})
+    used = {m.column for m in matches.values()}
+    for name, internal in duplicates.items():
+        alias_of = [i for i in q.items if q.column_for(i).strip() in (name,) or i == name]
+        if alias_of or used & set(internal):
+            listed = " and ".join(c[len(name) + len(" (column "):-1] for c in internal)
+            raise DataError(
+                f"column {name!r} appears {len(internal)} times in the header: columns "
+                f"{listed}; rename or delete all but one", file=path,
+            )
+    if not unmatched:
+        return matches
+    if not matches:
         raise DataError(_nothing_matches(table, q), file=path)
-    if missing:
-        free = [h for h in headers if h not in taken]
-        parts = []
-        for iid in missing:
-            expected = q.column_for(iid).strip()
-            label = iid if expected == iid else f"{iid} (header {expected!r})"
-            close = [h for h in free if h.casefold() == expected.casefold()]
-            close += [c for c in difflib.get_close_matches(expected, free, n=2, cutoff=0.6)
-                      if c not in close][: 2 - len(close)]
-            if expected != iid:
-                close += [c for c in difflib.get_close_matches(iid, free, n=1, cutoff=0.6)
-                          if c not in close]
+    raise DataError(_unmatched_message(unmatched, table, q, set(used)), file=path)
+
+
+def _unmatched_message(unmatched: list[Unmatched], table: pd.DataFrame, q: Questionnaire,
+                       taken: set[str]) -> str:
+    headers = [str(c) for c in table.columns]
+    free = [h for h in headers if h not in taken]
+    labels = table.attrs.get("labels", {})
+    parts = []
+    for miss in unmatched:
+        iid = miss.item
+        expected = q.column_for(iid).strip()
+        label = iid if expected == iid else f"{iid} (header {expected!r})"
+        if miss.problem == "ambiguous":
+            label += (" (its wording stands in " + " and ".join(
+                _header_text(c, labels) for c in miss.candidates) + ")")
+        elif miss.problem == "partial":
+            label += (" (no column holds its wording; similar: " + " or ".join(
+                _header_text(c, labels) for c in miss.candidates) + ")")
+        elif miss.problem == "code":
+            label += f" ({miss.detail}: {', '.join(repr(c) for c in miss.candidates)})"
+        else:
+            close = _close_headers(expected, iid, free)
             if close:
                 label += " (did you mean " + " or ".join(repr(c) for c in close) + "?)"
-            parts.append(label)
-        shown = "; ".join(parts[:15])
-        if len(parts) > 15:
-            shown += f"; and {len(parts) - 15} more"
-        raise DataError(
-            f"{len(missing)} of {len(q.items)} item columns not found: {shown}. "
+        parts.append(label)
+    shown = "; ".join(parts[:15])
+    if len(parts) > 15:
+        shown += f"; and {len(parts) - 15} more"
+    return (f"{len(unmatched)} of {len(q.items)} item columns not found: {shown}. "
             "Name each item's column by its id or give its header under `columns:` in the "
-            f"questionnaire ({q.origin})", file=path,
-        )
-    return {iid: found[iid] for iid in q.items}
+            f"questionnaire ({q.origin})") + _header_row_hint(table)
+
+
+def _header_text(column: str, labels: dict[str, str]) -> str:
+    label = labels.get(column)
+    return repr(column) + (f" ({label!r})" if label and label != column else "")
+
+
+def _close_headers(expected: str, iid: str, free: list[str]) -> list[str]:
+    close = [h for h in free if h.casefold() == expected.casefold()]
+    close += [c for c in difflib.get_close_matches(expected, free, n=2, cutoff=0.6)
+              if c not in close][: 2 - len(close)]
+    if expected != iid:
+        close += [c for c in difflib.get_close_matches(iid, free, n=1, cutoff=0.6)
+                  if c not in close]
+    return close
+
+
+def _header_row_hint(table: pd.DataFrame) -> str:
+    """Which row was read as the header, when it was not row 1 or a layout was assumed."""
+    row, layout = table.attrs.get("header_row", 1), table.attrs.get("layout", "plain")
+    if row == 1 and layout == "plain":
+        return ""
+    what = {"qualtrics": " (a Qualtrics download)", "qualtrics-legacy": " (a Qualtrics download)",
+            "surveymonkey": " (a SurveyMonkey download)"}.get(layout, "")
+    names = [str(c) for c in table.columns]
+    found = ", ".join(repr(n) for n in names[:4]) + (", ..." if len(names) > 4 else "")
+    return (f". The header was read from row {row}{what}, which holds {found}; if the column "
+            "names are in another row, give it with --header-row N")
+
+
+def _mapping_notice(matches: dict[str, ColumnMatch], table: pd.DataFrame) -> list[str]:
+    """One line per item whose column was found by code or wording, for the console."""
+    lines = [f"  {m.item:<8} <- {m.column!r}" + (f"  ({m.text})" if m.text != m.column else "")
+             for m in matches.values() if m.how in ("code", "wording")]
+    if not lines:
+        return []
+    how = sorted({m.how for m in matches.values() if m.how in ("code", "wording")})
+    return [f"{len(lines)} item column(s) found by {' and '.join(how)}:"] + lines
 
 
 def _nothing_matches(table: pd.DataFrame, q: Questionnaire) -> str:
@@ -695,7 +904,8 @@ def _nothing_matches(table: pd.DataFrame, q: Questionnaire) -> str:
         msg += (f". The workbook has other sheets ({', '.join(repr(s) for s in others)}): "
                 "choose the one with the responses with --sheet")
     return msg + (". Is this the questionnaire of this file (-q)? Otherwise name each item's "
-                  "column by its id or give its header under `columns:` in the questionnaire")
+                  "column by its id or give its header under `columns:` in the "
+                  "questionnaire") + _header_row_hint(table)
 
 
 def _label_maps(q: Questionnaire, scale: Scale | None) -> tuple[dict[str, float], dict[str, float]]:
@@ -714,6 +924,14 @@ def _label_maps(q: Questionnaire, scale: Scale | None) -> tuple[dict[str, float]
         folded[key] = value
     for key in clash:
         del folded[key]
+    if scale is not None and scale.integer and float(scale.min).is_integer():
+        points = int(scale.max - scale.min) + 1
+        for label, position in series_labels(points).items():
+            folded.setdefault(label, float(scale.min + position - 1))
+        for position in range(1, points + 1):  # LimeSurvey's answer codes
+            for code in (f"a{position}", f"ao{position:02d}", f"a{position:02d}"):
+                if answer_code(code, points) == position:
+                    folded.setdefault(code, float(scale.min + position - 1))
     return exact, folded
 
 
@@ -848,8 +1066,9 @@ def _check_scales(
 
 
 def _looks_like_missing_code(value: str) -> bool:
-    """9, 99, 999, -9, -99, -1: codes survey tools write for an unanswered item."""
-    return re.fullmatch(r"-?9{1,4}|-1", value.strip()) is not None
+    """9, 99, 999, -9, -99, -1, -2, -3: codes survey tools write for an unanswered item
+    (-2 and -3 are Wenjuanxing's skipped and not shown)."""
+    return re.fullmatch(r"-?9{1,4}|-[1-3]", value.strip()) is not None
 
 
 def _read_demographics(
@@ -898,33 +1117,77 @@ def _read_demographics(
     return out
 
 
+def detect_platform(table: pd.DataFrame) -> str:
+    """The survey platform whose download this is, from its metadata columns and layout.
+
+    Returns
+    -------
+    str
+        ``wenjuanxing``, ``qualtrics``, ``surveymonkey``, ``limesurvey``,
+        ``google-forms`` or ``plain``.
+    """
+    layout = str(table.attrs.get("layout", "plain"))
+    if layout.startswith("qualtrics"):
+        return "qualtrics"
+    if layout != "plain":
+        return layout
+    names = {str(c).strip().casefold() for c in table.columns}
+    for platform, marks in _PLATFORM_MARKS:
+        if len(names & marks) >= (1 if platform == "google-forms" else 2):
+            if platform != "google-forms" or str(table.columns[0]).strip().casefold() in marks:
+                return platform
+    return "plain"
+
+
+def _meta_column(table: pd.DataFrame, named: str | None, known: tuple[str, ...],
+                 ) -> tuple[str | None, bool]:
+    """The column named by the questionnaire, else a platform's own; (column, guessed)."""
+    headers = {str(c).strip(): c for c in table.columns}
+    if named and named.strip() in headers:
+        return str(headers[named.strip()]), False
+    folded = {h.casefold(): str(c) for h, c in headers.items()}
+    for name in known:
+        if name.casefold() in folded:
+            return folded[name.casefold()], True
+    return None, False
+
+
 def _read_meta(
-    table: pd.DataFrame, q: Questionnaire, path: Path, warnings: list[str]
+    table: pd.DataFrame, q: Questionnaire, path: Path, warnings: list[str],
+    notices: list[str] | None = None,
 ) -> pd.DataFrame:
     rules = q.model.screening
-    headers = {str(c): c for c in table.columns}
     out = pd.DataFrame(index=table.index)
-    if rules.id_column:
-        name = rules.id_column.strip()
-        if name in headers:
-            out["id"] = pd.Series(
-                [None if _is_empty(v) else _as_text(v).strip() for v in table[headers[name]]],
-                index=table.index, dtype=object,
-            )
-        else:
-            warnings.append(
-                f"{path}: no column {name!r} (screening.id_column): duplicate respondent ids "
-                "are not checked"
-            )
-    if rules.duration_column:
-        name = rules.duration_column.strip()
-        if name in headers:
-            out["duration"] = _durations(table[headers[name]], name, path)
-        else:
-            warnings.append(
-                f"{path}: no column {name!r} (screening.duration_column): response times "
-                "are not checked"
-            )
+    notices = notices if notices is not None else []
+    column, guessed = _meta_column(table, rules.id_column, ID_COLUMNS)
+    if column is not None:
+        out["id"] = pd.Series(
+            [None if _is_empty(v) else _as_text(v).strip() for v in table[column]],
+            index=table.index, dtype=object,
+        )
+        if guessed:
+            notices.append(f"respondent ids read from column {column!r}")
+    elif rules.id_column:
+        warnings.append(
+            f"{path}: no column {rules.id_column.strip()!r} (screening.id_column): duplicate "
+            "respondent ids are not checked"
+        )
+    column, guessed = _meta_column(table, rules.duration_column, DURATION_COLUMNS)
+    if column is not None:
+        out["duration"] = _durations(table[column], column, path,
+                                     "a response-time column" if guessed
+                                     else "screening.duration_column")
+        if guessed:
+            notices.append(f"response times read from column {column!r}")
+    elif rules.duration_column or rules.min_duration is not None:
+        named = f"no column {rules.duration_column.strip()!r} (screening.duration_column)" \
+            if rules.duration_column else "no response-time column"
+        platform = detect_platform(table)
+        why = " (Google Forms records none)" if platform == "google-forms" else ""
+        warnings.append(
+            f"{path}: {named}{why}: response times are not checked, so speeders could not be "
+            f"screened; looked also for {', '.join(repr(c) for c in DURATION_COLUMNS)}"
+        )
     return out
 
 
@@ -963,7 +1226,8 @@ def parse_duration(value: Any) -> float | None:
     return None
 
 
-def _durations(column: Iterable[Any] | pd.Series, name: str, path: Path) -> pd.Series:
+def _durations(column: Iterable[Any] | pd.Series, name: str, path: Path,
+               source: str = "screening.duration_column") -> pd.Series:
     series = pd.Series(column)
     values: list[float] = []
     bad: dict[str, list[int]] = {}
@@ -977,7 +1241,7 @@ def _durations(column: Iterable[Any] | pd.Series, name: str, path: Path) -> pd.S
     if bad:
         value, rows = next(iter(bad.items()))
         raise DataError(
-            f"column {name!r} (screening.duration_column), {_rows_text(rows)}: {value!r} is "
+            f"column {name!r} ({source}), {_rows_text(rows)}: {value!r} is "
             "not a duration; expected seconds such as 95, '95秒', '1分35秒' or '1:35'",
             file=path,
         )
