@@ -172,6 +172,9 @@ class Responses:
     column_matches:
         Item id -> how its column was found: ``id``, ``columns``, ``code`` or
         ``wording`` (:func:`sem_kit.io.columns.match_columns`).
+    column_labels:
+        Column -> the question text in which an item's wording was found
+        (columns found by code or wording).
     header_row:
         The row of the file that holds the column names (1-based).
     layout:
@@ -198,6 +201,7 @@ class Responses:
     delimiter: str | None = None
     item_columns: dict[str, str] = field(default_factory=dict)
     column_matches: dict[str, str] = field(default_factory=dict)
+    column_labels: dict[str, str] = field(default_factory=dict)
     header_row: int = 1
     layout: str = "plain"
     notices: tuple[str, ...] = ()
@@ -406,7 +410,7 @@ def _build_table(
         labels={unique[k]: header.labels[j] for k, j in enumerate(keep) if j in header.labels},
         titles={unique[k]: header.titles[j] for k, j in enumerate(keep) if j in header.titles},
         duplicates=duplicates,
-        warnings=list(warnings) + list(header.notes),
+        warnings=list(warnings) + [f"{path}: {note}" for note in header.notes],
     )
     return table
 
@@ -753,6 +757,8 @@ def read_responses(
         delimiter=table.attrs.get("delimiter"),
         item_columns=dict(item_columns),
         column_matches={iid: m.how for iid, m in matches.items()},
+        column_labels={m.column: table.attrs.get("labels", {}).get(m.column, m.text)
+                       for m in matches.values() if m.how in ("code", "wording")},
         header_row=int(table.attrs.get("header_row", 1)),
         layout=platform,
         notices=tuple(notices),

@@ -550,8 +550,33 @@ STRINGS: dict[str, tuple[str, str]] = {
                 "with a theoretical reason.",
                 "最大的 {k} 个修正指数：释放该参数后 χ² 的预期下降量（MI > 3.84 时在 1 个自由度"
                 "下于 0.05 水平显著）。只有在有理论依据时才释放参数。"),
-    "note.excluded": ("Rows are numbered as in the data file (header = row 1).",
-                      "行号与数据文件一致（表头为第 1 行）。"),
+    "note.excluded": ("Rows are numbered as in the data file (header = row {row}).",
+                      "行号与数据文件一致（表头为第 {row} 行）。"),
+    "title.column_map": ("Where each item was read from", "各题项的数据列"),
+    "col.column": ("Column in the file", "文件中的列"),
+    "col.found_by": ("Found by", "匹配方式"),
+    "col.column_text": ("Text in the header", "表头文字"),
+    "how.id": ("item id", "题项编号"),
+    "how.columns": ("columns: in the questionnaire", "问卷文件的 columns:"),
+    "how.code": ("question code and position", "题目代码与位置"),
+    "how.wording": ("item wording", "题项文字"),
+    "note.column_map": ("{layout}Header in row {row}. A column found by the item's wording holds "
+                        "its text (zh or en) in the header, in a second or third header row or "
+                        "in an SPSS variable label, compared without question numbers, "
+                        "brackets, punctuation and the matrix question's title; check that "
+                        "each item was read from the column you meant.",
+                        "{layout}表头在第 {row} 行。按题项文字匹配的列，其表头、第二或第三行表头"
+                        "或 SPSS 变量标签中含有该题项的中文或英文文字（比较时忽略题号、括号、"
+                        "标点和矩阵题的标题）；请核对每个题项是否读自您所指的列。"),
+    "layout.wenjuanxing": ("Wenjuanxing download. ", "问卷星下载的数据。"),
+    "layout.qualtrics": ("Qualtrics download (question text and import ids under the header "
+                         "are not answers). ", "Qualtrics 下载的数据（表头下的题目文字和导入编号"
+                         "不是作答）。"),
+    "layout.surveymonkey": ("SurveyMonkey download (two header rows). ",
+                            "SurveyMonkey 下载的数据（两行表头）。"),
+    "layout.limesurvey": ("LimeSurvey download. ", "LimeSurvey 下载的数据。"),
+    "layout.google-forms": ("Google Forms download. ", "Google 表单下载的数据。"),
+    "layout.plain": ("", ""),
     "note.bootstrap": ("{ok} of {requested} resamples", "{requested} 次重抽样中 {ok} 次成功"),
     "note.no_bootstrap": ("no bootstrap requested", "未进行 bootstrap"),
     "note.path_diagram": ("Standardised coefficients (β) with significance stars; R² inside the "

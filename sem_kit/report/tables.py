@@ -423,7 +423,8 @@ def build_tables(result: AnalysisResult, lang: Lang | None = None) -> Tables:
     """
     lang = lang or Lang(result.options.lang, result.questionnaire)
     out = Tables()
-    for measurement_table in (summary_fit, sample_flow, demographics, items, reliability,
+    for measurement_table in (summary_fit, sample_flow, column_map, demographics, items,
+                              reliability,
                               reliability_l2, efa_adequacy, efa_loadings, efa_variance, parallel,
                               cmv_harman, cmv_single_factor):
         out.add(measurement_table(result, lang))
@@ -520,6 +521,29 @@ def sample_flow(result: AnalysisResult, lang: Lang) -> Table:
     key = "note.sample_flow_fiml" if result.options.missing == "fiml" else "note.sample_flow"
     return Table("sample_flow", "sample", lang.t("title.sample_flow"), cols, pd.DataFrame(rows),
                  note=lang.t(key))
+
+
+def column_map(result: AnalysisResult, lang: Lang) -> Table | None:
+    """Which column each item was read from and how it was found; only when some item's
+    column is not simply its id."""
+    responses = result.screening.responses
+    matches = responses.column_matches
+    if not matches or all(how == "id" for how in matches.values()):
+        return None
+    labels = responses.column_labels
+    rows = [{"item": iid, "column": column, "found_by": matches.get(iid, "id"),
+             "found_by_label": lang.t(f"how.{matches.get(iid, 'id')}"),
+             "column_text": labels.get(column, "")}
+            for iid, column in responses.item_columns.items()]
+    t = pd.DataFrame(rows)
+    cols = (_c(lang, "item", kind="item"), _c(lang, "column", kind="wrap"),
+            Column("found_by", "found_by", "text", show=False),
+            _c(lang, "found_by_label", "col.found_by", "text"),
+            _c(lang, "column_text", kind="longtext"))
+    layout = lang.t(f"layout.{responses.layout}") if lang.has(f"layout.{responses.layout}") \
+        else ""
+    return Table("column_map", "sample", lang.t("title.column_map"), cols, t,
+                 note=lang.t("note.column_map", layout=layout, row=responses.header_row))
 
 
 def demographics(result: AnalysisResult, lang: Lang) -> Table | None:
@@ -1269,7 +1293,8 @@ def excluded(result: AnalysisResult, lang: Lang) -> Table:
     t = pd.DataFrame(rows, columns=["row", "reason", "reason_label", "detail"])
     cols = (_c(lang, "row", kind="int"), Column("reason", "reason", "text", show=False),
             _c(lang, "reason_label", "col.reason", "text"), _c(lang, "detail", kind="longtext"))
-    note = lang.t("note.excluded") if rows else lang.t("note.excluded_none")
+    row = result.screening.responses.header_row
+    note = lang.t("note.excluded", row=row) if rows else lang.t("note.excluded_none")
     return Table("excluded", "warnings", lang.t("title.excluded"), cols, t, note=note)
 
 
