@@ -249,3 +249,45 @@ def _resembling(words: list[str], free: list[str], folded: Mapping[str, list[str
         if best >= PARTIAL_RATIO:
             scored.append((best, header))
     return [h for _, h in sorted(scored, key=lambda s: -s[0])[:3]]
+
+
+def demographic_column(
+    headers: Sequence[str], labels: Mapping[str, str], q: Questionnaire, did: str,
+    taken: set[str],
+) -> tuple[str | None, tuple[str, ...]]:
+    """The column of demographic ``did``: its ``columns:`` alias or id, else the one column
+    whose header (or question text) holds the demographic's name (en as a whole word, or
+    zh), e.g. ``1、您的性别：`` for ``性别``.
+
+    Returns
+    -------
+    (column, candidates)
+        ``column`` is ``None`` when no single column fits; ``candidates`` then lists the
+        columns that hold the name (several), for the warning.
+    """
+    alias = q.column_for(did).replace("\ufeff", "").strip()
+    for name in dict.fromkeys((alias, did)):
+        if name in headers and name not in taken:
+            return name, ()
+    demo = q.model.demographics[did]
+    names = [n for n in (demo.name.en, demo.name.zh) if n]
+    hits = []
+    for header in headers:
+        if header in taken:
+            continue
+        texts = [header, labels.get(header) or ""]
+        if any(_holds_name(t, n) for t in texts if t for n in names):
+            hits.append(header)
+    if len(hits) == 1:
+        return hits[0], ()
+    return None, tuple(hits)
+
+
+def _holds_name(text: str, name: str) -> bool:
+    text = unicodedata.normalize("NFKC", text).casefold()
+    name = unicodedata.normalize("NFKC", name).casefold().strip()
+    if not name:
+        return False
+    if re.search(r"[\u4e00-\u9fff]", name):
+        return fold_wording(name) in fold_wording(text)
+    return re.search(rf"(?<![a-z0-9]){re.escape(name)}(?![a-z0-9])", text) is not None

@@ -365,44 +365,47 @@ def _looks_like(data: bytes) -> str:
 
 def _build_table(
     path: Path,
-    records: list[list[Any]],
+    grid: np.ndarray,
     attrs: dict[str, Any],
     warnings: list[str],
     header_row: int | None,
 ) -> pd.DataFrame:
+    """The table below the header of ``grid`` (the file's cells, one row per record)."""
     where = f"sheet {attrs['sheet']!r}: " if attrs.get("sheet") else ""
     if attrs.get("format") == "sav":
-        header = Header(row=1, first_data_row=2, names=list(records[0]),
+        header = Header(row=1, first_data_row=2, names=list(grid[0]),
                         labels=attrs.pop("sav_labels", {}))
     else:
-        header = locate_header(records, header_row, where=where, file=path)
-    rows = records[header.first_data_row - 1:]
+        header = locate_header(grid, header_row, where=where, file=path)
     names = [_clean_header(h) for h in header.names]
+    widths = attrs.pop("record_widths", None)
+    if widths is not None and header.layout == "plain":  # a text header as long as it is
+        names = names[:widths[header.row - 1]]
     width = len(names)
-    _check_widths(rows, width, header, attrs, path)
-    rows = [list(r[:width]) + [None] * (width - len(r)) for r in rows]
+    body = grid[header.first_data_row - 1:]
+    if body.shape[1] > width:
+        _check_overflow(body[:, width:], width, header, attrs, path)
+        body = body[:, :width]
     # Columns with no header and no value (trailing delimiters) are not columns.
-    keep = [
-        j for j, name in enumerate(names)
-        if name or any(not _is_empty(r[j]) for r in rows)
-    ]
+    keep = [j for j, name in enumerate(names) if name or not _empty_mask(body[:, j]).all()]
     if not any(names[j] for j in keep):
         raise DataError(
             f"{where}row {header.row} (the header row) is empty; expected column names in "
             "the first row", file=path,
         )
     unique, duplicates = _unique_names(names, keep)
-    rows = [[r[j] for j in keep] for r in rows]
-    while rows and all(_is_empty(v) for v in rows[-1]):
-        rows.pop()
-    if not rows:
+    body = body[:, keep]
+    end = len(body)
+    while end and _empty_mask(body[end - 1]).all():
+        end -= 1
+    if not end:
         raise DataError(
             f"{where}has a header row" + (f" (row {header.row})" if header.row > 1 else "")
             + " but no data rows; expected one row per respondent below it", file=path,
         )
     first = header.first_data_row
-    index = pd.Index(range(first, len(rows) + first), name=_ROW)
-    table = pd.DataFrame(rows, columns=unique, index=index, dtype=object)
+    index = pd.Index(range(first, end + first), name=_ROW)
+    table = pd.DataFrame(body[:end], columns=unique, index=index, dtype=object)
     table.attrs.update(attrs)
     table.attrs.update(
         header_row=header.row,
@@ -415,19 +418,38 @@ def _build_table(
     return table
 
 
-def _check_widths(rows: list[list[Any]], width: int, header: Header, attrs: dict[str, Any],
-                  path: Path) -> None:
+def _empty_mask(cells: np.ndarray) -> np.ndarray:
+    """Which cells are empty (``None``, NaN, blank text), element-wise."""
+    flat = pd.Series(np.asarray(cells, dtype=object).ravel(), dtype=object)
+    blank = flat.isna().to_numpy() | flat.str.strip().eq("").fillna(False).to_numpy(bool)
+    return blank.reshape(np.shape(cells))
+
+
+def _check_overflow(extra: np.ndarray, width: int, header: Header, attrs: dict[str, Any],
+                    path: Path) -> None:
     """A text row with more values than the header has the wrong delimiter or quotes."""
-    if attrs.get("format") != "csv":
+    filled = ~_empty_mask(extra)
+    rows = np.flatnonzero(filled.any(axis=1))
+    if attrs.get("format") != "csv" or not len(rows):
         return
-    for i, rec in enumerate(rows):
-        if len(rec) > width and any(not _is_empty(v) for v in rec[width:]):
-            shown = {",": "','", ";": "';'", "\t": "tab"}[attrs["delimiter"]]
-            raise DataError(
-                f"row {header.first_data_row + i} has {len(rec)} values but the header "
-                f"(row {header.row}) has {width} columns; check the delimiter ({shown} "
-                "detected) and quotes", file=path,
-            )
+    i = int(rows[0])
+    count = width + int(np.flatnonzero(filled[i])[-1]) + 1
+    shown = {",": "','", ";": "';'", "\t": "tab"}[attrs["delimiter"]]
+    raise DataError(
+        f"row {header.first_data_row + i} has {count} values but the header (row "
+        f"{header.row}) has {width} columns; check the delimiter ({shown} detected) and "
+        "quotes", file=path,
+    )
+
+
+def _grid(records: Sequence[Sequence[Any]]) -> np.ndarray:
+    """Records of unequal length as one 2-D object array, short rows padded with ``None``."""
+    width = max((len(r) for r in records), default=0)
+    grid = np.full((len(records), width), None, dtype=object)
+    for i, rec in enumerate(records):
+        if rec:
+            grid[i, :len(rec)] = rec
+    return grid
 
 
 def _unique_names(names: list[str], keep: list[int]) -> tuple[list[str], dict[str, list[str]]]:
@@ -535,18 +557,50 @@ def _sniff_delimiter(text: str, ext: str) -> str:
     return chosen
 
 
-def _parse_text(data: bytes, path: Path, ext: str) -> tuple[list[list[Any]], dict]:
+def _parse_text(data: bytes, path: Path, ext: str) -> tuple[np.ndarray, dict]:
     text, encoding = _decode(data, path)
-    bad = sorted({c for c in text if ord(c) < 32 and c not in "\t\n\r\f\v"})
+    bad = _CONTROL.search(text)
     if bad:
         raise DataError(
-            f"is not a table: it holds control character {bad[0]!r}, which text tables do not",
-            file=path,
+            f"is not a table: it holds control character {bad.group()!r}, which text tables "
+            "do not", file=path,
         )
     text = text.lstrip("\ufeff")
     delimiter = _sniff_delimiter(text, ext)
+    attrs = {"format": "csv", "sheet": None, "encoding": encoding, "delimiter": delimiter}
+    grid = _fast_grid(text, delimiter)
+    if grid is None:
+        records = _csv_records(text, delimiter, path)
+        grid = _grid(records)
+        attrs["record_widths"] = [len(r) for r in records]
+    if not any(not _is_empty(v) for row in grid for v in row):  # stops at the first cell
+        raise DataError(
+            "row 1 (the header row) is empty; expected column names in the first row", file=path
+        )
+    return grid, attrs
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f]")
+"""Control characters that text tables do not hold (tab, newlines, \\f and \\v they do)."""
+
+
+def _fast_grid(text: str, delimiter: str) -> np.ndarray | None:
+    """The cells by pandas' C parser, for text without quotes and with rows no longer than the
+    first; ``None`` otherwise (the csv module then reads it, with its exact messages)."""
+    if '"' in text:
+        return None
+    try:
+        frame = pd.read_csv(io.StringIO(text), sep=delimiter, header=None, dtype=object,
+                            na_filter=False, skip_blank_lines=False, quoting=csv.QUOTE_NONE,
+                            engine="c")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError):
+        return None
+    return frame.to_numpy(dtype=object)
+
+
+def _csv_records(text: str, delimiter: str, path: Path) -> list[list[str]]:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    records: list[list[Any]] = []
+    records: list[list[str]] = []
     try:
         for rec in reader:
             records.append(rec)
@@ -555,20 +609,14 @@ def _parse_text(data: bytes, path: Path, ext: str) -> tuple[list[list[Any]], dic
             f"is not a readable table: row {len(records) + 1} (line {reader.line_num}): {exc}; "
             "check its quotes (\")", file=path,
         ) from None
-    if not records or not any(v.strip() for v in records[0]) and not any(
-            v.strip() for r in records[1:] for v in r):
-        raise DataError(
-            "row 1 (the header row) is empty; expected column names in the first row", file=path
-        )
-    attrs = {"format": "csv", "sheet": None, "encoding": encoding, "delimiter": delimiter}
-    return records, attrs
+    return records
 
 
 # -- Excel ------------------------------------------------------------------
 def _parse_xlsx(
     data: bytes, path: Path, sheet: str | None, all_sheets: bool
-) -> Iterable[tuple[list[list[Any]], dict, list[str]]]:
-    """Records, attributes and notes of the sheet asked for, the first sheet, or every sheet."""
+) -> Iterable[tuple[np.ndarray, dict, list[str]]]:
+    """Cells, attributes and notes of the sheet asked for, the first sheet, or every sheet."""
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
@@ -605,8 +653,8 @@ def _parse_xlsx(
                     f"({others}) were ignored; choose one with --sheet"
                 )
             rows = book[name].iter_rows(min_row=1, min_col=1, values_only=True)
-            records = [list(r) for r in rows]
-            if not records or all(_is_empty(v) for r in records for v in r):
+            records = _grid([list(r) for r in rows])
+            if not any(not _is_empty(v) for row in records for v in row):
                 if all_sheets and len(chosen) > 1:
                     continue
                 raise DataError(
@@ -621,7 +669,7 @@ def _parse_xlsx(
 
 
 # -- SPSS -------------------------------------------------------------------
-def _parse_sav(path: Path) -> tuple[list[list[Any]], dict]:
+def _parse_sav(path: Path) -> tuple[np.ndarray, dict]:
     import pyreadstat
 
     try:
@@ -636,7 +684,9 @@ def _parse_sav(path: Path) -> tuple[list[list[Any]], dict]:
     header = [str(c) for c in frame.columns]
     labels = {j: str(label).strip() for j, label in enumerate(meta.column_labels or [])
               if label and str(label).strip()}
-    records = [header] + frame.astype(object).to_numpy().tolist()
+    records = np.empty((len(frame) + 1, len(header)), dtype=object)
+    records[0] = header
+    records[1:] = frame.astype(object).to_numpy()
     attrs = {"format": "sav", "sheet": None, "encoding": None, "delimiter": None,
              "sav_labels": labels}
     return records, attrs

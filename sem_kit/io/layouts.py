@@ -196,7 +196,8 @@ def _qualtrics(names: list[Any], below: Sequence[Sequence[Any]], start: int,
                notes: list[str], where: str) -> Header | None:
     import_ids = len(below) > 1 and any(_import_id(v) for v in below[1])
     known = len(_folded(names) & QUALTRICS_COLUMNS)
-    legacy = not import_ids and known >= 2 and below and _legacy_text_row(names, below[0])
+    legacy = not import_ids and known >= 2 and len(below) > 0 \
+        and _legacy_text_row(names, below[0])
     if not import_ids and not legacy:
         return None
     text_row = below[0]
@@ -228,7 +229,7 @@ def _legacy_text_row(names: Sequence[Any], row: Sequence[Any]) -> bool:
 
 def _surveymonkey(names: list[Any], below: Sequence[Sequence[Any]], start: int,
                   notes: list[str], where: str) -> Header | None:
-    if len(_folded(names) & SURVEYMONKEY_COLUMNS) < 2 or not below:
+    if len(_folded(names) & SURVEYMONKEY_COLUMNS) < 2 or not len(below):
         return None
     sub = list(below[0]) + [None] * max(0, len(names) - len(below[0]))
     first = next(j for j, n in enumerate(names) if _text(n).casefold() in SURVEYMONKEY_COLUMNS)
