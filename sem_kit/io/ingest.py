@@ -420,9 +420,10 @@ def _build_table(
 
 def _empty_mask(cells: np.ndarray) -> np.ndarray:
     """Which cells are empty (``None``, NaN, blank text), element-wise."""
-    flat = pd.Series(np.asarray(cells, dtype=object).ravel(), dtype=object)
-    blank = flat.isna().to_numpy() | flat.str.strip().eq("").fillna(False).to_numpy(bool)
-    return blank.reshape(np.shape(cells))
+    return _EMPTY(np.asarray(cells, dtype=object)).astype(bool)
+
+
+_EMPTY = np.frompyfunc(lambda v: _is_empty(v), 1, 1)
 
 
 def _check_overflow(extra: np.ndarray, width: int, header: Header, attrs: dict[str, Any],
