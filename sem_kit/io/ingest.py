@@ -46,7 +46,7 @@ import numpy as np
 import pandas as pd
 
 from sem_kit.errors import DataError
-from sem_kit.io.columns import ColumnMatch, Unmatched, match_columns
+from sem_kit.io.columns import ColumnMatch, Unmatched, fold_wording, match_columns
 from sem_kit.io.labels import answer_code, series_labels
 from sem_kit.io.layouts import Header, locate_header
 from sem_kit.questionnaire import Questionnaire, Scale
@@ -1202,11 +1202,52 @@ def _meta_column(table: pd.DataFrame, named: str | None, known: tuple[str, ...],
     headers = {str(c).strip(): c for c in table.columns}
     if named and named.strip() in headers:
         return str(headers[named.strip()]), False
-    folded = {h.casefold(): str(c) for h, c in headers.items()}
+    labels = table.attrs.get("labels", {})
+    folded: dict[str, str] = {}
+    for header, column in headers.items():  # by name, then by SPSS variable label
+        folded.setdefault(fold_wording(header), str(column))
+    for column in headers.values():
+        if labels.get(column):
+            folded.setdefault(fold_wording(labels[column]), str(column))
     for name in known:
-        if name.casefold() in folded:
-            return folded[name.casefold()], True
+        if fold_wording(name) in folded:
+            return folded[fold_wording(name)], True
     return None, False
+
+
+START_END_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("Start Date", "End Date"), ("StartDate", "EndDate"), ("startdate", "submitdate"),
+    ("Date started", "Date submitted"))
+"""Start and end time columns (SurveyMonkey, Qualtrics, LimeSurvey's codes and full text):
+with no response-time column, the time taken is their difference."""
+
+
+def _start_end(table: pd.DataFrame) -> tuple[tuple[str, str], pd.Series] | None:
+    """Seconds between a platform's start and end time columns, when both are readable."""
+    folded = {fold_wording(str(c)): str(c) for c in table.columns}
+    for start, end in START_END_COLUMNS:
+        a, b = folded.get(fold_wording(start)), folded.get(fold_wording(end))
+        if a is None or b is None:
+            continue
+        begun = _timestamps(table[a])
+        ended = _timestamps(table[b])
+        if begun is None or ended is None:
+            continue
+        return (a, b), (ended - begun).dt.total_seconds().astype(float)
+    return None
+
+
+def _timestamps(column: pd.Series) -> pd.Series | None:
+    """A column of dates and times, or ``None`` when some filled cell is not one."""
+    import warnings as python_warnings
+
+    filled = ~_empty_mask(column.to_numpy())
+    with python_warnings.catch_warnings():
+        python_warnings.simplefilter("ignore")
+        stamps = pd.to_datetime(column.where(filled), errors="coerce")
+    if stamps[filled].isna().any() or not filled.any():
+        return None
+    return stamps
 
 
 def _read_meta(
@@ -1230,12 +1271,21 @@ def _read_meta(
             "respondent ids are not checked"
         )
     column, guessed = _meta_column(table, rules.duration_column, DURATION_COLUMNS)
+    span = _start_end(table) if column is None else None
     if column is not None:
         out["duration"] = _durations(table[column], column, path,
                                      "a response-time column" if guessed
                                      else "screening.duration_column")
         if guessed:
             notices.append(f"response times read from column {column!r}")
+    elif span is not None:
+        (start, end), seconds = span
+        out["duration"] = seconds
+        notes = (f"response times taken as {end!r} minus {start!r}"
+                 + (f" (no column {rules.duration_column.strip()!r})"
+                    if rules.duration_column else ""))
+        notices.append(notes)
+        warnings.append(f"{path}: {notes}")
     elif rules.duration_column or rules.min_duration is not None:
         named = f"no column {rules.duration_column.strip()!r} (screening.duration_column)" \
             if rules.duration_column else "no response-time column"

@@ -34,6 +34,9 @@ from sem_kit.errors import DataError
 HEADER_SCAN_ROWS = 20
 """How many leading rows are searched for a header row below a title."""
 
+TITLE_CELLS = 2
+"""Most filled cells a title row above the header has."""
+
 QUALTRICS_COLUMNS: frozenset[str] = frozenset(
     {"startdate", "enddate", "responseid", "recordeddate", "duration (in seconds)",
      "distributionchannel", "userlanguage", "ipaddress", "finished"}
@@ -162,10 +165,11 @@ def locate_header(
 
 
 def _guess_header(records: Sequence[Sequence[Any]]) -> int:
-    """The first of the leading rows as wide as the table: row 1 unless titles sit above."""
+    """The first of the leading rows as wide as the table: row 1 unless titles sit above it
+    (a title row has one or two filled cells, over a table at least four times as wide)."""
     scan = records[:HEADER_SCAN_ROWS]
     widths = [_filled(r) for r in scan]
-    if not widths or widths[0] >= 2 and widths[0] * 2 >= max(widths):
+    if not widths or widths[0] > TITLE_CELLS or widths[0] * 4 > max(widths):
         return 0
     widest = max(widths)
     for i, width in enumerate(widths):
