@@ -122,6 +122,14 @@ def build_parser() -> argparse.ArgumentParser:
     _add_screen(p)
     p.set_defaults(func=cmd_validate)
 
+    p = sub.add_parser("init", help="draft a questionnaire YAML from a responses file")
+    p.add_argument("data", metavar="DATA", help="responses file (.csv, .xlsx, .sav)")
+    p.add_argument("-o", "--output", default=None, metavar="QUESTIONNAIRE.yaml",
+                   help="write the draft to this file (default: print it)")
+    p.add_argument("--force", action="store_true", help="overwrite the -o file if it exists")
+    _add_layout(p)
+    p.set_defaults(func=cmd_init)
+
     p = sub.add_parser("simulate", help="draw responses from a questionnaire's population model")
     _add_questionnaire(p)
     p.add_argument("-n", type=int, required=True, metavar="N", help="number of respondents")
@@ -278,6 +286,42 @@ def format_screening(
         lines.append("Warnings:")
         lines += [f"  - {w}" for w in warnings]
     return "\n".join(lines)
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    import yaml
+
+    from sem_kit.io.atomic import write_text
+    from sem_kit.questionnaire import parse_questionnaire
+    from sem_kit.questionnaire.draft import draft_questionnaire, read_for_draft
+
+    target = Path(args.output) if args.output else None
+    if target is not None and target.is_dir():
+        raise InputError("is a folder; give -o the path of the YAML file to write", file=target)
+    if target is not None and target.exists() and not args.force:
+        raise InputError("exists; give --force to overwrite it", file=target)
+    table = read_for_draft(args.data, args.sheet, args.header_row)
+    for warning in table.attrs.get("warnings", []):
+        print(f"sem-kit: warning: {warning}", file=sys.stderr)
+    text = draft_questionnaire(table, source=str(args.data),
+                               output=str(target) if target else None)
+    try:
+        parse_questionnaire(text, str(target or "<draft>"))
+    except InputError as exc:
+        print(f"sem-kit: warning: the draft does not pass this version's questionnaire "
+              f"checks yet; edit it where the message says: {exc}", file=sys.stderr)
+    if target is None:
+        sys.stdout.write(text)
+        return EXIT_OK
+    write_text(target, text)
+    drafted = yaml.safe_load(text)
+    constructs = drafted["constructs"]
+    n_items = sum(len(c["items"]) for c in constructs.values())
+    print(f"Drafted {len(constructs)} construct(s) with {n_items} item(s) and "
+          f"{len(drafted.get('demographics') or {})} demographic(s) from {args.data} "
+          f"into {target}.\nCheck the guesses its comments explain, then run:\n"
+          f"  sem-kit analyze {args.data} -q {target}", file=sys.stderr)
+    return EXIT_OK
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:

@@ -7,6 +7,8 @@ names the file and the key path, e.g.
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -81,59 +83,187 @@ def load_questionnaire(source: str | Path | None = None) -> Questionnaire:
     -------
     Questionnaire
         The checked questionnaire; ``warnings`` lists what is allowed but weak
-        (a construct with fewer than 3 items).
+        (a construct with fewer than 3 items). A file with ``extends: BASE``
+        is merged with its base first (see :func:`parse_questionnaire`); its
+        ``origin`` is the extending file.
 
     Raises
     ------
     QuestionnaireError
         The file is missing, not YAML, or breaks the format; the message names
-        the file and key path.
+        the file and key path (and, for a key taken from a base, that base).
     """
     if source is None:
         source = DEFAULT_QUESTIONNAIRE
-    path = Path(source)
-    if isinstance(source, str) and not path.exists() and source in builtin_names():
-        return parse_questionnaire(builtin_text(source), f"<built-in {source}>")
+    text, src = _locate(source, None, str(Path(source)))
+    return _parse(text, src)
+
+
+def parse_questionnaire(text: str, origin: str = "<string>") -> Questionnaire:
+    """Parse and check questionnaire YAML given as text; ``origin`` names it in errors.
+
+    ``extends: NAME-or-PATH`` takes every top-level key of another questionnaire
+    (a built-in name, or a path relative to the folder of ``origin`` when it is
+    a file, else to the working folder), then this text's own keys replace
+    the base's whole (``screening:`` given here replaces the base's
+    ``screening:``; it is not merged key by key). Bases may extend others; a
+    cycle or a missing base is an error, and the merged result is checked
+    whole. ``name:`` may be left out: it is then the base's.
+    """
+    path = Path(origin)
+    if path.is_file():
+        return _parse(text, _Source(origin, f"file:{path.resolve()}", path.parent))
+    return _parse(text, _Source(origin, f"text:{origin}", Path.cwd()))
+
+
+@dataclass(frozen=True)
+class _Source:
+    """One file of an ``extends`` chain."""
+
+    label: str  # as shown in messages: the path as given, or <built-in NAME>
+    key: str  # identity, to find a cycle: the resolved path, or builtin:NAME
+    directory: Path | None  # where a relative ``extends`` path starts; None for a built-in
+
+
+def _builtin_source(name: str) -> _Source:
+    return _Source(f"<built-in {name}>", f"builtin:{name}", None)
+
+
+def _locate(ref: str | Path, directory: Path | None, label: str) -> tuple[str, _Source]:
+    """The text of the questionnaire ``ref`` names: a path (from ``directory``), else a
+    built-in name. Raises a :class:`QuestionnaireError` naming ``label`` when neither."""
+    path = Path(ref)
+    if directory is not None and not path.is_absolute():
+        path = directory / path
+    if isinstance(ref, str) and not path.exists() and ref in builtin_names():
+        return builtin_text(ref), _builtin_source(ref)
     if not path.exists():
         hint = f"; built-in questionnaires: {', '.join(builtin_names())}"
-        raise QuestionnaireError(f"no such file or built-in questionnaire{hint}", file=source)
+        raise QuestionnaireError(f"no such file or built-in questionnaire{hint}", file=label)
     if path.is_dir():
-        raise QuestionnaireError("is a directory, expected a questionnaire YAML file", file=path)
+        raise QuestionnaireError("is a directory, expected a questionnaire YAML file", file=label)
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise QuestionnaireError(
-            f"is not UTF-8 text (byte {exc.start}); save the questionnaire as UTF-8", file=path
+            f"is not UTF-8 text (byte {exc.start}); save the questionnaire as UTF-8", file=label
         ) from None
-    return parse_questionnaire(text, str(path))
+    return text, _Source(label, f"file:{path.resolve()}", path.parent)
 
 
-def parse_questionnaire(text: str, origin: str = "<string>") -> Questionnaire:
-    """Parse and check questionnaire YAML given as text; ``origin`` names it in errors."""
+def _parse(text: str, src: _Source) -> Questionnaire:
+    data = _load_mapping(text, src.label)
+    data, came_from = _resolve_extends(data, [src])
+    notes = {key: _taken_from(chain) for key, chain in came_from.items() if len(chain) > 1}
+    return _validate(data, src.label, notes)
+
+
+def _load_mapping(text: str, label: str) -> dict[str, Any]:
+    """The YAML text as a mapping; errors name ``label``."""
     try:
         data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - SafeLoader subclass
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         what = exc.problem or str(exc)
-        raise QuestionnaireError(f"YAML syntax error at {where}{what}", file=origin) from None
+        raise QuestionnaireError(f"YAML syntax error at {where}{what}", file=label) from None
     except yaml.YAMLError as exc:
-        raise QuestionnaireError(f"YAML syntax error: {exc}", file=origin) from None
+        raise QuestionnaireError(f"YAML syntax error: {exc}", file=label) from None
     if not isinstance(data, dict):
         raise QuestionnaireError(
             "expected a mapping with keys format, name, constructs, ...; "
             f"found {type(data).__name__}",
-            file=origin,
+            file=label,
         )
+    return data
+
+
+def _chain_label(chain: list[_Source]) -> str:
+    """``c.yaml (extended by b.yaml, extended by a.yaml)`` for the last file of a chain."""
+    if len(chain) == 1:
+        return chain[0].label
+    return f"{chain[-1].label} (extended by " + ", extended by ".join(
+        s.label for s in reversed(chain[:-1])) + ")"
+
+
+def _taken_from(chain: list[_Source]) -> str:
+    """``from c.yaml, which b.yaml extends, which a.yaml extends``."""
+    return f"from {chain[-1].label}" + "".join(
+        f", which {s.label} extends" for s in reversed(chain[:-1]))
+
+
+def _resolve_extends(
+    data: dict[str, Any], chain: list[_Source]
+) -> tuple[dict[str, Any], dict[str, list[_Source]]]:
+    """Merge ``data`` (the last file of ``chain``) over its bases.
+
+    Returns the merged mapping and, for each top-level key, the chain of files
+    down to the one that gave it.
+    """
+    own = {k: v for k, v in data.items() if k != "extends"}
+    came_from = {str(k): chain for k in own}
+    if "extends" not in data:
+        return own, came_from
+    here, ref = chain[-1], data["extends"]
+    label = _chain_label(chain)
+    if not isinstance(ref, str) or not ref.strip():
+        raise QuestionnaireError(
+            "extends: expected the name of a built-in questionnaire or the path of a YAML "
+            f"file (relative to this file's folder), found {ref!r}", file=label)
+    ref = ref.strip()
+    text, base = _locate_base(ref, here.directory, label)
+    seen = [s.key for s in chain]
+    if base.key in seen:
+        cycle = " -> ".join(s.label for s in chain[seen.index(base.key):]) + f" -> {base.label}"
+        raise QuestionnaireError(f"extends: the files extend each other in a cycle: {cycle}",
+                                 file=label)
+    longer = [*chain, base]
+    base_data, base_from = _resolve_extends(_load_mapping(text, _chain_label(longer)), longer)
+    return {**base_data, **own}, {**base_from, **came_from}
+
+
+def _locate_base(ref: str, directory: Path | None, label: str) -> tuple[str, _Source]:
+    """The base that ``extends: ref`` names, from a file in ``directory`` (``None``: a
+    built-in, which extends built-ins only); errors name ``label``, the extending file."""
+    builtin = ref in builtin_names()
+    if directory is None or (builtin and not (directory / ref).exists()):
+        if not builtin:
+            raise QuestionnaireError(f"extends: no built-in questionnaire named {ref!r}; "
+                                     f"built-in: {', '.join(builtin_names())}", file=label)
+        return builtin_text(ref), _builtin_source(ref)
+    target = directory / ref
+    if not target.exists():
+        raise QuestionnaireError(
+            f"extends: {ref!r} is neither a file (looked for {target}) nor a built-in "
+            f"questionnaire ({', '.join(builtin_names())})", file=label)
+    try:
+        return _locate(target, None, str(target))
+    except QuestionnaireError as exc:
+        raise QuestionnaireError(f"extends: {ref!r}: {exc.message}", file=label) from None
+
+
+def _validate(data: dict[str, Any], origin: str, notes: dict[str, str]) -> Questionnaire:
+    """Check the whole (merged) mapping; ``notes`` says which base gave a top-level key."""
     try:
         model = QuestionnaireModel.model_validate(data)
     except ValidationError as exc:
-        raise QuestionnaireError(_describe(exc), file=origin) from None
-    warnings = _check(model, origin)
+        raise QuestionnaireError(_describe(exc, notes), file=origin) from None
+    try:
+        warnings = _check(model, origin)
+    except QuestionnaireError as exc:
+        if not notes:
+            raise
+        raise QuestionnaireError(_noted(exc.message, notes), file=origin) from None
     return Questionnaire(model=model, origin=origin, warnings=tuple(warnings))
 
 
-def _describe(exc: ValidationError) -> str:
+def _noted(line: str, notes: dict[str, str]) -> str:
+    """``constructs.A.items: ...`` plus where ``constructs`` came from, when from a base."""
+    top = re.split(r"[.\[:]", line, maxsplit=1)[0].strip()
+    return f"{line} (`{top}` is taken {notes[top]})" if top in notes else line
+
+
+def _describe(exc: ValidationError, notes: dict[str, str] | None = None) -> str:
     lines = []
     for err in exc.errors():
         loc = ".".join(str(p) for p in err["loc"] if not str(p).startswith("function-"))
@@ -142,7 +272,7 @@ def _describe(exc: ValidationError) -> str:
             msg = "unknown key (check its spelling against the questionnaire format)"
         elif err["type"] == "missing":
             msg = "required key is missing"
-        lines.append(f"{loc or '(top level)'}: {msg}")
+        lines.append(_noted(f"{loc or '(top level)'}: {msg}", notes or {}))
     return "; ".join(dict.fromkeys(lines))
 
 
