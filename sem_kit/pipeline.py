@@ -394,6 +394,7 @@ def _analyze(
     options.check()
     q = questionnaire if isinstance(questionnaire, Questionnaire) else load_questionnaire(
         questionnaire)
+    _check_single_items(q, options)
     if isinstance(data, pd.DataFrame):
         responses = _responses_from_frame(data, q)
         label = "<DataFrame>"
@@ -470,6 +471,25 @@ def _analyze(
         measurement=measurement, structural=structural, input_label=label,
         warnings=tuple(dict.fromkeys(warnings)), groups=groups,
     )
+
+
+def _check_single_items(q: Questionnaire, options: Options) -> None:
+    """Refuse WLSMV for a questionnaire with a single-item construct, naming it.
+
+    lavaan does not identify a construct with one ordinal indicator under WLSMV
+    (:func:`sem_kit.estimators.wlsmv.single_ordinal_indicators`); ML and MLR take the
+    item as the construct measured without error (``auto.fix.single``).
+    """
+    single = [c for c, items in q.construct_items.items() if len(items) == 1]
+    if options.estimator != "WLSMV" or not single:
+        return
+    listed = ", ".join(f"{c} (item {q.construct_items[c][0]})" for c in single)
+    raise InputError(
+        f"--estimator WLSMV: single-item construct(s) {listed}: with one ordinal item a "
+        "construct is not identified under WLSMV (the item's latent-response variance is "
+        "fixed at 1 and cannot be split into the construct's variance and a residual; lavaan "
+        "cannot compute its standard errors either). Use --estimator ML (or MLR), which fixes "
+        "the item's residual variance at 0, or give the construct more items", file=q.origin)
 
 
 def _grouped_data(q: Questionnaire, responses: Responses, complete: pd.DataFrame, column: str,

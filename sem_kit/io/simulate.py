@@ -25,7 +25,10 @@ second-order constructs included):
   ``Var(delta_d) = 1 - gamma_d**2``.
 
 Latent item responses: ``x*_j = lambda_j * eta_c(j) + eps_j`` with
-``lambda_j = population.loadings[j]``, else ``population.loading``, and
+``lambda_j = population.loadings[j]``, else ``population.loading`` -- else 1
+(:data:`SINGLE_ITEM_LOADING`) for the item of a single-item construct, which the
+``cb`` model takes as free of measurement error (lavaan's ``auto.fix.single``), so
+that its paths are the values a standardised solution recovers -- and
 ``Var(eps_j) = 1 - lambda_j**2``; errors are independent (the questionnaire's
 ``covariances:`` are not part of the population).
 
@@ -74,12 +77,17 @@ from sem_kit.questionnaire.schema import ARROW, Population
 __all__ = [
     "FLAW_REASONS",
     "LIKERT_SHIFT",
+    "SINGLE_ITEM_LOADING",
     "PopulationModel",
     "likert_thresholds",
     "population_model",
     "simulate_responses",
     "write_responses",
 ]
+
+SINGLE_ITEM_LOADING = 1.0
+"""Default population loading of a single-item construct's item: the item is the construct
+(no measurement error), as ``cb`` models it; ``population.loadings`` may give a smaller one."""
 
 LIKERT_SHIFT = 0.5
 """How far (in latent SDs) the answer thresholds sit below the centre of the latent response:
@@ -341,8 +349,10 @@ def population_model(q: Questionnaire, population: Population | None = None) -> 
     dims = q.dimension_of
     _check_loadings(pop, q)
 
+    single = {its[0] for its in q.construct_items.values() if len(its) == 1}
     loadings = {
-        item: {q.item_construct[item]: float(pop.loadings.get(item, pop.loading))}
+        item: {q.item_construct[item]: float(pop.loadings.get(
+            item, SINGLE_ITEM_LOADING if item in single else pop.loading))}
         for item in q.items
     }
     dimension_loadings = {

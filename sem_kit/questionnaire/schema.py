@@ -86,12 +86,18 @@ class Item(_Strict):
 
 
 class Construct(_Strict):
-    """A latent construct: measured by ``items``, or second-order over ``dimensions``."""
+    """A latent construct: measured by ``items`` (one or more), or second-order over
+    ``dimensions``."""
 
     name: Text
     group: str | None = None
     items: dict[str, Item] = Field(default_factory=dict)
     dimensions: list[str] = Field(default_factory=list)
+
+    @field_validator("items", mode="before")
+    @classmethod
+    def _no_items(cls, value: object) -> object:
+        return {} if value is None else value  # `items:` with nothing under it
 
     @property
     def is_second_order(self) -> bool:
@@ -161,7 +167,8 @@ class Screening(_Strict):
 class Population(_Strict):
     """Population values for ``sem-kit simulate`` (all on the standardised metric).
 
-    - ``loading`` / ``loadings``: default and per-item standardised loadings.
+    - ``loading`` / ``loadings``: default and per-item standardised loadings (the item
+      of a single-item construct defaults to 1: no measurement error, as ``cb`` models it).
     - ``dimension_loading``: loading of a second-order construct's dimensions.
     - ``path`` / ``paths``: default magnitude (its sign is the hypothesis') and per-path
       values keyed ``"A -> B"``.
