@@ -496,7 +496,9 @@ def _grouped_data(q: Questionnaire, responses: Responses, complete: pd.DataFrame
                   lang: str, label: str) -> tuple[pd.DataFrame, list[str]]:
     """The analysed items with the ``--group`` column, codes turned into their labels.
 
-    The column is a demographic of the questionnaire (or a meta column) read from
+    Codes are numbers or texts (``Pasteur``), each labelled once in ``lang`` by the
+    questionnaire's ``values`` (a code without a label keeps its own spelling). The
+    column is a demographic of the questionnaire (or a meta column) read from
     the file; rows without a value are left out of the group comparison (with a
     warning), as lavaan drops them.
     """
@@ -520,14 +522,16 @@ def _grouped_data(q: Questionnaire, responses: Responses, complete: pd.DataFrame
     def name(value: object) -> object:
         if value is None or (isinstance(value, float) and value != value):
             return None
+        label = demo.label(value, lang) if demo is not None else None
+        if label:
+            return label
         if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        if demo is not None and isinstance(value, int) and value in demo.values:
-            text = demo.values[value]
-            return (text.zh if lang == "zh" and text.zh else text.en) or str(value)
+            return str(int(value))
         return str(value)
 
-    groups = values.loc[complete.index].map(name)
+    analysed = values.loc[complete.index]
+    distinct = pd.unique(analysed.to_numpy(dtype=object))
+    groups = analysed.map({v: name(v) for v in distinct if v is not None and v == v})
     notes = []
     missing = int(groups.isna().sum())
     if missing:

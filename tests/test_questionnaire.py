@@ -293,3 +293,41 @@ def test_declared_alternatives() -> None:
     msg = _error(MINIMAL + "alternatives:\n  bad: {drop: [A -> C]}\n")
     assert "alternatives.bad.drop[0]: 'A -> C' is not a hypothesised path" in msg
     assert "alternatives.empty.drop" in _error(MINIMAL + "alternatives:\n  empty: {drop: []}\n")
+
+
+DEMOGRAPHICS = MINIMAL + "demographics:\n  school: {name: School, values: VALUES}\n"
+
+
+@pytest.mark.parametrize(("values", "codes"), [
+    ("{Pasteur: Pasteur, Grant-White: Grant-White}", ["Pasteur", "Grant-White"]),
+    ("{男: {en: Male, zh: 男}, 女: {en: Female, zh: 女}}", ["男", "女"]),
+    ("{1: Male, 2: Female}", [1, 2]),
+    ("{'1': Male, ' 2 ': Female}", [1, 2]),  # a quoted whole number is that number
+    ("{1: Male, other: Other}", [1, "other"]),
+])
+def test_demographic_codes_are_numbers_or_text(values: str, codes: list) -> None:
+    q = _parse(DEMOGRAPHICS.replace("VALUES", values))
+    got = list(q.model.demographics["school"].values)
+    assert got == codes
+    assert [type(c) for c in got] == [type(c) for c in codes]
+
+
+@pytest.mark.parametrize(("values", "expected"), [
+    ("{1: Male, '1': Female}", "code 1 is given twice"),
+    ("{Male: a, male: b}", "differ only in case"),
+    ("{yes: Y, no: N}", "YAML boolean"),
+    ("{1.5: half}", "not a whole number"),
+])
+def test_bad_demographic_codes_name_the_key_path(values: str, expected: str) -> None:
+    msg = _error(DEMOGRAPHICS.replace("VALUES", values))
+    assert "demographics.school.values: " in msg and expected in msg
+
+
+def test_demographic_match_and_label() -> None:
+    q = _parse(DEMOGRAPHICS.replace(
+        "VALUES", "{Pasteur: {en: Pasteur, zh: 巴斯德}, 2: {en: Female, zh: 女}}"))
+    demo = q.model.demographics["school"]
+    assert demo.match(" PASTEUR ") == "Pasteur" and demo.match("巴斯德") == "Pasteur"
+    assert demo.match("female") == 2 and demo.match("Harvard") is None
+    assert demo.label("Pasteur", "zh") == "巴斯德" and demo.label(2.0) == "Female"
+    assert demo.label(3) is None

@@ -564,12 +564,25 @@ def _clean_rows(q: Questionnaire, pm: PopulationModel, n: int,
 
 
 def _draw_demographics(q: Questionnaire, n: int, rng: np.random.Generator) -> np.ndarray:
+    """``n x demographics``: the position of each drawn code among its ``values`` (NaN when
+    none are declared); :func:`_demographic_column` turns them into the codes."""
     out = np.full((n, len(q.model.demographics)), np.nan)
     for j, d in enumerate(q.model.demographics.values()):
-        codes = np.array(list(d.values), dtype=float)
-        if codes.size:
-            out[:, j] = rng.choice(codes, size=n, p=_demographic_probabilities(codes.size))
+        k = len(d.values)
+        if k:
+            out[:, j] = rng.choice(k, size=n, p=_demographic_probabilities(k))
     return out
+
+
+def _demographic_column(codes: list[int | str], positions: np.ndarray) -> pd.Series:
+    """The drawn codes: whole numbers as an integer column, text codes as text (empty cells
+    where ``positions`` is NaN)."""
+    if all(isinstance(c, int) for c in codes):
+        values = np.full(positions.shape, np.nan)
+        ok = ~np.isnan(positions)
+        values[ok] = np.array(codes, dtype=float)[positions[ok].astype(int)]
+        return _integer_column(values)
+    return pd.Series([None if np.isnan(p) else codes[int(p)] for p in positions], dtype=object)
 
 
 def _straight_values(pm: PopulationModel, top: bool) -> np.ndarray:
@@ -720,7 +733,7 @@ def simulate_responses(
         (or 3 x ``min_duration`` if larger), log-SD 0.35, all above
         ``min_duration``), and each demographic (codes drawn with
         probabilities ``0.75 * Binomial(k - 1, 0.45) + 0.25 / k`` over its ``k``
-        codes in file order).
+        codes in file order; whole-number codes as integers, text codes as text).
     flawed:
         Insert rows that the questionnaire's screening rules exclude (see
         :data:`FLAW_REASONS`): a repeated respondent id, a repeated answer
@@ -778,8 +791,9 @@ def simulate_responses(
             columns.append((screening.id_column, pd.Series(rows.ids, dtype="str")))
         if screening.duration_column:
             columns.append((screening.duration_column, _integer_column(rows.duration)))
-        for j, did in enumerate(q.model.demographics):
-            columns.append((q.column_for(did), _integer_column(rows.demographics[:, j])))
+        for j, (did, d) in enumerate(q.model.demographics.items()):
+            columns.append((q.column_for(did),
+                            _demographic_column(list(d.values), rows.demographics[:, j])))
     for j, item in enumerate(pm.items):
         scale = pm.scales[item]
         values = rows.items[:, j]

@@ -576,7 +576,7 @@ def demographics(result: AnalysisResult, lang: Lang) -> Table | None:
                  note=lang.t("note.demographics", n=n), flags=flags)
 
 
-def _same_code(value: object, code: int) -> bool:
+def _same_code(value: object, code: int | str) -> bool:
     try:
         return float(value) == float(code)  # type: ignore[arg-type]
     except (TypeError, ValueError):
