@@ -474,13 +474,21 @@ def _analyze(
 
 
 def _check_single_items(q: Questionnaire, options: Options) -> None:
-    """Refuse WLSMV for a questionnaire with a single-item construct, naming it.
+    """Refuse a questionnaire of single items only, and WLSMV with a single-item construct.
 
-    lavaan does not identify a construct with one ordinal indicator under WLSMV
+    With every construct measured by one item there is no measurement model to assess
+    (alpha, CR, AVE, HTMT undefined; an EFA with one factor per item). lavaan does not
+    identify a construct with one ordinal indicator under WLSMV
     (:func:`sem_kit.estimators.wlsmv.single_ordinal_indicators`); ML and MLR take the
     item as the construct measured without error (``auto.fix.single``).
     """
     single = [c for c, items in q.construct_items.items() if len(items) == 1]
+    if single and len(single) == len(q.construct_items):
+        raise InputError(
+            f"constructs: every construct has a single item ({', '.join(single)}), so there "
+            "is no measurement model to assess (reliability, EFA, CFA and discriminant "
+            "validity need constructs of two or more items); give at least one construct "
+            "two or more items", file=q.origin)
     if options.estimator != "WLSMV" or not single:
         return
     listed = ", ".join(f"{c} (item {q.construct_items[c][0]})" for c in single)

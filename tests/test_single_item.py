@@ -349,3 +349,21 @@ def test_group_comparison_with_a_single_item_matches_lavaan(hs_by_school) -> Non
                       & (per_group.group_label == row["group"])].iloc[0]
         assert row["est"] == pytest.approx(r["est"], abs=ABS)
         assert row["se"] == pytest.approx(r["se"], abs=ABS)
+
+
+def test_a_questionnaire_of_single_items_only_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "only_single.yaml"
+    path.write_text(textwrap.dedent("""
+        format: 1
+        name: only-single
+        constructs:
+          A: {name: A, items: {x1: a}}
+          B: {name: B, items: {x2: b}}
+        hypotheses:
+          H1: {path: A -> B, sign: "+"}
+        """), encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        analyze(REFERENCE_DATA / "hs1939.csv", path, bootstrap=0, seed=1)
+    message = str(err.value)
+    assert message.startswith(f"{path}: constructs: every construct has a single item (A, B)")
+    assert "give at least one construct two or more items" in message
