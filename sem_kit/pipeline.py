@@ -398,6 +398,7 @@ def _analyze(
     options.check()
     q = questionnaire if isinstance(questionnaire, Questionnaire) else load_questionnaire(
         questionnaire)
+    _check_single_items(q, options)
     if isinstance(data, pd.DataFrame):
         responses = _responses_from_frame(data, q)
         label = "<DataFrame>"
@@ -476,11 +477,40 @@ def _analyze(
     )
 
 
+def _check_single_items(q: Questionnaire, options: Options) -> None:
+    """Refuse a questionnaire of single items only, and WLSMV with a single-item construct.
+
+    With every construct measured by one item there is no measurement model to assess
+    (alpha, CR, AVE, HTMT undefined; an EFA with one factor per item). lavaan does not
+    identify a construct with one ordinal indicator under WLSMV
+    (:func:`sem_kit.estimators.wlsmv.single_ordinal_indicators`); ML and MLR take the
+    item as the construct measured without error (``auto.fix.single``).
+    """
+    single = [c for c, items in q.construct_items.items() if len(items) == 1]
+    if single and len(single) == len(q.construct_items):
+        raise InputError(
+            f"constructs: every construct has a single item ({', '.join(single)}), so there "
+            "is no measurement model to assess (reliability, EFA, CFA and discriminant "
+            "validity need constructs of two or more items); give at least one construct "
+            "two or more items", file=q.origin)
+    if options.estimator != "WLSMV" or not single:
+        return
+    listed = ", ".join(f"{c} (item {q.construct_items[c][0]})" for c in single)
+    raise InputError(
+        f"--estimator WLSMV: single-item construct(s) {listed}: with one ordinal item a "
+        "construct is not identified under WLSMV (the item's latent-response variance is "
+        "fixed at 1 and cannot be split into the construct's variance and a residual; lavaan "
+        "cannot compute its standard errors either). Use --estimator ML (or MLR), which fixes "
+        "the item's residual variance at 0, or give the construct more items", file=q.origin)
+
+
 def _grouped_data(q: Questionnaire, responses: Responses, complete: pd.DataFrame, column: str,
                   lang: str, label: str) -> tuple[pd.DataFrame, list[str]]:
     """The analysed items with the ``--group`` column, codes turned into their labels.
 
-    The column is a demographic of the questionnaire (or a meta column) read from
+    Codes are numbers or texts (``Pasteur``), each labelled once in ``lang`` by the
+    questionnaire's ``values`` (a code without a label keeps its own spelling). The
+    column is a demographic of the questionnaire (or a meta column) read from
     the file; rows without a value are left out of the group comparison (with a
     warning), as lavaan drops them.
     """
@@ -504,14 +534,16 @@ def _grouped_data(q: Questionnaire, responses: Responses, complete: pd.DataFrame
     def name(value: object) -> object:
         if value is None or (isinstance(value, float) and value != value):
             return None
+        label = demo.label(value, lang) if demo is not None else None
+        if label:
+            return label
         if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        if demo is not None and isinstance(value, int) and value in demo.values:
-            text = demo.values[value]
-            return (text.zh if lang == "zh" and text.zh else text.en) or str(value)
+            return str(int(value))
         return str(value)
 
-    groups = values.loc[complete.index].map(name)
+    analysed = values.loc[complete.index]
+    distinct = pd.unique(analysed.to_numpy(dtype=object))
+    groups = analysed.map({v: name(v) for v in distinct if v is not None and v == v})
     notes = []
     missing = int(groups.isna().sum())
     if missing:

@@ -103,8 +103,8 @@ def test_htmt_input_errors():
     cov = covariance_matrix(data)
     with pytest.raises(ValueError, match="two constructs"):
         htmt(cov, {"visual": constructs["visual"]})
-    with pytest.raises(ValueError, match="two items"):
-        htmt(cov, {"visual": constructs["visual"], "single": ["x4"]})
+    with pytest.raises(ValueError, match="none for empty"):
+        htmt(cov, {"visual": constructs["visual"], "empty": []})
     with pytest.raises(KeyError, match="nope"):
         htmt(cov, {"visual": constructs["visual"], "other": ["x4", "nope"]})
 

@@ -137,12 +137,15 @@ def test_error_in_a_base_names_the_base_and_the_chain(tmp_path: Path) -> None:
 
 
 def test_merged_result_is_checked_whole(tmp_path: Path) -> None:
-    write(tmp_path / "base.yaml", BASE.replace("a1: one, a2: two, a3: three", "a1: one"))
+    write(tmp_path / "base.yaml", BASE.replace("{a1: one, a2: two, a3: three}", "{}"))
     write(tmp_path / "mid.yaml", "extends: base.yaml\nmissing_codes: [99]\n")
     top = write(tmp_path / "top.yaml", "extends: mid.yaml\nhypotheses: {}\n")
     # a key the base gave: the message names the extending file, the key path and the base
     msg = error(top)
-    assert msg == (f"{top}: constructs.A.items: expected at least 2 items, found 1 "
+    assert msg == (f"{top}: constructs.A.items: expected at least 1 item, found 0; a "
+                   "construct is measured by its items (one item is allowed: a single-item "
+                   "construct, taken as free of measurement error) or is second-order over a "
+                   "list of dimensions "
                    f"(`constructs` is taken from {tmp_path / 'base.yaml'}, which "
                    f"{tmp_path / 'mid.yaml'} extends, which {top} extends)")
     write(tmp_path / "base.yaml", BASE)

@@ -398,6 +398,79 @@ def test_demographics_optional_and_unknown_codes_warned(tmp_path, small):
     assert any("gender" in w and "'other'" in w and "'7'" in w for w in r.warnings)
 
 
+TEXT_CODES = SMALL_YAML.replace(
+    "  gender: {name: Gender, values: {1: {en: Male, zh: 男}, 2: {en: Female, zh: 女}}}",
+    "  gender: {name: Gender, values: {1: {en: Male, zh: 男}, 2: {en: Female, zh: 女}}}\n"
+    "  school: {name: School, values: {Pasteur: Pasteur, Grant-White: {en: Grant-White, "
+    "zh: 格兰特}}}")
+
+
+def test_text_coded_demographics_match_codes_and_labels(tmp_path):
+    """Text codes are matched case-insensitively, as are the labels of either language; the
+    column holds the declared spelling; a numeric code column stays float."""
+    q = parse_questionnaire(TEXT_CODES, "t.yaml")
+    assert list(q.model.demographics["school"].values) == ["Pasteur", "Grant-White"]
+    text = ("A1,A2,A3,B1,B2,B3,gender,school\n"
+            "1,1,1,1,1,2,1,Pasteur\n1,1,1,1,2,2,2, pasteur \n1,1,1,2,2,2,女,GRANT-WHITE\n"
+            "1,1,2,2,2,2,,格兰特\n1,2,2,2,2,2,Male,NA\n")
+    r = read_unchanged(write(tmp_path, "t.csv", text), q)
+    assert r.demographics["school"].tolist()[:4] == ["Pasteur", "Pasteur", "Grant-White",
+                                                      "Grant-White"]
+    assert pd.isna(r.demographics["school"].loc[6])
+    assert r.demographics["gender"].dtype == float
+    assert r.demographics["gender"].tolist()[:3] == [1.0, 2.0, 2.0]
+    assert r.demographics["gender"].loc[6] == 1.0
+    assert not any("school" in w for w in r.warnings)
+
+
+def test_unknown_text_codes_keep_the_warning(tmp_path):
+    q = parse_questionnaire(TEXT_CODES, "t.yaml")
+    text = "A1,A2,A3,B1,B2,B3,school\n1,1,1,1,1,2,Pasteur\n1,1,1,1,2,2,Harvard\n" \
+           "1,1,1,2,2,2,3\n1,1,2,2,2,2,harvard\n"
+    r = read_unchanged(write(tmp_path, "u.csv", text), q)
+    assert r.demographics["school"].tolist() == ["Pasteur", "Harvard", 3.0, "harvard"]
+    (warning,) = [w for w in r.warnings if "school" in w]
+    assert "values not among the codes of demographic school" in warning
+    assert "'Harvard' (row 3)" in warning and "'3' (row 4)" in warning
+
+
+def test_demographics_without_codes_keep_their_text_without_warning(tmp_path):
+    q = parse_questionnaire(TEXT_CODES.replace(
+        "values: {Pasteur: Pasteur, Grant-White: {en: Grant-White, zh: 格兰特}}", "values: {}"),
+        "t.yaml")
+    text = "A1,A2,A3,B1,B2,B3,school\n1,1,1,1,1,2,Pasteur\n1,1,1,1,2,2,Grant-White\n"
+    r = read_unchanged(write(tmp_path, "n.csv", text), q)
+    assert r.demographics["school"].tolist() == ["Pasteur", "Grant-White"]
+    assert not any("school" in w for w in r.warnings)
+
+
+def test_demographics_are_looked_up_once_per_distinct_answer(tmp_path, monkeypatch):
+    """20,000 rows with three distinct answers: three look-ups, not one per cell (the cost
+    of the demographics grows with the distinct answers, so 100,000-row files stay fast)."""
+    from sem_kit.questionnaire.schema import Demographic
+
+    q = parse_questionnaire(TEXT_CODES, "t.yaml")
+    n = 20_000
+    schools = np.array(["Pasteur", "grant-white", "格兰特"])[np.arange(n) % 3]
+    frame = pd.DataFrame({c: (np.arange(n) % 7) + 1 for c in ["A1", "A2", "A3", "B1", "B2",
+                                                              "B3"]})
+    frame["school"] = schools
+    path = tmp_path / "big.csv"
+    frame.to_csv(path, index=False)
+    calls = []
+    original = Demographic.match
+
+    def counted(self, answer):
+        calls.append(answer)
+        return original(self, answer)
+
+    monkeypatch.setattr(Demographic, "match", counted)
+    r = read_responses(path, q)
+    assert len(calls) == 3
+    assert r.demographics["school"].value_counts().to_dict() == {"Pasteur": 6667,
+                                                                 "Grant-White": 13333}
+
+
 @pytest.mark.parametrize("text,seconds", [
     ("95", 95.0), ("95秒", 95.0), ("95 s", 95.0), ("1分35秒", 95.0), ("2 min", 120.0),
     ("1:35", 95.0), ("0:01:35", 95.0), ("", None), ("abc", False),

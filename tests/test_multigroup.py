@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from references import reference, reference_table, reference_text
+from references import REFERENCE_DATA, reference, reference_table, reference_text
 
 from sem_kit.errors import InputError
 from sem_kit.estimators.multigroup import fit_multigroup, minimum_group_size, specify_groups
@@ -300,3 +300,65 @@ def test_unknown_group_column():
 
     with pytest.raises(InputError, match="--group campus: no such demographic column"):
         analyze(SAMPLE, bootstrap=0, seed=1, group="campus")
+
+
+TEXT_CODED = """
+format: 1
+name: hs-by-school
+constructs:
+  visual: {name: Visual, items: {x1: a, x2: b, x3: c}}
+  textual: {name: Textual, items: {x4: d, x5: e, x6: f}}
+  speed: {name: Speed, items: {x7: g, x8: h, x9: i}}
+demographics:
+  school:
+    name: {en: School, zh: 学校}
+    values: {Pasteur: {en: Pasteur, zh: 巴斯德}, Grant-White: {en: Grant-White, zh: 格兰特}}
+"""
+
+
+@pytest.fixture(scope="module")
+def by_school(tmp_path_factory):
+    """lavaan's HolzingerSwineford1939 through ``sem_kit.analyze --group school``: the
+    school column holds the text codes Pasteur and Grant-White."""
+    from sem_kit.pipeline import analyze
+
+    path = tmp_path_factory.mktemp("school") / "hs_school.yaml"
+    path.write_text(TEXT_CODED, encoding="utf-8")
+    return analyze(REFERENCE_DATA / "hs1939.csv", path, bootstrap=0, seed=1, group="school")
+
+
+def test_text_coded_group_matches_lavaan(by_school, ref):
+    """The configural to strict steps by a text-coded demographic are lavaan's (the numbers
+    multigroup_reference.R stored for cfa(..., group = "school"))."""
+    from sem_kit.report.schema_check import validate_results
+
+    doc = by_school.to_dict()
+    validate_results(doc)
+    groups = doc["groups"]
+    assert groups["column"] == "school"
+    assert groups["groups"] == [{"label": label, "n": n} for label, n in zip(
+        ref["steps"]["configural"]["group_label"], ref["steps"]["configural"]["nobs"],
+        strict=True)]
+    assert not [w for w in by_school.warnings if "school" in w]
+    for k, row in enumerate(groups["invariance"]):
+        r = ref["steps"][row["step"]]["fit"]
+        assert row["df"] == r["df"]
+        assert row["chisq"] == pytest.approx(r["chisq"], rel=1e-4)
+        for key in ("cfi", "tli", "rmsea", "srmr"):
+            assert row[key] == pytest.approx(r[key], abs=1e-3), (row["step"], key)
+        if k:
+            assert row["delta_chisq"] == pytest.approx(ref["lrt"]["delta_chisq"][k], rel=1e-4)
+
+
+def test_text_coded_demographic_in_the_sample_table(by_school, ref):
+    from sem_kit.report.i18n import Lang
+    from sem_kit.report.tables import build_tables
+
+    for lang, labels in (("en", ["Pasteur", "Grant-White"]), ("zh", ["巴斯德", "格兰特"])):
+        table = build_tables(by_school, Lang(lang, by_school.questionnaire))["demographics"]
+        data = table.data
+        assert data["code"].tolist() == ["Pasteur", "Grant-White"]
+        assert data["category"].tolist() == labels
+        assert data["n"].tolist() == ref["steps"]["configural"]["nobs"]  # lavaan's group sizes
+        assert Lang(lang, by_school.questionnaire).group_label("school", "Grant-White") == \
+            labels[1]

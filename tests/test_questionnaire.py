@@ -128,11 +128,26 @@ def test_second_order_syntax() -> None:
     assert "KSB ~ WIL + ABL + CST + EXB + LOY + TRU + KCH + TEC + INC" in q.model_syntax()
 
 
-def test_two_items_warn_and_one_item_fails() -> None:
+def test_two_items_warn() -> None:
     q = _parse(MINIMAL.replace("a3: {en: three, zh: 三, reverse: true}", ""))
     assert any("A has only 2 items" in w for w in q.warnings)
-    msg = _error(MINIMAL.replace('a2: "two", a3: {en: three, zh: 三, reverse: true}', ""))
-    assert "constructs.A.items: expected at least 2 items, found 1" in msg
+
+
+def test_one_item_is_a_single_item_construct() -> None:
+    q = _parse(MINIMAL.replace('a2: "two", a3: {en: three, zh: 三, reverse: true}', ""))
+    assert q.construct_items["A"] == ["a1"]
+    assert "A =~ a1" in q.measurement_syntax().splitlines()
+    (warning,) = [w for w in q.warnings if "construct A" in w]
+    assert "single item (a1)" in warning and "alpha, CR and AVE are undefined" in warning
+    assert "residual variance at 0" in warning
+
+
+@pytest.mark.parametrize("items", ["{}", "", "null"])
+def test_zero_items_are_refused_with_the_key_path(items: str) -> None:
+    msg = _error(MINIMAL.replace('{a1: "one", a2: "two", a3: {en: three, zh: 三, reverse: true}}',
+                                 items))
+    assert "q.yaml: constructs.A.items: expected at least 1 item, found 0" in msg
+    assert "one item is allowed" in msg and "dimensions" in msg
 
 
 @pytest.mark.parametrize(
@@ -158,7 +173,8 @@ def test_construct_with_neither_items_nor_dimensions() -> None:
     msg = _error(MINIMAL + "  D: {name: D}\n".replace("  D", "  D"))  # appended to hypotheses
     assert "hypotheses.D" in msg or "constructs.D" in msg
     text = MINIMAL.replace("hypotheses:", "  D:\n    name: D\nhypotheses:")
-    assert "constructs.D: has neither items nor dimensions" in _error(text)
+    msg = _error(text)
+    assert "constructs.D: has neither items nor dimensions; expected at least 1 item" in msg
 
 
 def test_duplicate_item_id_in_one_construct_is_a_duplicate_key() -> None:
@@ -277,3 +293,41 @@ def test_declared_alternatives() -> None:
     msg = _error(MINIMAL + "alternatives:\n  bad: {drop: [A -> C]}\n")
     assert "alternatives.bad.drop[0]: 'A -> C' is not a hypothesised path" in msg
     assert "alternatives.empty.drop" in _error(MINIMAL + "alternatives:\n  empty: {drop: []}\n")
+
+
+DEMOGRAPHICS = MINIMAL + "demographics:\n  school: {name: School, values: VALUES}\n"
+
+
+@pytest.mark.parametrize(("values", "codes"), [
+    ("{Pasteur: Pasteur, Grant-White: Grant-White}", ["Pasteur", "Grant-White"]),
+    ("{男: {en: Male, zh: 男}, 女: {en: Female, zh: 女}}", ["男", "女"]),
+    ("{1: Male, 2: Female}", [1, 2]),
+    ("{'1': Male, ' 2 ': Female}", [1, 2]),  # a quoted whole number is that number
+    ("{1: Male, other: Other}", [1, "other"]),
+])
+def test_demographic_codes_are_numbers_or_text(values: str, codes: list) -> None:
+    q = _parse(DEMOGRAPHICS.replace("VALUES", values))
+    got = list(q.model.demographics["school"].values)
+    assert got == codes
+    assert [type(c) for c in got] == [type(c) for c in codes]
+
+
+@pytest.mark.parametrize(("values", "expected"), [
+    ("{1: Male, '1': Female}", "code 1 is given twice"),
+    ("{Male: a, male: b}", "differ only in case"),
+    ("{yes: Y, no: N}", "YAML boolean"),
+    ("{1.5: half}", "not a whole number"),
+])
+def test_bad_demographic_codes_name_the_key_path(values: str, expected: str) -> None:
+    msg = _error(DEMOGRAPHICS.replace("VALUES", values))
+    assert "demographics.school.values: " in msg and expected in msg
+
+
+def test_demographic_match_and_label() -> None:
+    q = _parse(DEMOGRAPHICS.replace(
+        "VALUES", "{Pasteur: {en: Pasteur, zh: 巴斯德}, 2: {en: Female, zh: 女}}"))
+    demo = q.model.demographics["school"]
+    assert demo.match(" PASTEUR ") == "Pasteur" and demo.match("巴斯德") == "Pasteur"
+    assert demo.match("female") == 2 and demo.match("Harvard") is None
+    assert demo.label("Pasteur", "zh") == "巴斯德" and demo.label(2.0) == "Female"
+    assert demo.label(3) is None

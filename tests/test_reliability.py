@@ -80,7 +80,10 @@ def test_reliability_table(dataset):
     ref, data, constructs = dataset
     table = reliability_table(covariance_matrix(data), len(data), constructs,
                               ref["cfa"]["std_loadings"]).table
-    assert list(table.columns) == ["alpha", "alpha_ci_lower", "alpha_ci_upper", "cr", "ave"]
+    assert list(table.columns) == ["alpha", "alpha_ci_lower", "alpha_ci_upper", "cr", "ave",
+                                   "note"]
+    assert table["note"].isna().all()  # no single-item construct
+    table = table.drop(columns="note")
     assert list(table.index) == list(constructs)
     expected = pd.DataFrame({
         "alpha": {c: a["raw_alpha"] for c, a in ref["alpha"].items()},

@@ -377,3 +377,40 @@ def test_bundled_sample_is_reproducible(q, tmp_path):
     write_responses(df, tmp_path / "sample.csv")
     assert (tmp_path / "sample.csv").read_bytes() == SAMPLE.read_bytes()
     assert len(df) == 409
+
+
+SINGLE = """
+format: 1
+name: single
+scale: {min: 1, max: 7}
+constructs:
+  A: {name: A, items: {a1: x, a2: y, a3: z}}
+  S: {name: S, items: {s1: overall}}
+hypotheses:
+  H1: {path: A -> S, sign: "+"}
+demographics:
+  region: {name: Region, values: {North: North, South: {en: South, zh: 南方}}}
+  gender: {name: Gender, values: {1: Male, 2: Female}}
+"""
+
+
+def test_single_item_is_drawn_without_measurement_error():
+    sq = parse_questionnaire(textwrap.dedent(SINGLE), "single.yaml")
+    pm = population_model(sq)
+    assert pm.loadings["s1"] == {"S": 1.0} and pm.loadings["a1"] == {"A": 0.75}
+    implied = pm.implied_item_correlation()
+    assert implied.loc["a1", "s1"] == pytest.approx(0.75 * 0.2)  # loading x path x 1
+    df = simulate_responses(sq, 200, 7)
+    assert set(df["s1"].unique()) <= set(range(1, 8))
+    lower = population_model(sq, Population(loadings={"s1": 0.6}))
+    assert lower.loadings["s1"] == {"S": 0.6}
+
+
+def test_text_demographic_codes_are_written_as_text():
+    sq = parse_questionnaire(textwrap.dedent(SINGLE), "single.yaml")
+    df = simulate_responses(sq, 300, 11, flawed=True)
+    region = df["region"].dropna()
+    assert set(region) == {"North", "South"} and df["region"].dtype == object
+    assert df["region"].isna().sum() == 1  # the blank row
+    assert set(df["gender"].dropna().astype(int)) == {1, 2}
+    assert str(df["gender"].dtype) == "Int64"

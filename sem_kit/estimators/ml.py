@@ -170,10 +170,14 @@ def simple_start(spec: ModelSpec, s: np.ndarray) -> np.ndarray:
     numpy.ndarray
         θ in the order of ``params.free``: loadings 1, regressions and
         covariances 0, residual variances half the observed variance in
-        ``s``, latent variances 0.05; a user's ``start()`` kept.
+        ``s``, latent variances 0.05 -- except an exogenous latent variable
+        with a single indicator, whose variance starts at the indicator's
+        observed variance less its fixed residual variance (at least 0.05), as
+        lavaan's ``lav_start`` sets it; a user's ``start()`` kept.
     """
     pt = spec.partable
     var = dict(zip(spec.observed, np.diag(s), strict=True))
+    single = _single_indicator_variances(spec, var)
     theta = np.zeros(spec.npar)
     for r in pt[pt.free > 0].itertuples():
         if not math.isnan(r.ustart):
@@ -181,11 +185,30 @@ def simple_start(spec: ModelSpec, s: np.ndarray) -> np.ndarray:
         elif r.op == "=~":
             value = 1.0
         elif r.op == "~~" and r.lhs == r.rhs:
-            value = var[r.lhs] / 2.0 if r.lhs in var else 0.05
+            value = var[r.lhs] / 2.0 if r.lhs in var else single.get(r.lhs, 0.05)
         else:
             value = 0.0
         theta[r.free - 1] = value
     return theta
+
+
+def _single_indicator_variances(spec: ModelSpec, var: dict[str, float]) -> dict[str, float]:
+    """Start variance of each exogenous latent measured by one observed indicator:
+    ``max(var(x) − θ_x, 0.05)`` with ``θ_x`` the indicator's fixed residual variance (1 if
+    free), lavaan's ``lav_start``."""
+    pt = spec.partable
+    loads = pt[pt.op == "=~"]
+    dependent = set(pt.lhs[pt.op == "~"]) | set(loads.rhs)
+    out = {}
+    for lv, rows in loads.groupby("lhs", sort=False):
+        item = rows.rhs.iloc[0]
+        if len(rows) != 1 or lv in dependent or item not in var:
+            continue
+        res = pt[(pt.op == "~~") & (pt.lhs == item) & (pt.rhs == item)]
+        fixed = res.ustart.iloc[0] if len(res) and not res.free.iloc[0] else math.nan
+        resid = 1.0 if math.isnan(fixed) else float(fixed)
+        out[lv] = max(var[item] - resid, 0.05)
+    return out
 
 
 def _semopy_start(spec: ModelSpec, data: pd.DataFrame,

@@ -593,6 +593,34 @@ def _params_table(model: _DeltaModel, stats: OrdinalStats, theta: np.ndarray,
 
 
 @single_blas_thread
+def single_ordinal_indicators(spec: ModelSpec) -> dict[str, str]:
+    """Latent variable -> its one observed indicator, for every latent measured by one item.
+
+    Under WLSMV such a latent is not identified: the latent response's variance is 1
+    (delta parameterization) and its residual variance is ``1 − λ²ψ``, not a parameter,
+    so lavaan's ``auto.fix.single`` fixes nothing and the latent's (residual) variance
+    and the item's residual trade off. lavaan 0.6-14 fits it and warns that the
+    information matrix cannot be inverted (no standard errors, no robust test).
+    """
+    pt = spec.partable
+    loads = pt[(pt.op == "=~") & pt.rhs.isin(spec.observed)]
+    counts = pt[pt.op == "=~"].groupby("lhs").size()
+    return {lv: str(loads.rhs[loads.lhs == lv].iloc[0]) for lv in counts.index
+            if counts[lv] == 1 and (loads.lhs == lv).any()}
+
+
+def _refuse_single_indicators(spec: ModelSpec) -> None:
+    single = single_ordinal_indicators(spec)
+    if single:
+        listed = ", ".join(f"{lv} (measured by {item} alone)" for lv, item in single.items())
+        raise InputError(
+            f"WLSMV cannot identify a latent variable with a single ordinal indicator: "
+            f"{listed}; the item's latent-response variance is fixed at 1 and cannot be split "
+            "into the construct's variance and a residual (lavaan cannot invert the "
+            "information matrix either); use ML or MLR, which fix the single item's residual "
+            "variance at 0")
+
+
 def fit_wlsmv(model: str | ModelSpec, data: pd.DataFrame | None, *,
               ordered: list[str] | tuple[str, ...] | None = None,
               stats: OrdinalStats | None = None) -> EstimatorFit:
@@ -641,6 +669,7 @@ def fit_wlsmv(model: str | ModelSpec, data: pd.DataFrame | None, *,
     """
     spec = model if isinstance(model, ModelSpec) else specify(model)
     obs = list(spec.observed)
+    _refuse_single_indicators(spec)
     if ordered is not None and set(ordered) != set(obs):
         raise InputError("WLSMV here treats every observed variable of the model as ordered; "
                          "ordered = " + ", ".join(ordered) + " leaves out "

@@ -1131,6 +1131,18 @@ def _looks_like_missing_code(value: str) -> bool:
 def _read_demographics(
     table: pd.DataFrame, q: Questionnaire, path: Path, warnings: list[str]
 ) -> pd.DataFrame:
+    """One column per demographic found: its declared code for each answer, else the answer.
+
+    A text answer is matched to a declared text code or a code's label
+    (:meth:`~sem_kit.questionnaire.schema.Demographic.match`: case-insensitive, either
+    language), else read as a number (``2``, ``"2.0"``); missing codes
+    (:data:`MISSING_CODES`) and empty cells are NaN. Each distinct answer is looked up
+    once and the column mapped from the results, so the cost grows with the number of
+    distinct answers, not of rows. A column is float when every answer is a number
+    (numeric codes as floats), else object (text codes in their declared spelling).
+    Answers that match no declared code (when codes are declared) are kept as read and
+    warned about.
+    """
     headers = [str(c) for c in table.columns]
     out = pd.DataFrame(index=table.index)
     for did, demo in q.model.demographics.items():
@@ -1145,28 +1157,32 @@ def _read_demographics(
                 "questionnaire"
             )
             continue
-        labels: dict[str, float] = {}
-        for code, text in demo.values.items():
-            for label in (text.en, text.zh):
-                if label:
-                    labels.setdefault(label.strip().casefold(), float(code))
-        values: list[Any] = []
+        positions, distinct = pd.factorize(table[column].to_numpy(dtype=object),
+                                           use_na_sentinel=True)
+        numbers = {float(c) for c in demo.values if not isinstance(c, str)}
+        codes: list[Any] = [np.nan]  # position -1: an empty cell
         unknown: dict[str, list[int]] = {}
-        for row, value in table[column].items():
-            number = _to_number(value, {}, labels)
-            if number is None:
-                values.append(_show(value))
-                number_known = False
+        for j, value in enumerate(distinct):
+            text = value.strip().casefold() if isinstance(value, str) else None
+            named = demo.match(value) if text is not None else None
+            if text is not None and (not text or text in MISSING_CODES):
+                code: Any = np.nan
+            elif named is not None:
+                code = named if isinstance(named, str) else float(named)
             else:
-                values.append(number)
-                number_known = bool(np.isnan(number)) or not demo.values or number in demo.values
-            if not number_known:
-                unknown.setdefault(_show(value), []).append(int(row))
-        out[did] = pd.Series(values, index=table.index, dtype=object)
-        if not any(isinstance(v, str) for v in values):
-            out[did] = out[did].astype(float)
+                number = _to_number(value, {}, {})
+                code = _show(value) if number is None else number
+                if demo.values and not (isinstance(code, float) and
+                                        (np.isnan(code) or code in numbers)):
+                    unknown.setdefault(_show(value), []).extend(
+                        int(r) for r in table.index[positions == j])
+            codes.append(code)
+        values = pd.Series(np.array(codes, dtype=object)[positions + 1], index=table.index,
+                           dtype=object)
+        out[did] = values if any(isinstance(c, str) for c in codes) else values.astype(float)
         if unknown:
-            shown = "; ".join(f"{v!r} ({_rows_text(r)})" for v, r in list(unknown.items())[:3])
+            shown = "; ".join(f"{v!r} ({_rows_text(sorted(r))})"
+                              for v, r in sorted(unknown.items(), key=lambda kv: min(kv[1]))[:3])
             warnings.append(
                 f"{path}: {_column_text(column, did)}: values not among the codes of demographic "
                 f"{did}: {shown}"

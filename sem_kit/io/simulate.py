@@ -25,7 +25,10 @@ second-order constructs included):
   ``Var(delta_d) = 1 - gamma_d**2``.
 
 Latent item responses: ``x*_j = lambda_j * eta_c(j) + eps_j`` with
-``lambda_j = population.loadings[j]``, else ``population.loading``, and
+``lambda_j = population.loadings[j]``, else ``population.loading`` -- else 1
+(:data:`SINGLE_ITEM_LOADING`) for the item of a single-item construct, which the
+``cb`` model takes as free of measurement error (lavaan's ``auto.fix.single``), so
+that its paths are the values a standardised solution recovers -- and
 ``Var(eps_j) = 1 - lambda_j**2``; errors are independent (the questionnaire's
 ``covariances:`` are not part of the population).
 
@@ -74,12 +77,17 @@ from sem_kit.questionnaire.schema import ARROW, Population
 __all__ = [
     "FLAW_REASONS",
     "LIKERT_SHIFT",
+    "SINGLE_ITEM_LOADING",
     "PopulationModel",
     "likert_thresholds",
     "population_model",
     "simulate_responses",
     "write_responses",
 ]
+
+SINGLE_ITEM_LOADING = 1.0
+"""Default population loading of a single-item construct's item: the item is the construct
+(no measurement error), as ``cb`` models it; ``population.loadings`` may give a smaller one."""
 
 LIKERT_SHIFT = 0.5
 """How far (in latent SDs) the answer thresholds sit below the centre of the latent response:
@@ -341,8 +349,10 @@ def population_model(q: Questionnaire, population: Population | None = None) -> 
     dims = q.dimension_of
     _check_loadings(pop, q)
 
+    single = {its[0] for its in q.construct_items.values() if len(its) == 1}
     loadings = {
-        item: {q.item_construct[item]: float(pop.loadings.get(item, pop.loading))}
+        item: {q.item_construct[item]: float(pop.loadings.get(
+            item, SINGLE_ITEM_LOADING if item in single else pop.loading))}
         for item in q.items
     }
     dimension_loadings = {
@@ -554,12 +564,25 @@ def _clean_rows(q: Questionnaire, pm: PopulationModel, n: int,
 
 
 def _draw_demographics(q: Questionnaire, n: int, rng: np.random.Generator) -> np.ndarray:
+    """``n x demographics``: the position of each drawn code among its ``values`` (NaN when
+    none are declared); :func:`_demographic_column` turns them into the codes."""
     out = np.full((n, len(q.model.demographics)), np.nan)
     for j, d in enumerate(q.model.demographics.values()):
-        codes = np.array(list(d.values), dtype=float)
-        if codes.size:
-            out[:, j] = rng.choice(codes, size=n, p=_demographic_probabilities(codes.size))
+        k = len(d.values)
+        if k:
+            out[:, j] = rng.choice(k, size=n, p=_demographic_probabilities(k))
     return out
+
+
+def _demographic_column(codes: list[int | str], positions: np.ndarray) -> pd.Series:
+    """The drawn codes: whole numbers as an integer column, text codes as text (empty cells
+    where ``positions`` is NaN)."""
+    if all(isinstance(c, int) for c in codes):
+        values = np.full(positions.shape, np.nan)
+        ok = ~np.isnan(positions)
+        values[ok] = np.array(codes, dtype=float)[positions[ok].astype(int)]
+        return _integer_column(values)
+    return pd.Series([None if np.isnan(p) else codes[int(p)] for p in positions], dtype=object)
 
 
 def _straight_values(pm: PopulationModel, top: bool) -> np.ndarray:
@@ -710,7 +733,7 @@ def simulate_responses(
         (or 3 x ``min_duration`` if larger), log-SD 0.35, all above
         ``min_duration``), and each demographic (codes drawn with
         probabilities ``0.75 * Binomial(k - 1, 0.45) + 0.25 / k`` over its ``k``
-        codes in file order).
+        codes in file order; whole-number codes as integers, text codes as text).
     flawed:
         Insert rows that the questionnaire's screening rules exclude (see
         :data:`FLAW_REASONS`): a repeated respondent id, a repeated answer
@@ -768,8 +791,9 @@ def simulate_responses(
             columns.append((screening.id_column, pd.Series(rows.ids, dtype="str")))
         if screening.duration_column:
             columns.append((screening.duration_column, _integer_column(rows.duration)))
-        for j, did in enumerate(q.model.demographics):
-            columns.append((q.column_for(did), _integer_column(rows.demographics[:, j])))
+        for j, (did, d) in enumerate(q.model.demographics.items()):
+            columns.append((q.column_for(did),
+                            _demographic_column(list(d.values), rows.demographics[:, j])))
     for j, item in enumerate(pm.items):
         scale = pm.scales[item]
         values = rows.items[:, j]

@@ -49,14 +49,16 @@ def htmt(cov: pd.DataFrame, constructs: ItemMap, *, htmt2: bool = False) -> pd.D
         (:func:`sem_kit.measurement.moments.covariance_matrix`) or FIML's EM estimate.
     constructs:
         First-order construct id -> its item ids (at least two constructs, at least
-        two items each).
+        one item each).
     htmt2:
         Geometric (``True``) instead of arithmetic means.
 
     Returns
     -------
     pandas.DataFrame
-        Symmetric constructs x constructs matrix, 1 on the diagonal.
+        Symmetric constructs x constructs matrix, 1 on the diagonal. A
+        single-item construct has no monotrait correlation, so its row and column
+        (diagonal included) are NaN, as semTools gives them.
 
     References
     ----------
@@ -75,10 +77,9 @@ def htmt(cov: pd.DataFrame, constructs: ItemMap, *, htmt2: bool = False) -> pd.D
     """
     if len(constructs) < 2:
         raise ValueError("HTMT needs at least two constructs")
-    small = [c for c, its in constructs.items() if len(its) < 2]
-    if small:
-        raise ValueError("HTMT needs at least two items per construct; too few: "
-                         f"{', '.join(small)}")
+    empty = [c for c, its in constructs.items() if not its]
+    if empty:
+        raise ValueError(f"HTMT needs the items of every construct; none for {', '.join(empty)}")
     items = [i for its in constructs.values() for i in its]
     r = correlation_matrix(item_block(cov, items)).abs()
     mean = _geometric_mean if htmt2 else np.mean
@@ -86,13 +87,16 @@ def htmt(cov: pd.DataFrame, constructs: ItemMap, *, htmt2: bool = False) -> pd.D
     mono = {}
     for c, its in constructs.items():
         block = r.loc[list(its), list(its)].to_numpy()
-        mono[c] = mean(block[~np.eye(len(its), dtype=bool)])
+        # a single item has no monotrait correlation: semTools' mean of none is NaN
+        mono[c] = mean(block[~np.eye(len(its), dtype=bool)]) if len(its) > 1 else np.nan
 
     def ratio(a: str, b: str) -> float:
+        if a == b:
+            return 1.0 if len(constructs[a]) > 1 else np.nan
         hetero = mean(r.loc[list(constructs[a]), list(constructs[b])].to_numpy().ravel())
         return float(hetero / np.sqrt(mono[a] * mono[b]))
 
-    return pd.DataFrame([[1.0 if a == b else ratio(a, b) for b in names] for a in names],
+    return pd.DataFrame([[ratio(a, b) for b in names] for a in names],
                         index=names, columns=names)
 
 
@@ -107,7 +111,8 @@ class FornellLarcker:
         correlations off it.
     passes:
         By construct: ``True`` when its sqrt(AVE) exceeds the absolute value
-        of each of its correlations with the other constructs.
+        of each of its correlations with the other constructs; ``None`` when its
+        sqrt(AVE) is undefined (a single-item construct).
     """
 
     table: pd.DataFrame
@@ -152,7 +157,10 @@ def fornell_larcker(sqrt_ave: Mapping[str, float] | pd.Series,
         table.loc[c, c] = s[c]
     off = table.abs().to_numpy().copy()
     np.fill_diagonal(off, -np.inf)
-    passes = pd.Series(s.to_numpy() > off.max(axis=1), index=names, name="passes")
+    root = s.to_numpy()
+    passes = pd.Series([None if np.isnan(r) else bool(r > m)
+                        for r, m in zip(root, off.max(axis=1), strict=True)],
+                       index=names, name="passes", dtype=object)
     return FornellLarcker(table=table, passes=passes)
 
 

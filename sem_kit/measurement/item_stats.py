@@ -23,6 +23,9 @@ import pandas as pd
 from sem_kit.measurement.moments import ItemMap, covariance_matrix, item_block, numeric_items
 from sem_kit.measurement.reliability import raw_alpha
 
+LONE_ITEM_NOTE = "single-item construct: CITC and alpha if deleted are undefined"
+"""Why the item of a single-item construct has no CITC and alpha if deleted."""
+
 ITEM_COLUMNS = ("construct", "mean", "sd", "skew", "kurtosis", "n_missing", "citc",
                 "alpha_if_deleted")
 
@@ -124,6 +127,8 @@ def _per_item(cov: pd.DataFrame, constructs: ItemMap,
 
 
 def _drop_correlation(c: np.ndarray, i: int) -> float:
+    if c.shape[0] < 2:  # a lone item: there is no rest to correlate with
+        return np.nan
     rest = c.sum() - 2 * c[i].sum() + c[i, i]
     return float((c[i].sum() - c[i, i]) / np.sqrt(c[i, i] * rest))
 
@@ -147,6 +152,8 @@ def corrected_item_total(cov: pd.DataFrame, constructs: ItemMap) -> pd.Series:
 
     This is psych's ``r.drop`` (the "corrected item-total correlation" of
     SPSS's reliability procedure); the divisor of :math:`C` cancels.
+
+    Undefined (NaN) for the item of a single-item construct, which has no other items.
 
     Parameters
     ----------
@@ -179,7 +186,8 @@ def alpha_if_deleted(cov: pd.DataFrame, constructs: ItemMap) -> pd.Series:
     where :math:`C_{-i}` is the covariance matrix of the construct's other
     :math:`k - 1` items (:func:`sem_kit.measurement.reliability.raw_alpha`).
     Undefined (NaN) for a construct of two items, whose remainder is a single
-    item; psych prints a covariance ratio there instead.
+    item (psych prints a covariance ratio there instead), and for a single-item
+    construct.
 
     Parameters
     ----------

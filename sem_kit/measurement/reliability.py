@@ -33,6 +33,9 @@ from sem_kit.measurement.moments import ItemMap, item_block
 
 Loadings = Mapping[str, float] | pd.Series | Sequence[float] | np.ndarray
 
+SINGLE_ITEM_NOTE = "single-item construct: alpha, CR and AVE are undefined"
+"""Why a single-item construct has no alpha, CR and AVE (the ``note`` of its reliability row)."""
+
 
 @dataclass(frozen=True)
 class AlphaResult:
@@ -694,9 +697,10 @@ class Reliability:
     ----------
     table:
         Indexed by construct, columns ``alpha, alpha_ci_lower,
-        alpha_ci_upper, cr, ave`` (the ``reliability`` keys of results.json);
-        all unitless proportions. ``cr``/``ave`` are NaN for a construct
-        without standardised loadings.
+        alpha_ci_upper, cr, ave`` (the ``reliability`` keys of results.json),
+        all unitless proportions, and ``note``: :data:`SINGLE_ITEM_NOTE` for a
+        single-item construct (its five numbers NaN), else ``None``. ``cr``/``ave``
+        are NaN for a construct without standardised loadings.
     level:
         Confidence level of the alpha interval.
     """
@@ -709,6 +713,12 @@ def reliability_table(cov: pd.DataFrame, n: int, constructs: ItemMap,
                       std_loadings: Mapping[str, float] | pd.Series | None = None,
                       level: float = 0.95) -> Reliability:
     """Alpha (with Feldt CI), CR and AVE of every first-order construct.
+
+    A construct of a single item has none of the three: alpha needs two items
+    (``psych::alpha`` stops), and under ``cb`` the item's loading is fixed at 1
+    with no residual variance (lavaan's ``auto.fix.single``), so its CR and AVE
+    would be 1 by construction, not estimates; they are NaN (null in results.json)
+    with :data:`SINGLE_ITEM_NOTE` in ``note``.
 
     Parameters
     ----------
@@ -734,15 +744,20 @@ def reliability_table(cov: pd.DataFrame, n: int, constructs: ItemMap,
     >>> # In R: psych::alpha(S[items, items]); CR and AVE from standardizedSolution(fit)
     """
     rows = {}
+    nan = float("nan")
     for construct, items in constructs.items():
+        if len(items) < 2:
+            rows[construct] = {"alpha": nan, "alpha_ci_lower": nan, "alpha_ci_upper": nan,
+                               "cr": nan, "ave": nan, "note": SINGLE_ITEM_NOTE}
+            continue
         a = cronbach_alpha(item_block(cov, items), n, level)
-        cr = ave = float("nan")
+        cr = ave = nan
         if std_loadings is not None and all(i in std_loadings for i in items):
             lam = [float(std_loadings[i]) for i in items]
             cr = composite_reliability(lam)
             ave = average_variance_extracted(lam)
         rows[construct] = {"alpha": a.alpha, "alpha_ci_lower": a.ci_lower,
-                           "alpha_ci_upper": a.ci_upper, "cr": cr, "ave": ave}
+                           "alpha_ci_upper": a.ci_upper, "cr": cr, "ave": ave, "note": None}
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.index.name = "construct"
     return Reliability(table=table, level=level)

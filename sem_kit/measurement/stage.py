@@ -38,7 +38,7 @@ from sem_kit.measurement.efa import (
     efa_summary,
     parallel_analysis,
 )
-from sem_kit.measurement.item_stats import ItemStatistics, item_statistics
+from sem_kit.measurement.item_stats import LONE_ITEM_NOTE, ItemStatistics, item_statistics
 from sem_kit.measurement.moments import covariance_matrix, item_block
 from sem_kit.measurement.reliability import (
     categorical_omega_by_construct,
@@ -146,9 +146,14 @@ class MeasurementResult:
     @property
     def loading_verdicts(self) -> pd.Series:
         """The verdict of every standardised loading of ``loadings`` (its index), first- and
-        second-order, by ``thresholds.loading``."""
-        return pd.Series([self.thresholds.loading.verdict(v) if math.isfinite(v) else None
-                          for v in self.loadings["std"]],
+        second-order, by ``thresholds.loading``; ``None`` for a single-item construct's
+        loading (fixed at 1, not estimated)."""
+        lone = set(self.single_item_constructs)
+        return pd.Series([self.thresholds.loading.verdict(v)
+                          if math.isfinite(v) and not (level == 1 and c in lone) else None
+                          for c, level, v in zip(self.loadings["construct"],
+                                                 self.loadings["level"], self.loadings["std"],
+                                                 strict=True)],
                          index=self.loadings.index, dtype=object)
 
     @property
@@ -177,17 +182,33 @@ class MeasurementResult:
         np.fill_diagonal(fails, False)
         return pd.DataFrame(fails, index=fl.table.index, columns=fl.table.columns)
 
+    @property
+    def single_item_constructs(self) -> list[str]:
+        """First-order constructs measured by one item, in questionnaire order (their alpha,
+        CR, AVE, omega, √AVE, HTMT and their item's CITC and alpha if deleted are undefined)."""
+        counts = self.items.table["construct"].value_counts()
+        return [c for c in self.reliability.index if counts.get(c, 0) == 1]
+
     def to_dict(self) -> dict:
-        """The ``items``, ``reliability``, ``efa``, ``cfa`` and ``discriminant`` blocks."""
+        """The ``items``, ``reliability``, ``efa``, ``cfa`` and ``discriminant`` blocks.
+
+        A single-item construct's reliability entry and its item's entry carry a
+        ``note`` saying why their numbers are null
+        (:data:`~sem_kit.measurement.reliability.SINGLE_ITEM_NOTE`,
+        :data:`~sem_kit.measurement.item_stats.LONE_ITEM_NOTE`)."""
         items = self.items.to_dict()
+        lone = set(self.single_item_constructs)
         for item, rec in items.items():
             rec["loading_std"] = json_number(self.items.table.loc[item, "loading_std"])
             rec.pop("loading_verdict", None)
-        rel = {
-            c: {k: json_number(row[k]) for k in ("alpha", "alpha_ci_lower", "alpha_ci_upper",
-                                                 "cr", "ave", "omega")}
-            for c, row in self.reliability.iterrows()
-        }
+            if rec.get("construct") in lone:
+                rec["note"] = LONE_ITEM_NOTE
+        rel = {}
+        for c, row in self.reliability.iterrows():
+            rel[c] = {k: json_number(row[k]) for k in ("alpha", "alpha_ci_lower",
+                                                       "alpha_ci_upper", "cr", "ave", "omega")}
+            if isinstance(row.get("note"), str):
+                rel[c]["note"] = row["note"]
         first = self.loadings[self.loadings["level"] == 1]
         loadings = [
             {"construct": r["construct"], "item": r["item"],
@@ -389,10 +410,13 @@ def _item_moments(everyone: pd.DataFrame, complete: pd.DataFrame, cfa: Any,
 def _item_statistics(rows: pd.DataFrame, cov: pd.DataFrame, constructs: dict[str, list[str]],
                      missing: pd.DataFrame | None, std_loading: pd.Series,
                      thresholds: Thresholds) -> ItemStatistics:
-    """:func:`item_statistics` with the CFA's std.all loading of each item and its verdict."""
+    """:func:`item_statistics` with the CFA's std.all loading of each item and its verdict
+    (none for a single-item construct's item, whose loading is fixed)."""
     table = item_statistics(rows, constructs, missing=missing, cov=cov).table.copy()
     table["loading_std"] = std_loading.reindex(table.index)
-    table["loading_verdict"] = [verdict("loading", v, thresholds) for v in table["loading_std"]]
+    lone = {its[0] for its in constructs.values() if len(its) == 1}
+    table["loading_verdict"] = [None if item in lone else verdict("loading", v, thresholds)
+                                for item, v in table["loading_std"].items()]
     return ItemStatistics(table=table, n=len(rows))
 
 
@@ -443,7 +467,7 @@ def _validity(q: Questionnaire, cov: pd.DataFrame, sqrt_ave: pd.Series,
 
     Warned: a single construct (no discriminant validity to assess), latent
     correlations that are undefined or at least .95 in absolute value, constructs
-    of fewer than three items.
+    of two items, single-item constructs (undefined HTMT and √AVE).
     """
     first = list(q.first_order)
     constructs = q.construct_items
@@ -464,9 +488,14 @@ def _validity(q: Questionnaire, cov: pd.DataFrame, sqrt_ave: pd.Series,
             notes.append(f"latent correlation of {a} and {b} is {r:.3f} (|r| >= .95): the "
                          "two constructs are nearly collinear and may not be distinct")
     for c in first:
-        if len(constructs[c]) < 3:
-            notes.append(f"construct {c} has {len(constructs[c])} items; CR and AVE of "
-                         "two-item constructs are fragile")
+        if len(constructs[c]) == 2:
+            notes.append(f"construct {c} has 2 items; CR and AVE of two-item constructs "
+                         "are fragile")
+    single = [c for c in first if len(constructs[c]) == 1]
+    if single and len(first) >= 2:
+        notes.append(f"single-item construct(s) {', '.join(single)}: HTMT and √AVE "
+                     "(Fornell-Larcker) are undefined (no monotrait correlation, no AVE); "
+                     "their latent correlations take the item as free of measurement error")
     return disc, notes
 
 

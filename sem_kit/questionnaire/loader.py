@@ -2,7 +2,7 @@
 
 Every problem is a :class:`~sem_kit.errors.QuestionnaireError` whose message
 names the file and the key path, e.g.
-``constructs.WIL.items: expected at least 2 items, found 1``.
+``constructs.WIL.items: expected at least 1 item, found 0``.
 """
 
 from __future__ import annotations
@@ -83,7 +83,8 @@ def load_questionnaire(source: str | Path | None = None) -> Questionnaire:
     -------
     Questionnaire
         The checked questionnaire; ``warnings`` lists what is allowed but weak
-        (a construct with fewer than 3 items). A file with ``extends: BASE``
+        (a construct with fewer than 3 items; a single item is taken as free of
+        measurement error). A file with ``extends: BASE``
         is merged with its base first (see :func:`parse_questionnaire`); its
         ``origin`` is the extending file.
 
@@ -311,22 +312,30 @@ def _check_constructs(m: QuestionnaireModel, origin: str, warnings: list[str]) -
         if c.items and c.dimensions:
             raise _fail(origin, key, "has both items and dimensions; give one or the other")
         if not c.items and not c.dimensions:
+            if "items" in c.model_fields_set:
+                raise _fail(
+                    origin,
+                    f"{key}.items",
+                    "expected at least 1 item, found 0; a construct is measured by its items "
+                    "(one item is allowed: a single-item construct, taken as free of "
+                    "measurement error) or is second-order over a list of dimensions",
+                )
             raise _fail(
                 origin,
                 key,
-                "has neither items nor dimensions; expected at least 2 items"
+                "has neither items nor dimensions; expected at least 1 item"
                 " or a list of dimensions (a second-order construct)",
             )
-        if c.items:
-            if len(c.items) < 2:
-                raise _fail(
-                    origin, f"{key}.items", f"expected at least 2 items, found {len(c.items)}"
-                )
-            if len(c.items) < 3:
-                warnings.append(
-                    f"construct {cid} has only {len(c.items)} items; "
-                    "3 or more identify it on its own"
-                )
+        if len(c.items) == 1:
+            warnings.append(
+                f"construct {cid} has a single item ({next(iter(c.items))}): under cb its "
+                "loading is fixed at 1 and its residual variance at 0 (lavaan's "
+                "auto.fix.single, no measurement error); its alpha, CR and AVE are undefined"
+            )
+        elif len(c.items) == 2:
+            warnings.append(
+                f"construct {cid} has only 2 items; 3 or more identify it on its own"
+            )
         for iid, item in c.items.items():
             ikey = f"{key}.items.{iid}"
             if not ID_PATTERN.match(str(iid)):

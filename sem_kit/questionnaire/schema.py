@@ -86,12 +86,18 @@ class Item(_Strict):
 
 
 class Construct(_Strict):
-    """A latent construct: measured by ``items``, or second-order over ``dimensions``."""
+    """A latent construct: measured by ``items`` (one or more), or second-order over
+    ``dimensions``."""
 
     name: Text
     group: str | None = None
     items: dict[str, Item] = Field(default_factory=dict)
     dimensions: list[str] = Field(default_factory=list)
+
+    @field_validator("items", mode="before")
+    @classmethod
+    def _no_items(cls, value: object) -> object:
+        return {} if value is None else value  # `items:` with nothing under it
 
     @property
     def is_second_order(self) -> bool:
@@ -127,11 +133,97 @@ class Hypothesis(_Strict):
         return ARROW.match(self.path).group(2)  # type: ignore[union-attr]
 
 
+Code = int | str
+"""A demographic code as the data hold it: a whole number (``1``) or a text (``男``)."""
+
+_WHOLE = re.compile(r"^[+-]?\d+$")
+
+
+def demographic_code(key: object) -> Code:
+    """A ``values:`` key as a code: whole numbers as ``int``, any other text as stripped text.
+
+    A quoted whole number (``"1"``) is the number 1, the same code as ``1``: a data cell
+    holds ``1`` whether the file stores it as a number or as text. YAML reads unquoted
+    ``yes``/``no``/``on``/``off`` as booleans and ``1.5`` as a number; neither is a code.
+
+    Raises
+    ------
+    ValueError
+        A boolean, a number that is not whole, an empty text or another YAML type.
+    """
+    if isinstance(key, bool):
+        raise ValueError(f"code {key!r} is a YAML boolean (yes/no/true/false/on/off read "
+                         "unquoted); quote it, e.g. 'yes'")
+    if isinstance(key, int):
+        return key
+    if isinstance(key, float):
+        if key.is_integer():
+            return int(key)
+        raise ValueError(f"code {key!r} is not a whole number; give whole-number or text codes")
+    if isinstance(key, str):
+        text = key.strip()
+        if not text:
+            raise ValueError("a code is empty; give the code the data hold (1, 2 or a text)")
+        return int(text) if _WHOLE.match(text) else text
+    raise ValueError(f"code {key!r} ({type(key).__name__}) is neither a whole number nor a text; "
+                     "quote it")
+
+
 class Demographic(_Strict):
-    """A categorical background variable with labelled codes."""
+    """A categorical background variable with labelled codes.
+
+    ``values`` is keyed by the codes the data hold: whole numbers (``{1: Male}``) or
+    texts (``{Pasteur: Pasteur}``, ``{男: {en: Male, zh: 男}}``); see
+    :func:`demographic_code`.
+    """
 
     name: Text
-    values: dict[int, Text] = Field(default_factory=dict)
+    values: dict[Code, Text] = Field(default_factory=dict)
+
+    def match(self, answer: str) -> Code | None:
+        """The declared code a text answer names, else ``None``.
+
+        The answer is compared without surrounding spaces and case-insensitively with
+        the text codes first, then with every code's labels (en and zh): ``"pasteur"``
+        names ``Pasteur``, ``"女"`` or ``"female"`` the code whose label they are.
+        """
+        folded = answer.strip().casefold()
+        for code in self.values:
+            if isinstance(code, str) and code.casefold() == folded:
+                return code
+        for code, text in self.values.items():
+            if any(label and label.strip().casefold() == folded for label in (text.en, text.zh)):
+                return code
+        return None
+
+    def label(self, code: object, lang: str = "en") -> str | None:
+        """The label of ``code`` (a declared code, or a number equal to one) in ``lang``;
+        ``None`` when it is not declared."""
+        if isinstance(code, float) and code.is_integer():
+            code = int(code)
+        text = self.values.get(code) if isinstance(code, int | str) else None
+        return text.get(lang) if text is not None else None
+
+    @field_validator("values", mode="before")
+    @classmethod
+    def _codes(cls, value: object) -> object:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            return value
+        out: dict[Code, object] = {}
+        folded: dict[str, Code] = {}
+        for key, text in value.items():
+            code = demographic_code(key)
+            if code in out:
+                raise ValueError(f"code {code!r} is given twice (as {key!r} and an earlier key)")
+            if isinstance(code, str):
+                if code.casefold() in folded:
+                    raise ValueError(f"codes {folded[code.casefold()]!r} and {code!r} differ only "
+                                     "in case; the data are matched to codes case-insensitively")
+                folded[code.casefold()] = code
+            out[code] = text
+        return out
 
 
 class Screening(_Strict):
@@ -161,7 +253,8 @@ class Screening(_Strict):
 class Population(_Strict):
     """Population values for ``sem-kit simulate`` (all on the standardised metric).
 
-    - ``loading`` / ``loadings``: default and per-item standardised loadings.
+    - ``loading`` / ``loadings``: default and per-item standardised loadings (the item
+      of a single-item construct defaults to 1: no measurement error, as ``cb`` models it).
     - ``dimension_loading``: loading of a second-order construct's dimensions.
     - ``path`` / ``paths``: default magnitude (its sign is the hypothesis') and per-path
       values keyed ``"A -> B"``.

@@ -367,6 +367,36 @@ STRINGS: dict[str, tuple[str, str]] = {
                          "α 及 Feldt 95% 置信区间；CR 组合信度与 AVE 平均方差萃取量由 CFA "
                          "标准化载荷计算（Fornell & Larcker 1981）；ω 为基于 CFA 的 McDonald ω。"
                          "判断标准：{cuts}。"),
+    "note.single_item_reliability": ("Single-item construct: alpha, CR and AVE are undefined "
+                                     "for {constructs} (—): one item has no internal "
+                                     "consistency to estimate, and its loading is fixed at 1 "
+                                     "with no residual variance (lavaan's auto.fix.single), so "
+                                     "its CR, AVE and ω would be 1 by construction.",
+                                     "单题项构念 {constructs} 的 α、CR 与 AVE 无定义（—）：单个"
+                                     "题项无内部一致性可估计，且其载荷固定为 1、残差方差固定为 "
+                                     "0（lavaan 的 auto.fix.single），CR、AVE 与 ω 恒为 1，"
+                                     "并非估计值。"),
+    "note.single_item_items": ("The item of a single-item construct ({items}) has no CITC or α "
+                               "if deleted (—): there are no other items of its construct; its "
+                               "standardised loading is fixed at 1 and is not judged.",
+                               "单题项构念的题项（{items}）无 CITC 与删除该题后的 α（—）：其构念"
+                               "没有其他题项；其标准化载荷固定为 1，不作判断。"),
+    "note.single_item_loadings": ("The loading of a single-item construct's item ({items}) is "
+                                  "fixed at 1 and its residual variance at 0 (lavaan's "
+                                  "auto.fix.single): the item is taken as free of measurement "
+                                  "error, and the loading is not judged.",
+                                  "单题项构念的题项（{items}）载荷固定为 1、残差方差固定为 0"
+                                  "（lavaan 的 auto.fix.single）：视该题项无测量误差，其载荷"
+                                  "不作判断。"),
+    "note.single_item_fornell_larcker": ("√AVE of single-item construct {constructs} is undefined "
+                                         "(—), so the criterion is not assessed for it.",
+                                         "单题项构念 {constructs} 的 √AVE 无定义（—），不对其"
+                                         "检验该准则。"),
+    "note.single_item_htmt": ("HTMT with single-item construct {constructs} is undefined (—): "
+                              "a single item has no monotrait correlations (semTools gives "
+                              "NaN).",
+                              "涉及单题项构念 {constructs} 的 HTMT 无定义（—）：单个题项没有"
+                              "同质相关（semTools 给出 NaN）。"),
     "note.reliability_l2": ("semTools reliabilityL2: ω L1 is the share of the total score's "
                             "variance explained by the second-order factor, ω L2 the share of the "
                             "first-order factors' variance, partial ω L1 the former with the "

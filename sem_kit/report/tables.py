@@ -51,6 +51,10 @@ MI_ROWS = 15
 #: How many parallel-analysis components the printed table shows.
 PARALLEL_ROWS = 15
 
+#: The flag of a cell that is undefined by construction (a single-item construct's α, CR,
+#: AVE, √AVE, HTMT; its item's CITC): printed, and written to XLSX, as ``—``.
+UNDEFINED = "undefined"
+
 #: Column kinds printed left-aligned (the others are numbers or verdicts).
 TEXT_KINDS = ("text", "longtext", "wrap", "item", "sign")
 _INT_FIT = {"df", "df_scaled", "n"}
@@ -150,7 +154,8 @@ class Table:
         The note printed under it.
     flags:
         Optional, same shape as ``data``: a per-cell mark (``diag``, ``bold``,
-        ``good``, ``acceptable``, ``poor``) for matrices.
+        ``good``, ``acceptable``, ``poor``) for matrices; ``undefined``
+        (:data:`UNDEFINED`) prints ``—`` in HTML, DOCX and XLSX.
     display_rows:
         Printed tables (HTML, DOCX) show only the first rows; CSV and XLSX hold all.
     export:
@@ -245,7 +250,9 @@ def cells(table: Table, lang: Lang) -> list[list[Cell]]:
             cell = format_cell(col, row, lang)
             if table.flags is not None and col.key in table.flags.columns:
                 flag = table.flags.iloc[pos][col.key]
-                if isinstance(flag, str) and flag:
+                if flag == UNDEFINED:
+                    cell = Cell(fmt.DASH, cell.cls, None, flag)
+                elif isinstance(flag, str) and flag:
                     cell = Cell(cell.text, cell.cls, cell.badge, flag)
             line.append(cell)
         out.append(line)
@@ -593,7 +600,7 @@ def demographics(result: AnalysisResult, lang: Lang) -> Table | None:
                  note=lang.t("note.demographics", n=n), flags=flags)
 
 
-def _same_code(value: object, code: int) -> bool:
+def _same_code(value: object, code: int | str) -> bool:
     try:
         return float(value) == float(code)  # type: ignore[arg-type]
     except (TypeError, ValueError):
@@ -628,7 +635,32 @@ def items(result: AnalysisResult, lang: Lang) -> Table:
     note = lang.t(key, n=result.n_analyzed,
                   screened=result.screening.n_kept,
                   cut=f"{lang.cutoff(cut)} ({cut.source})")
-    return Table("items", "items", lang.t("title.items"), cols, t, note=note)
+    lone = _lone_items(result)
+    flags = _undefined_flags(t, t["item"].isin(lone), ("citc", "alpha_if_deleted"))
+    if lone:
+        note += " " + lang.t("note.single_item_items", items=_listed(lang, lone))
+    return Table("items", "items", lang.t("title.items"), cols, t, note=note, flags=flags)
+
+
+def _lone_items(result: AnalysisResult) -> list[str]:
+    """The items of the single-item constructs, in questionnaire order."""
+    q = result.questionnaire
+    return [q.construct_items[c][0] for c in result.measurement.single_item_constructs]
+
+
+def _listed(lang: Lang, names: list[str]) -> str:
+    return ("、" if lang.zh else ", ").join(names)
+
+
+def _undefined_flags(frame: pd.DataFrame, rows: pd.Series,
+                     columns: tuple[str, ...]) -> pd.DataFrame | None:
+    """Flags marking ``columns`` of the ``rows`` (a boolean mask) :data:`UNDEFINED`;
+    ``None`` when no row is."""
+    if not rows.any():
+        return None
+    flags = pd.DataFrame("", index=frame.index, columns=list(columns))
+    flags.loc[rows.to_numpy(), list(columns)] = UNDEFINED
+    return flags
 
 
 def reliability(result: AnalysisResult, lang: Lang) -> Table:
@@ -657,7 +689,13 @@ def reliability(result: AnalysisResult, lang: Lang) -> Table:
     if result.options.missing == "fiml":
         note += " " + lang.t("note.reliability_fiml", n=result.measurement.items.n,
                              n_all=result.measurement.n)
-    return Table("reliability", "reliability", lang.t("title.reliability"), cols, t, note=note)
+    single = result.measurement.single_item_constructs
+    flags = _undefined_flags(t, t["construct"].isin(single),
+                             ("alpha", "alpha_ci_lower", "alpha_ci_upper", "cr", "ave", "omega"))
+    if single:
+        note += " " + lang.t("note.single_item_reliability", constructs=_listed(lang, single))
+    return Table("reliability", "reliability", lang.t("title.reliability"), cols, t, note=note,
+                 flags=flags)
 
 
 def reliability_l2(result: AnalysisResult, lang: Lang) -> Table | None:
@@ -938,6 +976,9 @@ def cfa_loadings(result: AnalysisResult, lang: Lang) -> Table:
     note = lang.t("note.cfa_loadings", cut=f"{lang.cutoff(cut)} ({cut.source})")
     if second:
         note += " " + lang.t("note.second_order")
+    lone = _lone_items(result)
+    if lone:
+        note += " " + lang.t("note.single_item_loadings", items=_listed(lang, lone))
     return Table("cfa_loadings", "cfa", lang.t("title.cfa_loadings"), cols, t, note=note)
 
 
@@ -950,19 +991,25 @@ def fornell_larcker(result: AnalysisResult, lang: Lang) -> Table | None:
     fails = result.measurement.fornell_larcker_violations
     t = pd.DataFrame(np.nan, index=range(len(names)), columns=names, dtype=float)
     flags = pd.DataFrame("", index=t.index, columns=names)
+    single = set(result.measurement.single_item_constructs)
     for i, a in enumerate(names):
         for j, b in enumerate(names[: i + 1]):
             t.iloc[i, j] = float(fl.table.loc[a, b])
             if i == j:
-                flags.iloc[i, j] = "diag"
+                flags.iloc[i, j] = UNDEFINED if a in single else "diag"
             elif fails.loc[a, b]:  # type: ignore[union-attr]
                 flags.iloc[i, j] = "poor"
     t.insert(0, "construct", names)
-    t["passes"] = [bool(fl.passes.get(c, False)) for c in names]
+    t["passes"] = [None if fmt.is_missing(fl.passes.get(c)) else bool(fl.passes[c])
+                   for c in names]
     cols = (_c(lang, "construct", kind="text"), *(Column(c, c, missing="") for c in names),
             _c(lang, "passes", kind="verdict"))
+    note = lang.t("note.fornell_larcker")
+    if single:
+        note += " " + lang.t("note.single_item_fornell_larcker",
+                             constructs=_listed(lang, [c for c in names if c in single]))
     return Table("fornell_larcker", "discriminant", lang.t("title.fornell_larcker"), cols, t,
-                 note=lang.t("note.fornell_larcker"), flags=flags)
+                 note=note, flags=flags)
 
 
 def htmt(result: AnalysisResult, lang: Lang) -> Table:
@@ -971,17 +1018,23 @@ def htmt(result: AnalysisResult, lang: Lang) -> Table:
     names = list(d.htmt.index)
     t = pd.DataFrame(np.nan, index=range(len(names)), columns=names, dtype=float)
     flags = pd.DataFrame("", index=t.index, columns=names)
+    single = set(result.measurement.single_item_constructs)
     for i, a in enumerate(names):
         for j, b in enumerate(names[:i]):
             t.iloc[i, j] = float(d.htmt.loc[a, b])
             v = d.htmt_verdicts.loc[a, b]
-            if isinstance(v, str) and v != "good":
+            if a in single or b in single:
+                flags.iloc[i, j] = UNDEFINED
+            elif isinstance(v, str) and v != "good":
                 flags.iloc[i, j] = v
     t.insert(0, "construct", names)
     cut = result.measurement.thresholds.htmt
     cols = (_c(lang, "construct", kind="text"), *(Column(c, c, missing="") for c in names))
-    return Table("htmt", "discriminant", lang.t("title.htmt"), cols, t,
-                 note=lang.t("note.htmt", cut=f"{lang.cutoff(cut)} ({cut.source})"), flags=flags)
+    note = lang.t("note.htmt", cut=f"{lang.cutoff(cut)} ({cut.source})")
+    if single:
+        note += " " + lang.t("note.single_item_htmt",
+                             constructs=_listed(lang, [c for c in names if c in single]))
+    return Table("htmt", "discriminant", lang.t("title.htmt"), cols, t, note=note, flags=flags)
 
 
 def _with_hidden(shown: list[Column], frame: pd.DataFrame, lang: Lang) -> tuple[Column, ...]:

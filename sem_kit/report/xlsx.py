@@ -10,7 +10,9 @@ table's note two rows under the data and any header lines under the note.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
@@ -19,7 +21,7 @@ from sem_kit.io.atomic import write_with
 from sem_kit.report import fmt
 from sem_kit.report.diagram import text_width
 from sem_kit.report.i18n import Lang
-from sem_kit.report.tables import TEXT_KINDS, Column, Tables
+from sem_kit.report.tables import TEXT_KINDS, UNDEFINED, Column, Table, Tables
 
 #: p values as the report prints them: ``<.001`` below .001, else three decimals without the
 #: leading zero (``.245``); the cell keeps the exact number.
@@ -43,6 +45,36 @@ def _value(col: Column, raw: object, lang: Lang, kind: str) -> object:
         item = lang.questionnaire.items.get(str(value))
         return f"{value} {lang.t('misc.reverse')}" if item is not None and item.reverse else value
     return value
+
+
+def _write_cell(c: Any, col: Column, row: pd.Series, lang: Lang,
+                flag: object) -> tuple[Any, str]:
+    """Write one value to the cell ``c`` with its number format, wrap and flag; returns the
+    cell and the value's kind (a ``mixed`` column's row format). An :data:`UNDEFINED`
+    flagged empty value is written as ``—``."""
+    kind = col.kind
+    if kind == "mixed":
+        kind = str(row.get("format", "num"))
+    value = _value(col, row.get(col.key), lang, kind)
+    if flag == UNDEFINED and value is None:
+        value = fmt.DASH
+    c.value = value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        c.number_format = "0" if kind == "int" else (P_FORMAT if kind == "p" else "0.000")
+    if kind in ("longtext", "wrap"):
+        c.alignment = Alignment(wrap_text=True, vertical="top")
+    if isinstance(flag, str) and flag in _FILL:
+        c.fill = PatternFill("solid", fgColor=_FILL[flag])
+    if flag in ("diag", "bold"):
+        c.font = Font(bold=True)
+    return c, kind
+
+
+def _flag(table: Table, pos: int, key: str) -> object:
+    """The flag of the cell in row ``pos`` and column ``key`` (``""`` when none)."""
+    if table.flags is None or key not in table.flags.columns:
+        return ""
+    return table.flags.iloc[pos][key]
 
 
 def _expand(cols: list[Column], lang: Lang) -> list[Column]:
@@ -86,22 +118,9 @@ def write_xlsx(tables: Tables, path: Path, lang: Lang) -> None:
         data = table.data
         for i, (_, row) in enumerate(data.iterrows(), start=2):
             for j, col in enumerate(cols, start=1):
-                kind = col.kind
-                if kind == "mixed":
-                    kind = str(row.get("format", "num"))
-                value = _value(col, row.get(col.key), lang, kind)
-                c = ws.cell(row=i, column=j, value=value)
-                if isinstance(value, (int, float)) and not isinstance(value, bool):
-                    c.number_format = "0" if kind == "int" else (
-                        P_FORMAT if kind == "p" else "0.000")
-                if kind in ("longtext", "wrap"):
-                    c.alignment = Alignment(wrap_text=True, vertical="top")
-                if table.flags is not None and col.key in table.flags.columns:
-                    flag = table.flags.iloc[i - 2][col.key]
-                    if flag in _FILL:
-                        c.fill = PatternFill("solid", fgColor=_FILL[flag])
-                    if flag in ("diag", "bold"):
-                        c.font = bold
+                c, kind = _write_cell(ws.cell(row=i, column=j), col, row, lang,
+                                      _flag(table, i - 2, col.key))
+                value = c.value
                 shown = value if isinstance(value, str) else (
                     f"{value:.3f}" if isinstance(value, float) else str(value or ""))
                 widths[j - 1] = max(widths[j - 1], min(_width(shown), 60 if kind == "longtext"
