@@ -321,3 +321,31 @@ def test_no_time_column_says_speeders_could_not_be_screened(tmp_path, worded):
     assert responses.layout == "google-forms"
     assert any("(Google Forms records none)" in w and "speeders could not be screened" in w
                for w in responses.warnings)
+
+
+DEMO_YAML = WORDED_YAML + """\
+demographics:
+  gender:
+    name: {en: Gender, zh: 性别}
+    values: {1: {en: Male, zh: 男}, 2: {en: Female, zh: 女}}
+    value_labels: {M: 1, F: 2}
+  school: {name: School, values: {Pasteur: Pasteur, Grant-White: Grant-White}}
+"""
+
+
+def test_demographics_by_name_codes_and_value_labels(tmp_path):
+    q = parse_questionnaire(DEMO_YAML, "demo.yaml")
+    header = [*ITEMS, "1. What is your gender?", "Question time: gender", "Which school?"]
+    rows = [[*ANSWERS[0], "A2", 12, "pasteur"], [*ANSWERS[1], "M", 9, "Grant-White"],
+            [*ANSWERS[2], "female", 3, ""], [*ANSWERS[3], "A1", 4, "Pasteur"]]
+    responses = read_responses(write_csv(tmp_path / "demo.csv", [header, *rows]), q)
+    assert responses.demographics["gender"].tolist() == [2.0, 1.0, 2.0, 1.0]
+    assert responses.demographics["school"].tolist()[:2] == ["Pasteur", "Grant-White"]
+    assert "demographic gender read from column '1. What is your gender?'" in responses.notices
+
+
+def test_demographic_value_labels_must_name_codes():
+    bad = DEMO_YAML.replace("value_labels: {M: 1, F: 2}", "value_labels: {M: 1, X: 3}")
+    with pytest.raises(Exception) as info:
+        parse_questionnaire(bad, "demo.yaml")
+    assert "demographics.gender" in str(info.value) and "'X': 3" in str(info.value)

@@ -61,6 +61,12 @@ def test_layout_reads_as_the_native_file(tmp_path, name, lang, builtin_questionn
     np.testing.assert_array_equal(screened.items.to_numpy(), native.items.to_numpy())
     assert len(_complete(screened)) == len(_complete(native)) == 363
     assert set(responses.column_matches.values()) <= {"id", "code", "wording"}
+    # the demographics too, found by their name in the question and decoded from the
+    # platform's answer texts or codes
+    kept = native.demographics
+    assert list(screened.demographics.columns) == list(kept.columns)
+    np.testing.assert_array_equal(screened.demographics.to_numpy(dtype=float),
+                                  kept.to_numpy(dtype=float))
     if layout.wording_in_headers or layout.wording_in_labels:
         assert responses.header_row == layout.name_row
 

@@ -42,6 +42,10 @@ PARTIAL_RATIO = 0.8
 without holding it, is listed as a candidate in the error."""
 
 _CODE = re.compile(r"^(?P<q>[A-Za-z][A-Za-z0-9]*?)(?:\[(?P<sq>[^\]]+)\]|[_.\-](?P<k>\d+))$")
+TIMING_PREFIXES: tuple[str, ...] = ("question time:", "group time:")
+"""LimeSurvey's timing columns (``Question time: gender``), never a demographic's."""
+
+_QUESTION_NUMBER = re.compile(r"^(?:q)?\d+")
 _SQ_NUMBER = re.compile(r"^(?:SQ)?0*(\d+)$", re.IGNORECASE)
 
 
@@ -273,11 +277,16 @@ def demographic_column(
     names = [n for n in (demo.name.en, demo.name.zh) if n]
     hits = []
     for header in headers:
-        if header in taken:
+        if header in taken or header.casefold().startswith(TIMING_PREFIXES):
             continue
         texts = [header, labels.get(header) or ""]
         if any(_holds_name(t, n) for t in texts if t for n in names):
             hits.append(header)
+    if len(hits) > 1:  # e.g. "Gender:" and LimeSurvey's timing "Question time: gender"
+        leading = [h for h in hits
+                   if any(_QUESTION_NUMBER.sub("", fold_wording(h)).startswith(fold_wording(n))
+                          for n in names)]
+        hits = leading if len(leading) == 1 else hits
     if len(hits) == 1:
         return hits[0], ()
     return None, tuple(hits)

@@ -46,7 +46,13 @@ import numpy as np
 import pandas as pd
 
 from sem_kit.errors import DataError
-from sem_kit.io.columns import ColumnMatch, Unmatched, fold_wording, match_columns
+from sem_kit.io.columns import (
+    ColumnMatch,
+    Unmatched,
+    demographic_column,
+    fold_wording,
+    match_columns,
+)
 from sem_kit.io.labels import answer_code, series_labels
 from sem_kit.io.layouts import Header, locate_header
 from sem_kit.questionnaire import Questionnaire, Scale
@@ -789,7 +795,8 @@ def read_responses(
         if scale is not None:
             items[iid] = scale.min + scale.max - raw[iid]
 
-    demographics = _read_demographics(table, questionnaire, path, warnings)
+    demographics = _read_demographics(table, questionnaire, path, warnings,
+                                      set(item_columns.values()), notices)
     meta = _read_meta(table, questionnaire, path, warnings, notices)
     blank = tuple(int(r) for r, row in table.iterrows() if all(_is_empty(v) for v in row))
     return Responses(
@@ -1129,7 +1136,8 @@ def _looks_like_missing_code(value: str) -> bool:
 
 
 def _read_demographics(
-    table: pd.DataFrame, q: Questionnaire, path: Path, warnings: list[str]
+    table: pd.DataFrame, q: Questionnaire, path: Path, warnings: list[str],
+    taken: set[str] | None = None, notices: list[str] | None = None,
 ) -> pd.DataFrame:
     """One column per demographic found: its declared code for each answer, else the answer.
 
@@ -1141,16 +1149,27 @@ def _read_demographics(
     distinct answers, not of rows. A column is float when every answer is a number
     (numeric codes as floats), else object (text codes in their declared spelling).
     Answers that match no declared code (when codes are declared) are kept as read and
-    warned about.
+    warned about. The column is the demographic's ``columns:`` alias or id, else the
+    one column (not an item's) whose header holds its name (``1、您的性别：``);
+    LimeSurvey's answer codes ``A1``, ``A2`` ... are the first, second ... declared
+    code, and a Wenjuanxing download's -2/-3 are unanswered.
     """
     headers = [str(c) for c in table.columns]
+    labels = table.attrs.get("labels", {})
+    wjx = detect_platform(table) == "wenjuanxing"
     out = pd.DataFrame(index=table.index)
     for did, demo in q.model.demographics.items():
-        column = _find_column(headers, did, q, set())
+        column, several = demographic_column(headers, labels, q, did, set(taken or ()))
+        if column is not None and column not in (did, q.column_for(did).strip()):
+            (notices if notices is not None else []).append(
+                f"demographic {did} read from column {column!r}")
         if column is None:
             expected = q.column_for(did).strip()
             close = difflib.get_close_matches(expected, headers, n=1, cutoff=0.6)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
+            if several:
+                hint = (" (its name stands in " + " and ".join(repr(c) for c in several[:4])
+                        + ")")
             warnings.append(
                 f"{path}: no column {expected!r} for demographic {did}{hint}; it is left out of "
                 f"the sample description. Give its header as `columns: {{{did}: HEADER}}` in the "
@@ -1165,8 +1184,13 @@ def _read_demographics(
         for j, value in enumerate(distinct):
             text = value.strip().casefold() if isinstance(value, str) else None
             named = demo.match(value) if text is not None else None
+            if named is None and text is not None and answer_code(text) is not None \
+                    and answer_code(text) <= len(demo.values):  # LimeSurvey's A1, A2, ...
+                named = list(demo.values)[answer_code(text) - 1]  # type: ignore[operator]
             if text is not None and (not text or text in MISSING_CODES):
                 code: Any = np.nan
+            elif wjx and _to_number(value, {}, {}) in WJX_SKIP_CODES:
+                code = np.nan
             elif named is not None:
                 code = named if isinstance(named, str) else float(named)
             else:

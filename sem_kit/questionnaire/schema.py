@@ -174,20 +174,26 @@ class Demographic(_Strict):
 
     ``values`` is keyed by the codes the data hold: whole numbers (``{1: Male}``) or
     texts (``{Pasteur: Pasteur}``, ``{男: {en: Male, zh: 男}}``); see
-    :func:`demographic_code`.
+    :func:`demographic_code`. ``value_labels`` maps other texts the data hold to
+    those codes (``{M: 1, F: 2, 男性: 1}``).
     """
 
     name: Text
     values: dict[Code, Text] = Field(default_factory=dict)
+    value_labels: dict[str, Code] = Field(default_factory=dict)
 
     def match(self, answer: str) -> Code | None:
         """The declared code a text answer names, else ``None``.
 
         The answer is compared without surrounding spaces and case-insensitively with
-        the text codes first, then with every code's labels (en and zh): ``"pasteur"``
-        names ``Pasteur``, ``"女"`` or ``"female"`` the code whose label they are.
+        ``value_labels`` first, then the text codes, then every code's labels (en and
+        zh): ``"pasteur"`` names ``Pasteur``, ``"女"`` or ``"female"`` the code whose
+        label they are.
         """
         folded = answer.strip().casefold()
+        for text, code in self.value_labels.items():
+            if text.strip().casefold() == folded:
+                return code
         for code in self.values:
             if isinstance(code, str) and code.casefold() == folded:
                 return code
@@ -224,6 +230,22 @@ class Demographic(_Strict):
                 folded[code.casefold()] = code
             out[code] = text
         return out
+
+    @field_validator("value_labels", mode="before")
+    @classmethod
+    def _label_codes(cls, value: object) -> object:
+        if not isinstance(value, dict):
+            return value
+        return {str(k): demographic_code(v) for k, v in value.items()}
+
+    @model_validator(mode="after")
+    def _labels_name_codes(self) -> Demographic:
+        unknown = [f"{k!r}: {v!r}" for k, v in self.value_labels.items()
+                   if self.values and v not in self.values]
+        if unknown:
+            raise ValueError(f"value_labels {', '.join(unknown)} name no code of `values:` "
+                             f"({', '.join(repr(c) for c in self.values)})")
+        return self
 
 
 class Screening(_Strict):
