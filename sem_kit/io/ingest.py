@@ -815,8 +815,10 @@ def read_responses(
         delimiter=table.attrs.get("delimiter"),
         item_columns=dict(item_columns),
         column_matches={iid: m.how for iid, m in matches.items()},
-        column_labels={m.column: table.attrs.get("labels", {}).get(m.column, m.text)
-                       for m in matches.values() if m.how in ("code", "wording")},
+        column_labels={m.column: text for m in matches.values()
+                       if m.how in ("code", "wording")
+                       and (text := table.attrs.get("labels", {}).get(m.column, m.text))
+                       != m.column},
         header_row=int(table.attrs.get("header_row", 1)),
         layout=platform,
         notices=tuple(notices),
