@@ -890,7 +890,15 @@ def _unmatched_message(unmatched: list[Unmatched], table: pd.DataFrame, q: Quest
     free = [h for h in headers if h not in taken]
     labels = table.attrs.get("labels", {})
     parts = []
+    coded: dict[str, list[str]] = {}  # one part for the items of one mis-coded question
     for miss in unmatched:
+        if miss.problem == "code":
+            key = f" ({miss.detail}: {', '.join(repr(c) for c in miss.candidates)})"
+            if key not in coded:
+                coded[key] = []
+                parts.append(key)
+            coded[key].append(miss.item)
+            continue
         iid = miss.item
         expected = q.column_for(iid).strip()
         label = iid if expected == iid else f"{iid} (header {expected!r})"
@@ -900,13 +908,12 @@ def _unmatched_message(unmatched: list[Unmatched], table: pd.DataFrame, q: Quest
         elif miss.problem == "partial":
             label += (" (no column holds its wording; similar: " + " or ".join(
                 _header_text(c, labels) for c in miss.candidates) + ")")
-        elif miss.problem == "code":
-            label += f" ({miss.detail}: {', '.join(repr(c) for c in miss.candidates)})"
         else:
             close = _close_headers(expected, iid, free)
             if close:
                 label += " (did you mean " + " or ".join(repr(c) for c in close) + "?)"
         parts.append(label)
+    parts = [", ".join(coded[p]) + p if p in coded else p for p in parts]
     shown = "; ".join(parts[:15])
     if len(parts) > 15:
         shown += f"; and {len(parts) - 15} more"
