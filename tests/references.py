@@ -8,6 +8,7 @@ fixtures cannot serve; the fixtures themselves are in tests/conftest.py.
   by its R scripts; ``REFERENCE_DATA``: tests/reference/data, the data sets and model
   files they were computed on.
 - ``REGRESSION``: tests/regression, results.json of the fixed-seed runs before issue #13.
+- :func:`write_xlsx`: a workbook of named sheets, for the tests that read Excel files.
 """
 
 from __future__ import annotations
@@ -62,3 +63,17 @@ def reference_text(file: str) -> str:
         The file's text.
     """
     return (REFERENCE_DATA / file).read_text(encoding="utf-8")
+
+
+def write_xlsx(path: Path, sheets: dict[str, list[list]]) -> Path:
+    """Write a workbook with one sheet per ``name: rows`` (rows appended as given)."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for name, rows in sheets.items():
+        sheet = book.create_sheet(name)
+        for row in rows:
+            sheet.append(row)
+    book.save(path)
+    return path

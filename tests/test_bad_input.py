@@ -18,9 +18,9 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import openpyxl
 import pandas as pd
 import pytest
+from references import write_xlsx
 
 from sem_kit.cli import main
 from sem_kit.io.simulate import simulate_responses
@@ -128,15 +128,6 @@ def script(*args: str | Path) -> subprocess.CompletedProcess[str]:
                           check=False)
 
 
-def xlsx(path: Path, sheets: dict[str, list[list]]) -> Path:
-    book = openpyxl.Workbook()
-    book.remove(book.active)
-    for name, rows in sheets.items():
-        ws = book.create_sheet(name)
-        for row in rows:
-            ws.append(row)
-    book.save(path)
-    return path
 
 
 def simulated(tmp_path: Path, n: int, seed: int = 1, name: str = "sim.csv",
@@ -205,7 +196,7 @@ def test_gbk_bad_answer_is_named_in_chinese(capsys, tmp_path):
 
 def test_excel_several_sheets(capsys, tmp_path, qfile):
     rows = [HEADER.split(","), *[[int(v) for v in r.split(",")] for r in ROWS]]
-    path = xlsx(tmp_path / "book.xlsx", {"说明": [["这是说明"], ["无数据"]], "Data": rows})
+    path = write_xlsx(tmp_path / "book.xlsx", {"说明": [["这是说明"], ["无数据"]], "Data": rows})
     out = works(capsys, path, "-q", qfile, "--sheet", "Data")
     assert "Rows read:     3" in out
     # Without --sheet the sheet holding the items is read, and named.
@@ -215,7 +206,7 @@ def test_excel_several_sheets(capsys, tmp_path, qfile):
             "('说明') were ignored; choose one with --sheet") in out
     # A workbook none of whose sheets holds an item column: the first sheet is named, and
     # the message points at the others.
-    notes = xlsx(tmp_path / "notes.xlsx", {"说明": [["这是说明"], ["无数据"]],
+    notes = write_xlsx(tmp_path / "notes.xlsx", {"说明": [["这是说明"], ["无数据"]],
                                            "Other": [["x", "y"], [1, 2]]})
     message = fails(capsys, notes, "-q", qfile)
     assert "none of the 6 item columns of questionnaire small" in message
@@ -227,7 +218,7 @@ def test_excel_several_sheets(capsys, tmp_path, qfile):
 
 def test_excel_first_sheet_read_with_warning(capsys, tmp_path, qfile):
     rows = [HEADER.split(","), *[[int(v) for v in r.split(",")] for r in ROWS]]
-    path = xlsx(tmp_path / "book.xlsx", {"Data": rows, "Notes": [["x"], [1]]})
+    path = write_xlsx(tmp_path / "book.xlsx", {"Data": rows, "Notes": [["x"], [1]]})
     out = works(capsys, path, "-q", qfile)
     assert "Rows kept:     3" in out
     assert "read the first sheet 'Data'; the workbook's other sheets ('Notes') were ignored" in out
@@ -292,7 +283,7 @@ def test_several_off_scale_values_are_listed(capsys, tmp_path, qfile):
 
 def test_off_scale_in_excel(capsys, tmp_path, qfile):
     rows = [HEADER.split(","), [1, 2, 3, 4, 5, 6], [1, 2, 3, 4, 5, 7.5]]
-    path = xlsx(tmp_path / "off.xlsx", {"Data": rows})
+    path = write_xlsx(tmp_path / "off.xlsx", {"Data": rows})
     message = fails(capsys, path, "-q", qfile)
     assert message == f"{path}: column 'B3', row 3: value '7.5' is off the scale; expected a " \
                       "whole number from 1 to 7"
@@ -329,7 +320,7 @@ def test_docx_renamed_xlsx(capsys, tmp_path, qfile):
 
 
 def test_xlsx_renamed_csv(capsys, tmp_path, qfile):
-    real = xlsx(tmp_path / "real.xlsx", {"Data": [HEADER.split(","), [1, 2, 3, 4, 5, 6]]})
+    real = write_xlsx(tmp_path / "real.xlsx", {"Data": [HEADER.split(","), [1, 2, 3, 4, 5, 6]]})
     path = tmp_path / "fake.csv"
     shutil.copy(real, path)
     assert fails(capsys, path, "-q", qfile) == (

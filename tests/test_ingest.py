@@ -14,6 +14,7 @@ import openpyxl
 import pandas as pd
 import pyreadstat
 import pytest
+from references import write_xlsx
 
 from sem_kit.errors import DataError, InputError
 from sem_kit.io.ingest import MISSING_CODES, Responses, parse_duration, read_responses, read_table
@@ -219,15 +220,6 @@ def test_quoted_multiline_answer_is_one_row(tmp_path, small):
     assert "row 3" in message and "'9'" in message  # the second respondent is row 3
 
 
-def _xlsx(path: Path, sheets: dict[str, list[list]]) -> Path:
-    book = openpyxl.Workbook()
-    book.remove(book.active)
-    for name, rows in sheets.items():
-        ws = book.create_sheet(name)
-        for row in rows:
-            ws.append(row)
-    book.save(path)
-    return path
 
 
 XLSX_ROWS = [
@@ -239,7 +231,7 @@ XLSX_ROWS = [
 
 
 def test_xlsx_single_sheet(tmp_path, small):
-    path = _xlsx(tmp_path / "data.xlsx", {"Responses": XLSX_ROWS})
+    path = write_xlsx(tmp_path / "data.xlsx", {"Responses": XLSX_ROWS})
     r = read_unchanged(path, small)
     assert r.format == "xlsx" and r.sheet == "Responses"
     assert r.n_rows == 3
@@ -253,7 +245,7 @@ def test_xlsx_single_sheet(tmp_path, small):
 
 
 def test_xlsx_trailing_formatted_rows_are_not_rows(tmp_path, small):
-    path = _xlsx(tmp_path / "data.xlsx", {"S": XLSX_ROWS})
+    path = write_xlsx(tmp_path / "data.xlsx", {"S": XLSX_ROWS})
     book = openpyxl.load_workbook(path)
     book["S"]["C40"].font = openpyxl.styles.Font(bold=True)
     book.save(path)
@@ -263,7 +255,7 @@ def test_xlsx_trailing_formatted_rows_are_not_rows(tmp_path, small):
 
 def test_xlsx_several_sheets_reads_first_and_warns(tmp_path, small):
     other = [["x"], [1]]
-    path = _xlsx(tmp_path / "multi.xlsx", {"Data": XLSX_ROWS, "Notes": other, "说明": other})
+    path = write_xlsx(tmp_path / "multi.xlsx", {"Data": XLSX_ROWS, "Notes": other, "说明": other})
     r = read_unchanged(path, small)
     assert r.sheet == "Data"
     assert len(r.warnings) == 1
@@ -273,20 +265,20 @@ def test_xlsx_several_sheets_reads_first_and_warns(tmp_path, small):
 
 
 def test_xlsx_named_sheet(tmp_path, small):
-    path = _xlsx(tmp_path / "multi.xlsx", {"Notes": [["x"], [1]], "Data": XLSX_ROWS})
+    path = write_xlsx(tmp_path / "multi.xlsx", {"Notes": [["x"], [1]], "Data": XLSX_ROWS})
     r = read_unchanged(path, small, sheet="Data")
     assert r.sheet == "Data" and r.warnings == ()
     assert r.raw_items.loc[2, "B3"] == 6
 
 
 def test_xlsx_unknown_sheet_lists_sheets(tmp_path, small):
-    path = _xlsx(tmp_path / "multi.xlsx", {"Data": XLSX_ROWS, "Notes": [["x"], [1]]})
+    path = write_xlsx(tmp_path / "multi.xlsx", {"Data": XLSX_ROWS, "Notes": [["x"], [1]]})
     message = data_error(path, small, sheet="Sheet9")
     assert "'Sheet9'" in message and "'Data'" in message and "'Notes'" in message
 
 
 def test_xlsx_empty_sheet(tmp_path):
-    path = _xlsx(tmp_path / "empty.xlsx", {"Empty": []})
+    path = write_xlsx(tmp_path / "empty.xlsx", {"Empty": []})
     assert "is empty" in data_error(path)
 
 
@@ -537,7 +529,7 @@ def test_duplicated_column_names_not_used_by_items(tmp_path, small):
 
 
 def test_duplicated_column_names_xlsx(tmp_path):
-    path = _xlsx(tmp_path / "dup.xlsx", {"S": [["x", "y", "x"], [1, 2, 3]]})
+    path = write_xlsx(tmp_path / "dup.xlsx", {"S": [["x", "y", "x"], [1, 2, 3]]})
     q = parse_questionnaire(SMALL_YAML.replace("A1:", "x:"), "small.yaml")
     message = data_error(path, q)
     assert "'x'" in message and "1 (A)" in message and "3 (C)" in message
@@ -556,7 +548,7 @@ def test_invalid_text_bytes(tmp_path):
 
 
 def test_xlsx_saved_as_csv(tmp_path):
-    _xlsx(tmp_path / "real.xlsx", {"S": [["a"], [1]]})
+    write_xlsx(tmp_path / "real.xlsx", {"S": [["a"], [1]]})
     path = tmp_path / "fake.csv"
     path.write_bytes((tmp_path / "real.xlsx").read_bytes())
     message = data_error(path)
@@ -652,11 +644,11 @@ def test_off_scale_and_fractional_answers(tmp_path, small, value, what):
 
 def test_off_scale_in_xlsx_cell(tmp_path, small):
     rows = [["A1", "A2", "A3", "B1", "B2", "B3"], [1, 1, 1, 1, 1, 2], [1, 1, 1, 1, 1, 8]]
-    message = data_error(_xlsx(tmp_path / "off.xlsx", {"S": rows}), small)
+    message = data_error(write_xlsx(tmp_path / "off.xlsx", {"S": rows}), small)
     assert "column 'B3'" in message and "row 3" in message and "'8'" in message
 
 
 def test_bool_cell_is_not_a_number(tmp_path, small):
     rows = [["A1", "A2", "A3", "B1", "B2", "B3"], [True, 1, 1, 1, 1, 2]]
-    message = data_error(_xlsx(tmp_path / "b.xlsx", {"S": rows}), small)
+    message = data_error(write_xlsx(tmp_path / "b.xlsx", {"S": rows}), small)
     assert "column 'A1'" in message and "'True'" in message

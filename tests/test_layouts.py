@@ -10,8 +10,8 @@ import csv
 import json
 from pathlib import Path
 
-import openpyxl
 import pytest
+from references import write_xlsx
 
 from sem_kit.cli import main
 from sem_kit.errors import DataError
@@ -62,15 +62,6 @@ def write_csv(path: Path, rows: list[list], encoding: str = "utf-8") -> Path:
     return path
 
 
-def write_xlsx(path: Path, sheets: dict[str, list[list]]) -> Path:
-    book = openpyxl.Workbook()
-    book.remove(book.active)
-    for name, rows in sheets.items():
-        sheet = book.create_sheet(name)
-        for row in rows:
-            sheet.append(row)
-    book.save(path)
-    return path
 
 
 def wording(q, lang: str) -> list[str]:
