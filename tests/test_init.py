@@ -289,6 +289,26 @@ def test_two_scales_and_missing_codes() -> None:
     assert result.n_analyzed <= 147  # the three rows with a 99 are incomplete
 
 
+def test_skip_codes_outside_wenjuanxing_are_missing_codes_and_bipolar_is_no_scale() -> None:
+    """-2 / -3 apart from a 1-7 scale (a file that is not a Wenjuanxing download) are drafted
+    as missing codes; -3 ... 3 is a bipolar scale, not 0-3 with codes -3, -2, -1."""
+    rng, f = latent(120, 6)
+    table = pd.DataFrame({"id": [str(i) for i in range(120)]}, dtype=object)
+    for k in range(1, 4):
+        table[f"SAT{k}"] = [rating(rng, f[i], 7) if i % 17 != k else -2 - i % 2
+                            for i in range(120)]
+        table[f"BIP{k}"] = [rating(rng, f[i], 7) - 4 for i in range(120)]
+    assert set(table["BIP1"]) == set(range(-3, 4))
+    text = draft_questionnaire(table, source="typed.csv")
+    data = yaml.safe_load(text)
+    assert list(data["constructs"]) == ["SAT"]
+    assert data["missing_codes"] == [-3, -2]
+    assert "Wenjuanxing" not in text
+    result = analyze(table, questionnaire=parse_questionnaire(text, "typed.yaml"), bootstrap=0,
+                     seed=1)
+    assert result.data[["SAT1", "SAT2", "SAT3"]].min().min() >= 1
+
+
 def test_single_rating_survey_block_and_multiple_choice() -> None:
     """A lone rating on the other items' scale is a single-item construct, a run of
     adjacent questions on one scale a survey block, 0/1 options no items at all, and a
