@@ -301,6 +301,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     if target is not None and target.exists() and not args.force:
         raise InputError("exists; give --force to overwrite it", file=target)
     table = read_for_draft(args.data, args.sheet, args.header_row)
+    print_notices(table.attrs.get("notices", []))
     for warning in table.attrs.get("warnings", []):
         print(f"sem-kit: warning: {warning}", file=sys.stderr)
     text = draft_questionnaire(table, source=str(args.data),

@@ -22,8 +22,9 @@ from references import SAMPLE
 from sem_kit import DataError, QuestionnaireError, analyze, load_questionnaire
 from sem_kit.cli import main
 from sem_kit.io.ingest import read_table
+from sem_kit.io.labels import SERIES
 from sem_kit.questionnaire import builtin_text, parse_questionnaire
-from sem_kit.questionnaire.draft import LABEL_SERIES, draft_questionnaire, read_for_draft
+from sem_kit.questionnaire.draft import draft_questionnaire, read_for_draft
 from sem_kit.questionnaire.schema import ID_PATTERN
 
 AGREE_5_ZH = ["非常不同意", "不同意", "一般", "同意", "非常同意"]
@@ -243,13 +244,13 @@ def test_qualtrics_labels_give_title_and_statements() -> None:
 def test_grid_headers_with_english_answers() -> None:
     """SurveyMonkey / Google Forms ``Grid title [row]`` headers, answers in words."""
     rng, f = latent(60, 2)
-    words = LABEL_SERIES["agree-7-en"]
+    words = [w.capitalize() for w in SERIES[7][0]]  # Strongly disagree ... Strongly agree
     rows = ["I share my experience", "I give suggestions", "I join discussions",
             "I answer other customers", "I report problems"]
     table = pd.DataFrame({"Timestamp": ["2024-05-01"] * 60,
                           "Respondent ID": list(range(1000, 1060))}, dtype=object)
     for row in rows:
-        table[f"How far do you agree? [{row}]"] = [words[rating(rng, f[i], 7) - 1][0]
+        table[f"How far do you agree? [{row}]"] = [words[rating(rng, f[i], 7) - 1]
                                                    for i in range(60)]
     text = draft_questionnaire(table, source="forms.csv")
     data = yaml.safe_load(text)
@@ -267,7 +268,7 @@ def test_two_scales_and_missing_codes() -> None:
     """A 5-point and a 7-point series side by side: labels that mean different codes go to
     each item's own scale; 99 in rating columns becomes a missing code."""
     rng, f = latent(150, 2)
-    a7 = [p[0] for p in LABEL_SERIES["agree-7-zh"]]
+    a7 = next(s for s in SERIES[7] if s[0] == "非常不同意")  # 非常不同意 ... 非常同意
     table = pd.DataFrame({"序号": [str(i) for i in range(150)]}, dtype=object)
     for k in range(1, 4):
         table[f"5、(陈述{k})"] = [AGREE_5_ZH[rating(rng, f[i], 5) - 1] for i in range(150)]
@@ -286,6 +287,26 @@ def test_two_scales_and_missing_codes() -> None:
     assert result.data[["Q5_1", "Q5_2", "Q5_3"]].max().max() <= 5
     assert result.data[["Q6_1", "SAT1"]].max().max() == 7
     assert result.n_analyzed <= 147  # the three rows with a 99 are incomplete
+
+
+def test_skip_codes_outside_wenjuanxing_are_missing_codes_and_bipolar_is_no_scale() -> None:
+    """-2 / -3 apart from a 1-7 scale (a file that is not a Wenjuanxing download) are drafted
+    as missing codes; -3 ... 3 is a bipolar scale, not 0-3 with codes -3, -2, -1."""
+    rng, f = latent(120, 6)
+    table = pd.DataFrame({"id": [str(i) for i in range(120)]}, dtype=object)
+    for k in range(1, 4):
+        table[f"SAT{k}"] = [rating(rng, f[i], 7) if i % 17 != k else -2 - i % 2
+                            for i in range(120)]
+        table[f"BIP{k}"] = [rating(rng, f[i], 7) - 4 for i in range(120)]
+    assert set(table["BIP1"]) == set(range(-3, 4))
+    text = draft_questionnaire(table, source="typed.csv")
+    data = yaml.safe_load(text)
+    assert list(data["constructs"]) == ["SAT"]
+    assert data["missing_codes"] == [-3, -2]
+    assert "Wenjuanxing" not in text
+    result = analyze(table, questionnaire=parse_questionnaire(text, "typed.yaml"), bootstrap=0,
+                     seed=1)
+    assert result.data[["SAT1", "SAT2", "SAT3"]].min().min() >= 1
 
 
 def test_single_rating_survey_block_and_multiple_choice() -> None:

@@ -19,6 +19,7 @@ from sem_kit.io.columns import fold_wording, match_columns
 from sem_kit.io.ingest import read_responses, read_table
 from sem_kit.io.labels import SERIES, fold, series_labels
 from sem_kit.io.layouts import locate_header
+from sem_kit.io.screening import screen
 from sem_kit.questionnaire import parse_questionnaire
 
 WORDED_YAML = """\
@@ -312,6 +313,42 @@ def test_no_time_column_says_speeders_could_not_be_screened(tmp_path, worded):
     assert responses.layout == "google-forms"
     assert any("(Google Forms records none)" in w and "speeders could not be screened" in w
                for w in responses.warnings)
+
+
+
+@pytest.mark.parametrize("time, expected", [
+    ("所用时间", [70.0, 30.0, 90.0, 61.0]),
+    ("Start Date", [70.0, 30.0, 90.0, 61.0]),
+    (None, None),
+])
+def test_min_duration_alone_takes_the_platforms_time(tmp_path, time, expected):
+    """``min_duration`` without ``duration_column``: the platform's own time column, else end
+    minus start; with neither, the warning says what was looked for."""
+    q = parse_questionnaire(WORDED_YAML.replace(
+        "{id_column: respondent_id, duration_column: duration_sec, min_duration: 60}",
+        "{min_duration: 60}"), "alone.yaml")
+    assert q.model.screening.duration_column is None
+    seconds = [70, 30, 90, 61]
+    if time == "所用时间":
+        header, meta = ["所用时间"], [[f"{x}秒"] for x in seconds]
+    elif time == "Start Date":
+        header = ["Start Date", "End Date"]
+        meta = [["2026-01-05 10:00:00", f"2026-01-05 10:0{x // 60}:{x % 60:02d}"]
+                for x in seconds]
+    else:
+        header, meta = ["note"], [["a"], ["b"], ["c"], ["d"]]
+    rows = [header + ITEMS] + [m + a for m, a in zip(meta, ANSWERS, strict=True)]
+    responses = read_responses(write_csv(tmp_path / "times.csv", rows), q)
+    screened = screen(responses, q)
+    if expected is None:
+        assert "duration" not in responses.meta
+        warning = next(w for w in responses.warnings if "speeders could not be screened" in w)
+        assert "no response-time column:" in warning and "looked for '所用时间'" in warning
+        assert "'Start Date' and 'End Date'" in warning
+        assert screened.excluded == ()
+    else:
+        assert responses.meta["duration"].tolist() == expected
+        assert [(e.row, e.reason) for e in screened.excluded] == [(3, "too_fast")]
 
 
 DEMO_YAML = WORDED_YAML + """\

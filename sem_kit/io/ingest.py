@@ -101,20 +101,29 @@ _DURATION_UNITS = re.compile(
 _CLOCK = re.compile(r"^\s*(?:(\d+):)?(\d+):(\d+(?:\.\d+)?)\s*$")
 
 ID_COLUMNS: tuple[str, ...] = ("序号", "ResponseId", "Respondent ID", "Response ID", "id",
-                               "respondent_id")
-"""Respondent-id columns of the platforms, tried (case-insensitively) when the
-questionnaire's ``screening.id_column`` is not in the file: Wenjuanxing
-``序号``, Qualtrics ``ResponseId``, SurveyMonkey ``Respondent ID``,
-LimeSurvey ``id`` (``Response ID`` in its full-text download), and sem_kit's
-own ``respondent_id``."""
+                               "respondent_id", "编号", "答卷编号", "答卷序号", "Record ID",
+                               "Participant ID")
+"""Respondent-id columns of the platforms, tried in this order (the first found wins;
+names compared by their letters and digits, case-folded:
+:func:`sem_kit.io.columns.fold_wording`) when the questionnaire's
+``screening.id_column`` is not in the file: Wenjuanxing ``序号``, Qualtrics
+``ResponseId``, SurveyMonkey ``Respondent ID``, LimeSurvey ``id`` (``Response
+ID`` in its full-text download), sem_kit's own ``respondent_id``, and the
+编号 / 答卷编号 / 答卷序号, ``Record ID`` and ``Participant ID`` of other
+exports. ``sem-kit init`` drafts ``screening.id_column`` from the same list."""
 
 DURATION_COLUMNS: tuple[str, ...] = ("所用时间", "Duration (in seconds)", "interviewtime",
-                                     "Total time", "duration_sec")
-"""Response-time columns of the platforms, tried (case-insensitively) when the
-questionnaire's ``screening.duration_column`` is not in the file:
-Wenjuanxing ``所用时间`` (``"135秒"``), Qualtrics ``Duration (in seconds)``,
-LimeSurvey ``interviewtime`` (``Total time`` in its full-text download), and
-sem_kit's own ``duration_sec``. Google Forms records no response time."""
+                                     "Total time", "duration_sec", "答题时长", "作答时长",
+                                     "填写时长", "Duration", "duration_seconds", "Time taken")
+"""Response-time columns of the platforms, tried in this order (the first found
+wins; names compared as :data:`ID_COLUMNS` are) when the questionnaire's
+``screening.duration_column`` is not in the file: Wenjuanxing ``所用时间``
+(``"135秒"``), Qualtrics ``Duration (in seconds)``, LimeSurvey ``interviewtime``
+(``Total time`` in its full-text download), sem_kit's own ``duration_sec``, and
+the 答题时长 / 作答时长 / 填写时长, ``Duration`` and ``Time taken`` of other
+exports. Without any, the time is end minus start (:data:`START_END_COLUMNS`).
+Google Forms records no response time. ``sem-kit init`` drafts the screening
+from the same lists."""
 
 WJX_SKIP_CODES: tuple[float, ...] = (-2.0, -3.0)
 """Wenjuanxing's codes in a numbers download: -2 skipped by the survey's logic
@@ -1251,28 +1260,60 @@ def _meta_column(table: pd.DataFrame, named: str | None, known: tuple[str, ...],
     headers = {str(c).strip(): c for c in table.columns}
     if named and named.strip() in headers:
         return str(headers[named.strip()]), False
+    column = known_column(table, known)
+    return column, column is not None
+
+
+def known_column(table: pd.DataFrame, known: Sequence[str]) -> str | None:
+    """The table's column that the first of ``known`` names, or ``None``.
+
+    Parameters
+    ----------
+    table:
+        As :func:`read_table` gives it.
+    known:
+        Column names in order of preference (:data:`ID_COLUMNS`,
+        :data:`DURATION_COLUMNS`), compared with each header, then with each
+        column's question text (an SPSS variable label), by their letters and
+        digits, case-folded (:func:`sem_kit.io.columns.fold_wording`).
+
+    Returns
+    -------
+    str or None
+        The column's name in ``table``.
+    """
     labels = table.attrs.get("labels", {})
     folded: dict[str, str] = {}
-    for header, column in headers.items():  # by name, then by SPSS variable label
-        folded.setdefault(fold_wording(header), str(column))
-    for column in headers.values():
+    for column in table.columns:  # by name, then by SPSS variable label
+        folded.setdefault(fold_wording(str(column).strip()), str(column))
+    for column in table.columns:
         if labels.get(column):
             folded.setdefault(fold_wording(labels[column]), str(column))
     for name in known:
         if fold_wording(name) in folded:
-            return folded[fold_wording(name)], True
-    return None, False
+            return folded[fold_wording(name)]
+    return None
 
 
 START_END_COLUMNS: tuple[tuple[str, str], ...] = (
     ("Start Date", "End Date"), ("StartDate", "EndDate"), ("startdate", "submitdate"),
     ("Date started", "Date submitted"))
-"""Start and end time columns (SurveyMonkey, Qualtrics, LimeSurvey's codes and full text):
-with no response-time column, the time taken is their difference."""
+"""Start and end time columns (SurveyMonkey, Qualtrics, LimeSurvey's codes and full text),
+tried in this order: with no response-time column (:data:`DURATION_COLUMNS`), the time
+taken is their difference."""
 
 
-def _start_end(table: pd.DataFrame) -> tuple[tuple[str, str], pd.Series] | None:
-    """Seconds between a platform's start and end time columns, when both are readable."""
+def start_end_seconds(table: pd.DataFrame) -> tuple[tuple[str, str], pd.Series] | None:
+    """Seconds from a platform's start to its end time, when both columns are readable.
+
+    Returns
+    -------
+    tuple or None
+        ((start column, end column), seconds per row as floats, NaN where a cell
+        is empty), for the first pair of :data:`START_END_COLUMNS` whose two
+        columns are in ``table`` (headers compared by their letters and digits,
+        case-folded) and hold dates and times; ``None`` when there is no such pair.
+    """
     folded = {fold_wording(str(c)): str(c) for c in table.columns}
     for start, end in START_END_COLUMNS:
         a, b = folded.get(fold_wording(start)), folded.get(fold_wording(end))
@@ -1320,7 +1361,7 @@ def _read_meta(
             "respondent ids are not checked"
         )
     column, guessed = _meta_column(table, rules.duration_column, DURATION_COLUMNS)
-    span = _start_end(table) if column is None else None
+    span = start_end_seconds(table) if column is None else None
     if column is not None:
         out["duration"] = _durations(table[column], column, path,
                                      "a response-time column" if guessed
@@ -1340,9 +1381,12 @@ def _read_meta(
             if rules.duration_column else "no response-time column"
         platform = detect_platform(table)
         why = " (Google Forms records none)" if platform == "google-forms" else ""
+        pairs = ", ".join(f"{start!r} and {end!r}" for start, end in START_END_COLUMNS)
         warnings.append(
             f"{path}: {named}{why}: response times are not checked, so speeders could not be "
-            f"screened; looked also for {', '.join(repr(c) for c in DURATION_COLUMNS)}"
+            f"screened; looked {'also ' if rules.duration_column else ''}for "
+            f"{', '.join(repr(c) for c in DURATION_COLUMNS)}, and for start and end times "
+            f"({pairs})"
         )
     return out
 

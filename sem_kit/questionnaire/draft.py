@@ -13,17 +13,25 @@ made from, for the researcher to check:
   block); a lone rating on the scale of the other items is a single-item
   construct;
 - **the scale** from the answers: numbers give their observed range rounded
-  to a usual scale (1-5, 1-7, 1-10, 0-10); text answers are matched to the
-  usual agreement series (:data:`LABEL_SERIES`) and written as
-  ``value_labels:``;
+  to a usual scale (1-5, 1-7, 1-10, 0-10), codes that lie apart from it (99,
+  -9, ...) as ``missing_codes:`` (a Wenjuanxing download's -2 and -3 are
+  unanswered, as :func:`~sem_kit.io.ingest.read_responses` reads them); text
+  answers are put on the usual answer series of :mod:`sem_kit.io.labels`
+  (the fewest points that hold them, each answer its own point) and written
+  as ``value_labels:``;
 - **screening**: the respondent id and response time columns of the survey
-  platforms, with a ``min_duration`` of :data:`SECONDS_PER_ITEM` s per item;
+  platforms (:data:`~sem_kit.io.ingest.ID_COLUMNS`,
+  :data:`~sem_kit.io.ingest.DURATION_COLUMNS`, else a start and an end time:
+  :data:`~sem_kit.io.ingest.START_END_COLUMNS`), with a ``min_duration`` of
+  :data:`SECONDS_PER_ITEM` s per item;
 - **demographics**: the other columns with few distinct answers.
 
 Item ids are valid questionnaire ids and ``columns:`` maps each to its exact
 header, so the reading is unambiguous. Question text comes from
 ``table.attrs["labels"]`` (question text of extra header rows, or SPSS
-variable labels, when the reader found them), else from the header.
+variable labels, when the reader found them), else from the header. A
+workbook of several sheets is drafted from the sheet with the most rating
+items (:func:`read_for_draft`).
 """
 
 from __future__ import annotations
@@ -44,72 +52,19 @@ import pandas as pd
 import yaml
 
 from sem_kit.errors import DataError
-from sem_kit.io.ingest import MISSING_CODES, parse_duration, read_table
+from sem_kit.io.ingest import (
+    DURATION_COLUMNS,
+    ID_COLUMNS,
+    MISSING_CODES,
+    WJX_SKIP_CODES,
+    detect_platform,
+    known_column,
+    parse_duration,
+    read_table,
+    start_end_seconds,
+)
+from sem_kit.io.labels import SERIES, answer_code, fold, series_labels
 from sem_kit.questionnaire.schema import ID_PATTERN
-
-LABEL_SERIES: dict[str, tuple[tuple[str, ...], ...]] = {
-    # English agreement (Likert 1932; the wording of Qualtrics' and SurveyMonkey's presets)
-    "agree-5-en": (
-        ("Strongly disagree",),
-        ("Disagree",),
-        ("Neither agree nor disagree", "Neither agree or disagree", "Neutral"),
-        ("Agree",),
-        ("Strongly agree",),
-    ),
-    "agree-7-en": (
-        ("Strongly disagree",),
-        ("Disagree",),
-        ("Somewhat disagree", "Slightly disagree"),
-        ("Neither agree nor disagree", "Neither agree or disagree", "Neutral"),
-        ("Somewhat agree", "Slightly agree"),
-        ("Agree",),
-        ("Strongly agree",),
-    ),
-    # Chinese agreement (同意) and fit (符合) series, as Wenjuanxing and Credamo offer them
-    "agree-5-zh": (
-        ("非常不同意",),
-        ("不同意",),
-        ("一般", "中立", "不确定", "说不清"),
-        ("同意",),
-        ("非常同意",),
-    ),
-    "agree-7-zh": (
-        ("非常不同意",),
-        ("不同意",),
-        ("比较不同意", "有点不同意"),
-        ("一般", "中立", "不确定", "说不清"),
-        ("比较同意", "有点同意"),
-        ("同意",),
-        ("非常同意",),
-    ),
-    "fit-5-zh": (
-        ("非常不符合", "完全不符合"),
-        ("不符合", "比较不符合"),
-        ("一般", "不确定"),
-        ("符合", "比较符合"),
-        ("非常符合", "完全符合"),
-    ),
-    "fit-7-zh": (
-        ("非常不符合", "完全不符合"),
-        ("不符合",),
-        ("比较不符合", "有点不符合"),
-        ("一般", "不确定"),
-        ("比较符合", "有点符合"),
-        ("符合",),
-        ("非常符合", "完全符合"),
-    ),
-    # LimeSurvey answer codes of an array question with its own answer options
-    "codes-5": tuple((f"A{k}",) for k in range(1, 6)),
-    "codes-7": tuple((f"A{k}",) for k in range(1, 8)),
-}
-"""Ordered answer series: series name -> the spellings of each point, lowest first
-(point *k* is code *k*). A column whose text answers all belong to one series is
-drafted as a rating on it; the series with the fewest points that holds every
-answer is chosen, and all its spellings go to ``value_labels:``."""
-
-CODE_SERIES: frozenset[str] = frozenset({"codes-5", "codes-7"})
-"""Series of bare answer codes (not words): a lone column answered in them needs
-five distinct answers to count as a rating."""
 
 USUAL_SCALES: tuple[tuple[int, int], ...] = ((1, 5), (1, 7), (1, 10), (0, 10))
 """Numeric scales, tried in order: observed answers are put on the first that
@@ -119,20 +74,6 @@ SECONDS_PER_ITEM = 2
 """``min_duration`` drafted as this many seconds per item: answering faster than
 about 2 s per item marks careless responding (Huang, Curran, Keeney, Poposki &
 DeShon 2012, J. Business and Psychology 27(1))."""
-
-ID_COLUMNS: frozenset[str] = frozenset({
-    "序号", "编号", "答卷编号", "答卷序号", "responseid", "response id", "respondent id",
-    "respondentid", "respondent_id", "id", "record id", "participant id", "participant_id",
-})
-"""Headers (case-folded) of a respondent id: Wenjuanxing 序号, Qualtrics ResponseId,
-SurveyMonkey Respondent ID, LimeSurvey id, sem_kit's own respondent_id."""
-
-DURATION_COLUMNS: frozenset[str] = frozenset({
-    "所用时间", "答题时长", "作答时长", "填写时长", "duration (in seconds)", "duration",
-    "interviewtime", "duration_sec", "duration_seconds", "time taken",
-})
-"""Headers (case-folded) of a response time: Wenjuanxing 所用时间 ("135秒"),
-Qualtrics Duration (in seconds), LimeSurvey interviewtime, sem_kit's duration_sec."""
 
 PLATFORM_COLUMNS: frozenset[str] = frozenset({
     # Wenjuanxing / Credamo
@@ -145,7 +86,8 @@ PLATFORM_COLUMNS: frozenset[str] = frozenset({
     "q_recaptchascore", "q_relevantidduplicate",
     # LimeSurvey
     "submitdate", "lastpage", "startlanguage", "seed", "datestamp", "ipaddr",
-    "refurl", "token",
+    "refurl", "token", "date submitted", "last page", "start language", "date started",
+    "date last action", "referrer url",
     # SurveyMonkey / Google Forms
     "collector id", "start date", "end date", "ip address", "email address", "first name",
     "last name", "custom data 1", "timestamp",
@@ -180,7 +122,10 @@ _SEPARATOR = re.compile(r"\s[-–—]\s")
 _LEADING_NUMBER = re.compile(r"^\s*(?:[A-Za-z]{0,2}\d+(?:[._]\d+)*|第\d+题)\s*[、.．:：)）]\s*")
 _QUESTION_NUMBER = re.compile(r"^\s*(?:[Qq](?:uestion)?\s*)?(\d+)\s*[、.．:：)）]")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-_MISSING_LIKE = frozenset({-1.0, -9.0, -99.0, -999.0, 99.0, 999.0, 9999.0})
+_MISSING_LIKE = frozenset({-1.0, -2.0, -3.0, -9.0, -99.0, -999.0, 99.0, 999.0, 9999.0})
+"""Codes that mean "not answered" when they lie apart from a rating column's other
+answers (SPSS users' 99, -9, ...; Wenjuanxing's -2 / -3 in a file that is not its
+download)."""
 
 
 # ---------------------------------------------------------------------------
@@ -217,21 +162,30 @@ class _Column:
     @cached_property
     def ratable(self) -> bool:
         """Answers that a rating block can hold: whole numbers on a usual scale (or none),
-        or words of one answer series."""
+        or labels of one answer series."""
         if not self.answers:
             return True
         if self.numeric:
             values = {float(a) for a in self.answers}
             if any(not v.is_integer() for v in values) or values <= {0.0, 1.0}:
                 return False
-            return (_usual_scale(values) or _usual_scale(values - _MISSING_LIKE)) is not None
+            return _on_scale(values) is not None
         return _text_rating([str(a) for a in self.answers], least=1) is not None
 
     def where(self) -> str:
         return f"column {_column_name(self.position)} ({_short(self.header)})"
 
 
-def _cell(value: Any) -> float | str | None:
+def _cell(value: Any, wjx: bool = False) -> float | str | None:
+    """A cell as the draft sees it: a number, a text, or ``None`` (no answer: empty, a
+    missing code, or in a Wenjuanxing download its -2 / -3)."""
+    number = _plain_cell(value)
+    if wjx and isinstance(number, float) and number in WJX_SKIP_CODES:
+        return None
+    return number
+
+
+def _plain_cell(value: Any) -> float | str | None:
     if value is None or value is pd.NA or value is pd.NaT:
         return None
     if isinstance(value, bool):
@@ -249,14 +203,20 @@ def _cell(value: Any) -> float | str | None:
     return number if math.isfinite(number) else text
 
 
-def _columns(table: pd.DataFrame) -> list[_Column]:
+def _columns(table: pd.DataFrame) -> tuple[list[_Column], int]:
+    """The table's columns, and how many cells held Wenjuanxing's -2 / -3 (read as no
+    answer in its download, as :func:`sem_kit.io.ingest.read_responses` reads them)."""
     labels = table.attrs.get("labels") or {}
-    out = []
+    wjx = detect_platform(table) == "wenjuanxing"
+    out, skipped = [], 0
     for j, header in enumerate(table.columns):
         label = str(labels.get(header) or "").strip()
-        cells = tuple(_cell(v) for v in table[header].tolist())
+        values = table[header].tolist()
+        cells = tuple(_cell(v, wjx) for v in values)
+        if wjx:
+            skipped += sum(1 for v in values if _plain_cell(v) in WJX_SKIP_CODES)
         out.append(_Column(j + 1, str(header), "" if label == str(header) else label, cells))
-    return out
+    return out, skipped
 
 
 def _column_name(position: int) -> str:
@@ -282,37 +242,41 @@ class _Rating:
 
     low: int
     high: int
-    series: str | None = None  # a LABEL_SERIES name for text answers
+    kind: str | None = None  # words (answer labels) or codes (LimeSurvey A1 ...); None: numbers
+    coded: tuple[tuple[str, int], ...] = ()  # each text answer as written -> its point
     missing_codes: tuple[int, ...] = ()
     n_distinct: int = 0
     observed: tuple[int, int] | None = None  # lowest and highest number answered
 
     @property
     def labels(self) -> dict[str, int]:
-        """Text answer -> code: every spelling of the series (empty for numbers)."""
-        if self.series is None:
-            return {}
-        return {s: k for k, point in enumerate(LABEL_SERIES[self.series], 1) for s in point}
+        """Text answer (as the file writes it) -> code; empty for numbers."""
+        return dict(self.coded)
 
     @property
     def same_scale(self) -> tuple[int, int, str | None]:
-        return self.low, self.high, self.series
+        return self.low, self.high, self.kind
 
     @property
     def clear(self) -> bool:
-        """Clearly a rating on its own: a word series, or five or more distinct answers."""
-        if self.series is not None and self.series not in CODE_SERIES:
+        """Clearly a rating on its own: three or more answer labels, or five or more
+        distinct numbers or answer codes."""
+        if self.kind == "words":
             return self.n_distinct >= 3
         return self.n_distinct >= 5
 
+    def ends(self) -> str:
+        """The lowest and highest text answer: ``非常不同意 ... 非常同意``."""
+        ranked = sorted(self.coded, key=lambda tc: tc[1])
+        return f"{ranked[0][0]} ... {ranked[-1][0]}"
+
     def seen(self) -> str:
-        if self.series is None:
+        if self.kind is None:
             if self.observed is None or self.observed == (self.low, self.high):
                 return f"answers {self.low}-{self.high}"
             return (f"answers {self.observed[0]}-{self.observed[1]} (scale {self.low}-"
                     f"{self.high} assumed)")
-        points = LABEL_SERIES[self.series]
-        return f"answers {points[0][0]} ... {points[-1][0]} ({self.low}-{self.high})"
+        return f"answers {self.ends()} ({self.low}-{self.high})"
 
 
 def _rating(columns: Sequence[_Column]) -> _Rating | None:
@@ -331,14 +295,32 @@ def _numeric_rating(answers: list[float]) -> _Rating | None:
     values = set(answers)
     if any(not v.is_integer() for v in values) or values <= {0.0, 1.0}:
         return None
-    codes = {v for v in values if v in _MISSING_LIKE}
-    for missing in (set(), codes):
-        rest = values - missing
-        scale = _usual_scale(rest)
-        if scale is not None and len(rest) >= 3:
-            return _Rating(*scale, missing_codes=tuple(sorted(int(v) for v in missing)),
-                           n_distinct=len(rest), observed=(int(min(rest)), int(max(rest))))
-    return None
+    found = _on_scale(values)
+    if found is None:
+        return None
+    scale, rest, codes = found
+    if len(rest) < 3:
+        return None
+    return _Rating(*scale, missing_codes=tuple(sorted(int(v) for v in codes)),
+                   n_distinct=len(rest), observed=(int(min(rest)), int(max(rest))))
+
+
+def _on_scale(values: set[float]) -> tuple[tuple[int, int], set[float], set[float]] | None:
+    """(scale, answers on it, missing codes) of whole-number answers: the first usual
+    scale that holds them all, else the first that holds them without the
+    :data:`_MISSING_LIKE` codes, when those lie apart from the other answers (a gap of
+    at least one unused value: -3 ... 3 is a bipolar scale, not 0-3 with codes)."""
+    scale = _usual_scale(values)
+    if scale is not None:
+        return scale, values, set()
+    codes = values & _MISSING_LIKE
+    rest = values - codes
+    if not codes or not rest:
+        return None
+    if any(min(rest) - 1 <= c <= max(rest) + 1 for c in codes):
+        return None
+    scale = _usual_scale(rest)
+    return (scale, rest, codes) if scale is not None else None
 
 
 def _usual_scale(values: set[float]) -> tuple[int, int] | None:
@@ -352,15 +334,38 @@ def _usual_scale(values: set[float]) -> tuple[int, int] | None:
 
 
 def _text_rating(answers: list[str], least: int = 2) -> _Rating | None:
-    seen = {a.casefold() for a in answers}
-    best: tuple[int, str] | None = None
-    for name, points in LABEL_SERIES.items():
-        spellings = {s.casefold() for point in points for s in point}
-        if seen <= spellings and (best is None or len(points) < best[0]):
-            best = (len(points), name)
-    if best is None or len(seen) < least:
+    """Text answers as a rating: all labels of the usual series (:mod:`sem_kit.io.labels`)
+    or all LimeSurvey answer codes, on the fewest points that hold them with each
+    distinct answer on a point of its own."""
+    texts = list(dict.fromkeys(answers))
+    n_distinct = len({fold(t) for t in texts})
+    if n_distinct < least:
         return None
-    return _Rating(1, best[0], series=best[1], n_distinct=len(seen))
+    for points in sorted(SERIES):
+        found = _points(texts, points)
+        if found is not None:
+            kind, coded = found
+            return _Rating(1, points, kind=kind, coded=tuple(coded.items()),
+                           n_distinct=n_distinct)
+    return None
+
+
+def _points(texts: Sequence[str], points: int) -> tuple[str, dict[str, int]] | None:
+    """(``words`` or ``codes``, each text's point) on a scale of ``points``: all labels of
+    its usual series, or all LimeSurvey answer codes; ``None`` when some text is
+    neither, or when two answers would share a point (Agree and Somewhat agree are one
+    point of 5, two of 7)."""
+    words = series_labels(points)
+    readings = (("words", {t: words.get(fold(t)) for t in texts}),
+                ("codes", {t: answer_code(t, points) for t in texts}))
+    for kind, coded in readings:
+        if all(k is not None for k in coded.values()):
+            shared: dict[int | None, set[str]] = {}
+            for text, k in coded.items():
+                shared.setdefault(k, set()).add(fold(text))
+            if all(len(spellings) == 1 for spellings in shared.values()):
+                return kind, coded  # type: ignore[return-value]
+    return None
 
 
 # ---------------------------------------------------------------------------
@@ -594,28 +599,57 @@ def _name_block(block: _Block, ids: _Ids, k: int) -> None:
 # screening, demographics
 # ---------------------------------------------------------------------------
 @dataclass(frozen=True)
+class _Time:
+    """Where the response time comes from: a time column, or end minus start time."""
+
+    column: _Column | None
+    span: tuple[_Column, _Column] | None  # (start, end) when there is no time column
+    seconds: tuple[float, ...]
+
+    def where(self) -> str:
+        if self.column is not None:
+            return f"{self.column.where()}: response time"
+        start, end = self.span  # type: ignore[misc]
+        return (f"no response-time column: the time is {end.where()} minus {start.where()}, "
+                "as `sem-kit analyze` takes it when min_duration has no duration_column")
+
+
+@dataclass(frozen=True)
 class _Screening:
     id_col: _Column | None = None
     id_why: str = ""
-    duration_col: _Column | None = None
-    seconds: tuple[float, ...] = ()
+    time: _Time | None = None
 
 
-def _find_duration(columns: Sequence[_Column]) -> tuple[_Column, tuple[float, ...]] | None:
+def _find_time(table: pd.DataFrame, columns: Sequence[_Column]) -> _Time | None:
+    """The response time as :func:`sem_kit.io.ingest.read_responses` finds it without a
+    ``duration_column``: the first platform time column of
+    :data:`~sem_kit.io.ingest.DURATION_COLUMNS` in the file, else end minus start
+    (:data:`~sem_kit.io.ingest.START_END_COLUMNS`)."""
+    by_header = {c.header: c for c in columns}
+    name = known_column(table, DURATION_COLUMNS)
+    if name is not None:
+        col = by_header[name]
+        seconds = [parse_duration(a) for a in col.answers]
+        if seconds and all(x is not None for x in seconds):
+            return _Time(col, None, tuple(float(x) for x in seconds))  # type: ignore[arg-type]
+        return None
+    span = start_end_seconds(table)
+    if span is None:
+        return None
+    (start, end), seconds = span
+    return _Time(None, (by_header[start], by_header[end]),
+                 tuple(float(x) for x in seconds.dropna()))
+
+
+def _find_id(table: pd.DataFrame, columns: Sequence[_Column],
+             anywhere: bool) -> tuple[_Column, str] | None:
+    """A respondent-id column by its name (:data:`~sem_kit.io.ingest.ID_COLUMNS`), else
+    (``anywhere``: among the first three columns) one with a different answer in every
+    row."""
+    name = known_column(table, ID_COLUMNS)
     for col in columns:
-        name = col.header.casefold()
-        if name in DURATION_COLUMNS or name.startswith("duration"):
-            seconds = [parse_duration(a) for a in col.answers]
-            if seconds and all(s is not None for s in seconds):
-                return col, tuple(float(s) for s in seconds)  # type: ignore[arg-type]
-    return None
-
-
-def _find_id(columns: Sequence[_Column], anywhere: bool) -> tuple[_Column, str] | None:
-    """A respondent-id column by its name, else (``anywhere``: among the first three
-    columns) one with a different answer in every row."""
-    for col in columns:
-        if col.header.casefold() in ID_COLUMNS:
+        if col.header == name:
             return col, "respondent id"
     if not anywhere:
         return None
@@ -665,6 +699,7 @@ class _Draft:
     columns: list[_Column]
     scale: _Rating | None = None
     output: str = "THIS_FILE"
+    wjx_skipped: int = 0  # cells of a Wenjuanxing download coded -2 / -3
 
 
 def draft_questionnaire(table: pd.DataFrame, *, source: str = "<table>",
@@ -704,31 +739,61 @@ def draft_questionnaire(table: pd.DataFrame, *, source: str = "<table>",
     return _render(draft)
 
 
-def _plan(table: pd.DataFrame, source: str, name: str | None) -> _Draft:
-    columns = _columns(table)
+@dataclass
+class _Found:
+    """The item blocks of a table, and what was set aside on the way."""
+
+    blocks: list[_Block]
+    pool: list[_Column]  # columns neither items nor screening nor platform bookkeeping
+    unused: dict[int, str]
+    time: _Time | None
+    named_id: tuple[_Column, str] | None
+
+    @property
+    def n_items(self) -> int:
+        return sum(len(b.columns) for b in self.blocks)
+
+
+def _find_blocks(table: pd.DataFrame, columns: list[_Column]) -> _Found:
     unused: dict[int, str] = {}
-    pool = list(columns)
-    duration = _find_duration(pool)
-    if duration:
-        pool = [c for c in pool if c.position != duration[0].position]
-    named_id = _find_id(pool, anywhere=False)
+    time = _find_time(table, columns)
+    taken = set()
+    if time is not None and time.column is not None:
+        taken.add(time.column.position)
+    elif time is not None:
+        for col, what in zip(time.span, ("start", "end"), strict=True):  # type: ignore[arg-type]
+            unused[col.position] = f"{what} time: the response time is end minus start"
+    pool = [c for c in columns if c.position not in taken]
+    named_id = _find_id(table, pool, anywhere=False)
     if named_id:
         pool = [c for c in pool if c.position != named_id[0].position]
     for col in pool:
-        if col.header.casefold() in PLATFORM_COLUMNS:
+        if col.header.casefold() in PLATFORM_COLUMNS and col.position not in unused:
             unused[col.position] = "survey platform bookkeeping"
     pool = [c for c in pool if c.position not in unused]
     blocks, pool = _matrix_blocks(pool, unused)
     pool = [c for c in pool if c.position not in unused]
     more, pool = _survey_blocks(pool, blocks)
     blocks = sorted(blocks + more, key=lambda b: b.columns[0].position)
+    return _Found(blocks, pool, unused, time, named_id)
+
+
+def rating_items(table: pd.DataFrame) -> int:
+    """How many columns of ``table`` :func:`draft_questionnaire` would draft as items."""
+    return _find_blocks(table, _columns(table)[0]).n_items
+
+
+def _plan(table: pd.DataFrame, source: str, name: str | None) -> _Draft:
+    columns, skipped = _columns(table)
+    found = _find_blocks(table, columns)
+    blocks, pool, unused, named_id = found.blocks, found.pool, found.unused, found.named_id
     if not blocks:
         raise DataError(_no_items_message(columns), file=source)
-    found_id = named_id or _find_id(pool, anywhere=True)
+    found_id = named_id or _find_id(table, pool, anywhere=True)
     if found_id and not named_id:
         pool = [c for c in pool if c.position != found_id[0].position]
     screening = _Screening(found_id[0] if found_id else None, found_id[1] if found_id else "",
-                           duration[0] if duration else None, duration[1] if duration else ())
+                           found.time)
     ids = _Ids(c.header for c in columns)
     for k, block in enumerate(blocks, 1):
         _name_block(block, ids, k)
@@ -738,7 +803,7 @@ def _plan(table: pd.DataFrame, source: str, name: str | None) -> _Draft:
         source=source, name=name or _file_name(source), n_rows=len(table),
         lang="zh" if _CJK.search(texts) else "en", blocks=blocks, demographics=demographics,
         screening=screening, unused=unused, columns=columns,
-        scale=_top_scale(blocks),
+        scale=_top_scale(blocks), wjx_skipped=skipped,
     )
 
 
@@ -871,10 +936,7 @@ def _scale_lines(d: _Draft) -> list[str]:
     if d.scale is None:
         return []
     s = d.scale
-    words = ""
-    if s.series is not None:
-        points = LABEL_SERIES[s.series]
-        words = f" ({points[0][0]} ... {points[-1][0]})"
+    words = f" ({s.ends()})" if s.kind is not None else ""
     others = any(b.rating.same_scale != s.same_scale for b in d.blocks)
     return [*_comment(f"scale of the items: {s.low}-{s.high}{words}"
                       + ("; an item on another scale has its own" if others else "")),
@@ -883,14 +945,12 @@ def _scale_lines(d: _Draft) -> list[str]:
 
 def _item_scale(block: _Block, d: _Draft, conflicts: set[str]) -> str:
     r, top = block.rating, d.scale
-    own = {k: v for k, v in r.labels.items() if k in conflicts}
+    own = {k: v for k, v in r.labels.items() if fold(k) in conflicts}
     if top is not None and (r.low, r.high) == (top.low, top.high) and not own:
         return ""
-    seen = {str(a).casefold() for c in block.columns for a in c.answers}
     labels: dict[int, str] = {}
-    for text, code in own.items():  # one spelling per code: the one the file uses
-        if text.casefold() in seen or code not in labels:
-            labels[code] = text
+    for text, code in own.items():  # one spelling per code: the file's first
+        labels.setdefault(code, text)
     inner = f"min: {r.low}, max: {r.high}"
     if labels:
         inner += ", labels: {" + ", ".join(f"{k}: {_scalar(v)}" for k, v in sorted(
@@ -934,11 +994,12 @@ def _block_name(b: _Block, lang: str) -> str:
 
 
 def _label_conflicts(blocks: Sequence[_Block]) -> set[str]:
-    """Text answers that mean different codes on the scales of different blocks."""
+    """Text answers (folded: :func:`sem_kit.io.labels.fold`) that mean different codes on
+    the scales of different blocks (Agree: 4 of 5, 6 of 7)."""
     codes: dict[str, set[int]] = {}
     for b in blocks:
         for text, code in b.rating.labels.items():
-            codes.setdefault(text, set()).add(code)
+            codes.setdefault(fold(text), set()).add(code)
     return {t for t, c in codes.items() if len(c) > 1}
 
 
@@ -946,9 +1007,9 @@ def _reverse_hints(b: _Block) -> list[str]:
     """Items that correlate negatively with the rest of their block: reverse-worded?"""
     if len(b.columns) < 3:
         return []
-    labels = {k.casefold(): v for k, v in b.rating.labels.items()}
+    labels = {fold(k): v for k, v in b.rating.labels.items()}
     frame = pd.DataFrame({
-        iid: [labels.get(a.casefold()) if isinstance(a, str) else a for a in col.cells]
+        iid: [labels.get(fold(a)) if isinstance(a, str) else a for a in col.cells]
         for iid, col in zip(b.items, b.columns, strict=True)
     }, dtype=float)
     frame = frame.mask(frame.isin(b.rating.missing_codes))
@@ -975,16 +1036,26 @@ def _columns_lines(d: _Draft) -> list[str]:
 def _value_label_lines(d: _Draft) -> list[str]:
     conflicts = _label_conflicts(d.blocks)
     labels: dict[str, int] = {}
-    series: list[str] = []
+    kinds: dict[str, set[int]] = {}
     for b in d.blocks:
-        if b.rating.series and b.rating.series not in series:
-            series.append(b.rating.series)
-        labels.update({t: c for t, c in b.rating.labels.items() if t not in conflicts})
+        if b.rating.kind is not None:
+            kinds.setdefault(b.rating.kind, set()).add(b.rating.high)
+        labels.update({t: c for t, c in b.rating.labels.items() if fold(t) not in conflicts})
     codes = sorted({c for b in d.blocks for c in b.rating.missing_codes})
     lines: list[str] = []
     if labels:
-        lines += [f"# text answers -> numbers (the series {', '.join(series)})", "value_labels:"]
-        lines += [f"  {_scalar(t)}: {c}" for t, c in labels.items()]
+        what = " and ".join(
+            ("the usual answer labels" if kind == "words" else "LimeSurvey's answer codes")
+            + f" of a {' or '.join(str(k) for k in sorted(sizes))}-point scale"
+            for kind, sizes in kinds.items())
+        lines += _comment(f"the file's text answers -> their points: {what}")
+        lines.append("value_labels:")
+        lines += [f"  {_scalar(t)}: {c}" for t, c in sorted(labels.items(), key=lambda tc: tc[1])]
+        lines.append("")
+    if d.wjx_skipped:
+        lines += _comment(f"a Wenjuanxing download: its {d.wjx_skipped} answers coded -2 or -3 "
+                          "(skipped, not shown) are read as 'not answered'; no missing_codes "
+                          "needed for them")
         lines.append("")
     if codes:
         lines += ["# codes in the item columns that lie off the scale: read as 'not answered'",
@@ -1026,20 +1097,23 @@ def _screening_lines(d: _Draft) -> list[str]:
     else:
         lines += _comment("no respondent id column found: repeated respondents are not "
                           "checked", 2)
-    if s.duration_col is not None:
+    if s.time is not None:
         n_questions = sum(len(b.items) for b in d.blocks) + len(d.demographics)
         minimum = int(math.ceil(SECONDS_PER_ITEM * n_questions / 10.0) * 10)
-        faster = sum(1 for x in s.seconds if x < minimum)
-        lines += _comment(f"{s.duration_col.where()}: response time", 2)
-        lines.append(f"  duration_column: {_scalar(s.duration_col.header)}")
+        seconds = s.time.seconds
+        faster = sum(1 for x in seconds if x < minimum)
+        lines += _comment(s.time.where(), 2)
+        if s.time.column is not None:
+            lines.append(f"  duration_column: {_scalar(s.time.column.header)}")
+        median = f"{float(np.median(seconds)):.0f} s" if seconds else "unknown"
         lines += _comment(
             f"min_duration: {SECONDS_PER_ITEM} s per question x {n_questions} questions "
             f"(Huang et al. 2012), rounded up to a multiple of 10 s; the median time is "
-            f"{float(np.median(s.seconds)):.0f} s and {faster} of {len(s.seconds)} rows are "
-            "faster", 2)
+            f"{median} and {faster} of {len(seconds)} rows are faster", 2)
         lines.append(f"  min_duration: {minimum}")
     else:
-        lines += _comment("no response-time column found: speeders are not checked", 2)
+        lines += _comment("no response-time column (nor start and end times) found: speeders "
+                          "are not checked", 2)
     lines += ["  straightlining: true", "  max_missing: 0.2", ""]
     return lines
 
@@ -1080,7 +1154,38 @@ def _unused_lines(d: _Draft) -> list[str]:
 # ---------------------------------------------------------------------------
 def read_for_draft(path: str | Path, sheet: str | None = None,
                    header_row: int | None = None) -> pd.DataFrame:
-    """The table :func:`draft_questionnaire` drafts from: :func:`read_table` with the header
-    found (or at ``header_row``), platform header rows recognised and row numbers the file's."""
-    return read_table(path, sheet, header_row)
+    """The table :func:`draft_questionnaire` drafts from.
 
+    :func:`read_table` with the header found (or at ``header_row``), platform header
+    rows recognised and row numbers the file's. In a workbook of several sheets with
+    no ``sheet`` named, the sheet with the most rating items (:func:`rating_items`;
+    the first of equals) is read, as ``sem-kit analyze`` reads the sheet that holds
+    the questionnaire's items.
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`read_table` gives it; when a sheet was chosen among several,
+        ``attrs["notices"]`` says which and why (for the console).
+    """
+    table = read_table(path, sheet, header_row)
+    names = table.attrs.get("sheets") or []
+    if sheet is not None or len(names) < 2:
+        return table
+    tables = []
+    for name in names:
+        try:
+            tables.append(read_table(path, name, header_row))
+        except DataError:  # an empty sheet, or one without the header row asked for
+            continue
+    counts = [rating_items(t) for t in tables]
+    if not tables or max(counts) == 0:
+        return table
+    best = counts.index(max(counts))
+    chosen = tables[best]
+    others = ", ".join(repr(n) for n in names if n != chosen.attrs["sheet"])
+    which = "the first sheet" if chosen.attrs["sheet"] == names[0] else "sheet"
+    chosen.attrs["notices"] = [
+        f"{path}: read {which} {chosen.attrs['sheet']!r}, which holds {counts[best]} rating "
+        f"items; the workbook's other sheets ({others}) were ignored; choose one with --sheet"]
+    return chosen

@@ -252,7 +252,13 @@ class Screening(_Strict):
     """Screening settings (see :mod:`sem_kit.io.screening`).
 
     - ``id_column``: respondent id; repeated ids are duplicate respondents.
-    - ``duration_column`` and ``min_duration`` (seconds): faster rows are excluded.
+    - ``min_duration`` (seconds): rows answered faster are excluded. The time is read
+      from ``duration_column`` when given; without it (or when the file has no such
+      column), from the platform's own time column (``所用时间``, ``Duration (in
+      seconds)``, ``interviewtime``, ...: :data:`sem_kit.io.ingest.DURATION_COLUMNS`),
+      else as end minus start time (SurveyMonkey's ``Start Date`` / ``End Date``:
+      :data:`sem_kit.io.ingest.START_END_COLUMNS`); with none of them the run warns
+      that speeders could not be screened.
     - ``straightlining``: exclude rows giving the same answer to every item.
     - ``max_missing``: exclude rows missing more than this share of item answers.
     - ``duplicate_answers``: exclude rows whose answers repeat an earlier row exactly.
@@ -264,12 +270,6 @@ class Screening(_Strict):
     straightlining: bool = True
     max_missing: float = Field(default=0.2, ge=0, le=1)
     duplicate_answers: bool = True
-
-    @model_validator(mode="after")
-    def _duration(self) -> Screening:
-        if self.min_duration is not None and self.duration_column is None:
-            raise ValueError("min_duration needs duration_column (the column holding seconds)")
-        return self
 
 
 class Population(_Strict):
