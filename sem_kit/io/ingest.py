@@ -427,6 +427,8 @@ def _build_table(
         layout=header.layout,
         labels={unique[k]: header.labels[j] for k, j in enumerate(keep) if j in header.labels},
         titles={unique[k]: header.titles[j] for k, j in enumerate(keep) if j in header.titles},
+        questions={unique[k]: header.questions[j] + 1 for k, j in enumerate(keep)
+                   if j in header.questions},
         duplicates=duplicates,
         warnings=list(warnings) + [f"{path}: {note}" for note in header.notes],
     )

@@ -64,6 +64,10 @@ class Header:
         Column position -> question text from an extra header row.
     titles:
         Column position -> the matrix question's title the column belongs to.
+    questions:
+        Column position -> the position of the first column of its question, where a
+        layout marks it (SurveyMonkey's title stands over a question's first column
+        only, so matrices with the same title stay apart).
     layout:
         ``plain``, ``qualtrics``, ``qualtrics-legacy`` or ``surveymonkey``.
     notes:
@@ -78,6 +82,7 @@ class Header:
     titles: dict[int, str] = field(default_factory=dict)
     layout: str = "plain"
     notes: tuple[str, ...] = ()
+    questions: dict[int, int] = field(default_factory=dict)
 
 
 def _empty(value: Any) -> bool:
@@ -242,11 +247,13 @@ def _surveymonkey(names: list[Any], below: Sequence[Sequence[Any]], start: int,
     merged: list[Any] = []
     labels: dict[int, str] = {}
     titles: dict[int, str] = {}
-    title = ""
+    questions: dict[int, int] = {}
+    title, opening = "", 0
     for j, name in enumerate(names):
         top, under = _text(name), _text(sub[j])
         if top:
-            title = top
+            title, opening = top, j
+        questions[j] = opening
         if under and under.casefold() not in SURVEYMONKEY_SUBHEADERS:
             merged.append(under)
             if title:
@@ -257,4 +264,4 @@ def _surveymonkey(names: list[Any], below: Sequence[Sequence[Any]], start: int,
     notes.append(f"{where}SurveyMonkey download: row {start + 2} under the header holds each "
                  "column's statement (the question's title stands once, over its first column)")
     return Header(row=start + 1, first_data_row=start + 3, names=merged, labels=labels,
-                  titles=titles, layout="surveymonkey", notes=tuple(notes))
+                  titles=titles, layout="surveymonkey", notes=tuple(notes), questions=questions)

@@ -137,6 +137,7 @@ class _Column:
     header: str
     label: str  # question text from the header rows or SPSS labels ("" when none)
     cells: tuple[float | str | None, ...]  # None: no answer
+    question: int | None = None  # the first column of its question, where the layout says
 
     @property
     def text(self) -> str:
@@ -207,6 +208,7 @@ def _columns(table: pd.DataFrame) -> tuple[list[_Column], int]:
     """The table's columns, and how many cells held Wenjuanxing's -2 / -3 (read as no
     answer in its download, as :func:`sem_kit.io.ingest.read_responses` reads them)."""
     labels = table.attrs.get("labels") or {}
+    questions = table.attrs.get("questions") or {}
     wjx = detect_platform(table) == "wenjuanxing"
     out, skipped = [], 0
     for j, header in enumerate(table.columns):
@@ -215,7 +217,8 @@ def _columns(table: pd.DataFrame) -> tuple[list[_Column], int]:
         cells = tuple(_cell(v, wjx) for v in values)
         if wjx:
             skipped += sum(1 for v in values if _plain_cell(v) in WJX_SKIP_CODES)
-        out.append(_Column(j + 1, str(header), "" if label == str(header) else label, cells))
+        out.append(_Column(j + 1, str(header), "" if label == str(header) else label, cells,
+                           questions.get(header)))
     return out, skipped
 
 
@@ -391,6 +394,8 @@ def _key(col: _Column) -> _Key | None:
     numbered = _NUMBERED.match(col.text)
     if numbered:
         return _Key("number", numbered.group(1))
+    if col.question is not None:  # SurveyMonkey: the question starting in that column
+        return _Key("title", f"column {_column_name(col.question)}")
     grid = _GRID.match(col.text)
     if grid:
         return _Key("title", _strip_number(grid.group(1)))
