@@ -34,6 +34,7 @@ import csv
 import difflib
 import hashlib
 import io
+import itertools
 import math
 import re
 import zipfile
@@ -294,19 +295,19 @@ def _build_table(
     warnings: list[str],
 ) -> pd.DataFrame:
     names = [_clean_header(h) for h in header]
-    width = len(names)
-    rows = [list(r) + [None] * (width - len(r)) if len(r) < width else list(r) for r in rows]
+    cells = _cell_matrix(rows, len(names))
     # Columns with no header and no value (trailing delimiters) are not columns.
     keep = [
         j for j, name in enumerate(names)
-        if name or any(not _is_empty(r[j]) for r in rows)
+        if name or not _empty_cells(cells[:, j]).all()
     ]
     if not any(names[j] for j in keep):
         raise DataError(
             "row 1 (the header row) is empty; expected column names in the first row", file=path
         )
     names = [names[j] or f"(unnamed column {_column_label(j)})" for j in keep]
-    rows = [[r[j] for j in keep] for r in rows]
+    if len(keep) < cells.shape[1]:
+        cells = cells[:, keep]
     positions: dict[str, list[int]] = {}
     for j, name in zip(keep, names, strict=True):
         positions.setdefault(name, []).append(j)
@@ -317,18 +318,119 @@ def _build_table(
                 f"column {name!r} appears {len(where)} times in the header: columns {listed}; "
                 "rename or delete all but one", file=path,
             )
-    while rows and all(_is_empty(v) for v in rows[-1]):
-        rows.pop()
-    if not rows:
+    cells = cells[:_filled_rows(cells)]
+    if not len(cells):
         raise DataError(
             "has a header row but no data rows; expected one row per respondent below it",
             file=path,
         )
-    index = pd.Index(range(2, len(rows) + 2), name=_ROW)
-    table = pd.DataFrame(rows, columns=names, index=index, dtype=object)
+    index = pd.Index(range(2, len(cells) + 2), name=_ROW)
+    table = pd.DataFrame(cells, columns=names, index=index, dtype=object, copy=False)
     table.attrs.update(attrs)
     table.attrs["warnings"] = list(warnings)
     return table
+
+
+_BACKWARD_SCAN = 64
+"""Trailing rows checked one by one before :func:`_filled_rows` looks column by column."""
+
+
+def _cell_matrix(rows: Sequence[Sequence[Any]], width: int) -> np.ndarray:
+    """The rows as an ``n x width`` object array: short rows padded with None, long ones cut."""
+    n = len(rows)
+    uneven = [i for i, r in enumerate(rows) if len(r) != width]
+    if uneven:
+        rows = list(rows)
+        for i in uneven:
+            r = list(rows[i])
+            rows[i] = r[:width] if len(r) > width else r + [None] * (width - len(r))
+    cells = np.fromiter(itertools.chain.from_iterable(rows), dtype=object, count=n * width)
+    return cells.reshape(n, width)
+
+
+def _filled_rows(cells: np.ndarray) -> int:
+    """Rows up to and including the last row with a non-empty cell."""
+    end = len(cells)
+    stop = max(0, end - _BACKWARD_SCAN)
+    while end > stop and all(_is_empty(v) for v in cells[end - 1]):
+        end -= 1
+    if end > stop or end == 0:
+        return end
+    filled = np.zeros(end, dtype=bool)
+    for j in range(cells.shape[1]):
+        filled |= ~_empty_cells(cells[:end, j])
+    found = np.flatnonzero(filled)
+    return int(found[-1]) + 1 if len(found) else 0
+
+
+def _empty_cells(values: np.ndarray) -> np.ndarray:
+    """``_is_empty`` of every cell of a 1-D object array, as a boolean array."""
+    codes, firsts = _cell_codes(values)
+    empty = np.fromiter((_is_empty(v) for v in firsts), dtype=bool, count=len(firsts))
+    return empty[codes]
+
+
+_SAME_WHEN_EQUAL: tuple[type, ...] = (str, int, bool, np.integer, np.bool_)
+"""Cell types whose equal values behave the same in every conversion (and print the same)."""
+
+
+def _cell_codes(values: np.ndarray) -> tuple[np.ndarray, list[Any]]:
+    """Number the distinct cells of a 1-D object array, for converting each value once.
+
+    Returns ``(codes, firsts)``: cells share a code when they have the same type
+    and value (floats: the same bits), and ``firsts[code]`` is the first cell
+    with that code. ``pandas.factorize`` alone would merge ``1``, ``1.0`` and
+    ``True`` (equal in Python) and every kind of NaN, so it is trusted as is
+    only when every cell is a string, and otherwise applied type by type.
+    """
+    try:
+        codes, uniques = pd.factorize(values)
+    except TypeError:  # an unhashable cell
+        codes, uniques = None, None
+    if codes is not None and not (codes < 0).any() and all(type(u) is str for u in uniques):
+        return codes, list(uniques)
+    kinds, types = pd.factorize(np.fromiter(map(type, values), dtype=object, count=len(values)))
+    codes = np.empty(len(values), dtype=np.intp)
+    firsts: list[Any] = []
+    for k, kind in enumerate(types):
+        where = np.flatnonzero(kinds == k)
+        sub = values[where]
+        if issubclass(kind, float | np.floating):
+            sub_codes = pd.factorize(sub.astype(np.float64).view(np.int64))[0]
+        elif kind is type(None):
+            sub_codes = np.zeros(len(sub), dtype=np.intp)
+        elif issubclass(kind, _SAME_WHEN_EQUAL):
+            sub_codes = pd.factorize(sub)[0]
+        else:  # dates, times and anything else: one code per cell
+            sub_codes = np.arange(len(sub))
+        first = np.unique(sub_codes, return_index=True)[1]
+        codes[where] = sub_codes + len(firsts)
+        firsts.extend(sub[first].tolist())
+    return codes, firsts
+
+
+def _cell_texts(values: np.ndarray) -> np.ndarray:
+    """:func:`_show` of every cell of a 1-D object array (each distinct cell shown once)."""
+    codes, firsts = _cell_codes(values)
+    return _shown(firsts)[codes]
+
+
+def _shown(values: Sequence[Any]) -> np.ndarray:
+    """:func:`_show` of each value, as an object array."""
+    return np.fromiter((_show(v) for v in values), dtype=object, count=len(values))
+
+
+def _cells_by_text(rows: np.ndarray, texts: np.ndarray) -> dict[str, list[int]]:
+    """Rows grouped by the text of their cell: the texts in the order first seen in
+    ``rows`` (ascending), each with its rows in that order."""
+    if not len(texts):
+        return {}
+    codes, uniques = pd.factorize(texts)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.cumsum(np.bincount(codes, minlength=len(uniques)))[:-1]
+    groups = np.split(np.asarray(rows)[order], bounds)
+    return {str(text): [int(r) for r in group]
+            for text, group in zip(uniques, groups, strict=True)}
 
 
 def _column_label(j: int) -> str:
@@ -578,17 +680,18 @@ def read_responses(
     warnings = list(table.attrs.get("warnings", []))
     item_columns = _match_items(table, questionnaire, path, warnings)
 
-    raw = pd.DataFrame(index=table.index, columns=list(item_columns), dtype=float)
     codes = [float(c) for c in questionnaire.model.missing_codes]
     unreadable: list[tuple[str, str, dict[str, list[int]]]] = []
+    converted: dict[str, np.ndarray] = {}
     for iid, header in item_columns.items():
         scale = questionnaire.item_scale(iid)
         values, bad = _convert_column(table[header], questionnaire, scale)
-        raw[iid] = values
         if codes:  # declared missing-answer codes (e.g. 99, -9 of an SPSS export)
-            raw.loc[raw[iid].isin(codes), iid] = np.nan
+            values[np.isin(values, codes)] = np.nan
+        converted[iid] = values
         if bad:
             unreadable.append((iid, header, bad))
+    raw = pd.DataFrame(converted, index=table.index, columns=list(item_columns), dtype=float)
     if unreadable:
         raise DataError(_unreadable_message(unreadable, questionnaire), file=path)
     _check_scales(raw, item_columns, questionnaire, path, table)
@@ -601,7 +704,7 @@ def read_responses(
 
     demographics = _read_demographics(table, questionnaire, path, warnings)
     meta = _read_meta(table, questionnaire, path, warnings)
-    blank = tuple(int(r) for r, row in table.iterrows() if all(_is_empty(v) for v in row))
+    blank = _blank_rows(table)
     return Responses(
         path=str(path),
         sha256=sha256,
@@ -618,6 +721,17 @@ def read_responses(
         delimiter=table.attrs.get("delimiter"),
         item_columns=dict(item_columns),
     )
+
+
+def _blank_rows(table: pd.DataFrame) -> tuple[int, ...]:
+    """Rows whose every cell is empty, checked column by column on the rows still blank."""
+    cells = table.to_numpy(dtype=object)
+    candidates = np.arange(len(table))
+    for j in range(cells.shape[1]):
+        if not len(candidates):
+            break
+        candidates = candidates[_empty_cells(cells[candidates, j])]
+    return tuple(int(r) for r in table.index[candidates])
 
 
 def _find_column(headers: Sequence[str], key: str, q: Questionnaire, taken: set[str]) -> str | None:
@@ -719,6 +833,20 @@ def _label_maps(q: Questionnaire, scale: Scale | None) -> tuple[dict[str, float]
 
 def _to_number(value: Any, exact: dict[str, float], folded: dict[str, float]) -> float | None:
     """A cell as a float, NaN when missing, ``None`` when unreadable."""
+    if isinstance(value, str):
+        text = value.strip()
+        key = text.casefold()
+        if key in MISSING_CODES:  # the empty text included
+            return np.nan
+        if text in exact:
+            return exact[text]
+        if key in folded:
+            return folded[key]
+        try:
+            number = float(text.replace("\u2212", "-"))
+        except ValueError:
+            return None
+        return number if math.isfinite(number) else None
     if _is_empty(value):
         return np.nan
     if isinstance(value, bool):
@@ -726,36 +854,38 @@ def _to_number(value: Any, exact: dict[str, float], folded: dict[str, float]) ->
     if isinstance(value, int | float | np.integer | np.floating):
         number = float(value)
         return number if math.isfinite(number) else np.nan
-    if not isinstance(value, str):
-        return None
-    text = value.strip()
-    if text.casefold() in MISSING_CODES:
-        return np.nan
-    if text in exact:
-        return exact[text]
-    if text.casefold() in folded:
-        return folded[text.casefold()]
-    try:
-        number = float(text.replace("\u2212", "-"))
-    except ValueError:
-        return None
-    return number if math.isfinite(number) else None
+    return None
+
+
+_NUMERIC_KINDS = frozenset({"floating", "integer", "integer-na", "mixed-integer-float"})
+"""``pandas.api.types.infer_dtype`` of a column that holds numbers (and NaN) only."""
 
 
 def _convert_column(
     column: pd.Series, q: Questionnaire, scale: Scale | None
-) -> tuple[list[float], dict[str, list[int]]]:
+) -> tuple[np.ndarray, dict[str, list[int]]]:
+    """A column's answers as floats (NaN where missing) and its unreadable answers.
+
+    Returns the values in row order and ``{answer as shown: [rows]}`` for the
+    answers :func:`_to_number` cannot read (first seen first, rows ascending).
+    Each distinct cell is converted once; a column of numbers is converted at once.
+    """
+    values = column.to_numpy(dtype=object)
+    if pd.api.types.infer_dtype(values, skipna=False) in _NUMERIC_KINDS:
+        numbers = values.astype(np.float64)
+        numbers[~np.isfinite(numbers)] = np.nan
+        return numbers, {}
     exact, folded = _label_maps(q, scale)
-    out: list[float] = []
-    bad: dict[str, list[int]] = {}
-    for row, value in column.items():
-        number = _to_number(value, exact, folded)
-        if number is None:
-            bad.setdefault(_show(value), []).append(int(row))
-            out.append(np.nan)
-        else:
-            out.append(number)
-    return out, bad
+    codes, firsts = _cell_codes(values)
+    converted = [_to_number(v, exact, folded) for v in firsts]
+    unreadable = np.fromiter((c is None for c in converted), dtype=bool, count=len(converted))
+    numbers = np.fromiter((np.nan if c is None else c for c in converted), dtype=np.float64,
+                          count=len(converted))[codes]
+    if not unreadable.any():
+        return numbers, {}
+    bad = np.flatnonzero(unreadable[codes])
+    rows = column.index.to_numpy()[bad]
+    return numbers, _cells_by_text(rows, _shown(firsts)[codes[bad]])
 
 
 def _show(value: Any) -> str:
@@ -826,9 +956,8 @@ def _check_scales(
         for mask, what in ((off, "is off the scale"), (frac, "is not a whole number")):
             if not mask.any():
                 continue
-            by_value: dict[str, list[int]] = {}
-            for row in col.index[mask]:
-                by_value.setdefault(_show(table.at[row, header]), []).append(int(row))
+            cells = table[header].to_numpy(dtype=object)[mask.to_numpy()]
+            by_value = _cells_by_text(col.index.to_numpy()[mask.to_numpy()], _cell_texts(cells))
             value, rows = next(iter(by_value.items()))
             text = (f"{_column_text(header, iid)}, {_rows_text(rows)}: value {value!r} {what}; "
                     f"expected {_scale_text(scale)}")
@@ -965,20 +1094,19 @@ def parse_duration(value: Any) -> float | None:
 
 def _durations(column: Iterable[Any] | pd.Series, name: str, path: Path) -> pd.Series:
     series = pd.Series(column)
-    values: list[float] = []
-    bad: dict[str, list[int]] = {}
-    for row, value in series.items():
-        seconds = parse_duration(value)
-        if seconds is None:
-            bad.setdefault(_show(value), []).append(int(row))
-            values.append(np.nan)
-        else:
-            values.append(seconds)
-    if bad:
-        value, rows = next(iter(bad.items()))
+    values = series.to_numpy(dtype=object)
+    codes, firsts = _cell_codes(values)
+    converted = [parse_duration(v) for v in firsts]
+    unreadable = np.fromiter((c is None for c in converted), dtype=bool, count=len(converted))
+    if unreadable.any():
+        bad = np.flatnonzero(unreadable[codes])
+        rows = series.index.to_numpy()[bad]
+        value, rows = next(iter(_cells_by_text(rows, _shown(firsts)[codes[bad]]).items()))
         raise DataError(
             f"column {name!r} (screening.duration_column), {_rows_text(rows)}: {value!r} is "
             "not a duration; expected seconds such as 95, '95秒', '1分35秒' or '1:35'",
             file=path,
         )
-    return pd.Series(values, index=series.index, dtype=float)
+    seconds = np.fromiter((np.nan if c is None else c for c in converted), dtype=np.float64,
+                          count=len(converted))
+    return pd.Series(seconds[codes], index=series.index, dtype=float)
