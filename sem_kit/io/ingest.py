@@ -704,7 +704,7 @@ def read_responses(
 
     demographics = _read_demographics(table, questionnaire, path, warnings)
     meta = _read_meta(table, questionnaire, path, warnings)
-    blank = _blank_rows(table)
+    blank = _blank_rows(table, np.flatnonzero(raw.isna().to_numpy().all(axis=1)))
     return Responses(
         path=str(path),
         sha256=sha256,
@@ -723,10 +723,10 @@ def read_responses(
     )
 
 
-def _blank_rows(table: pd.DataFrame) -> tuple[int, ...]:
-    """Rows whose every cell is empty, checked column by column on the rows still blank."""
+def _blank_rows(table: pd.DataFrame, candidates: np.ndarray) -> tuple[int, ...]:
+    """The rows whose every cell is empty among ``candidates`` (positions in ``table``, e.g.
+    the rows without an item answer), checked column by column on the rows still blank."""
     cells = table.to_numpy(dtype=object)
-    candidates = np.arange(len(table))
     for j in range(cells.shape[1]):
         if not len(candidates):
             break
