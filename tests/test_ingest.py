@@ -652,3 +652,50 @@ def test_bool_cell_is_not_a_number(tmp_path, small):
     rows = [["A1", "A2", "A3", "B1", "B2", "B3"], [True, 1, 1, 1, 1, 2]]
     message = data_error(write_xlsx(tmp_path / "b.xlsx", {"S": rows}), small)
     assert "column 'A1'" in message and "'True'" in message
+
+
+def test_mixed_cells_convert_and_report_as_before(tmp_path, small):
+    # Numbers (padded), labels in any case, missing codes, and unreadable text that
+    # differs only by surrounding spaces: converted once per distinct cell, reported
+    # by the text shown, in the order first seen, rows ascending.
+    a2 = ["3", " 4 ", "Agree", "agree", "NA", "(跳过)", "", "x", " x", "y", "x ", "AGREE",
+          "x", "z", "disagree", "w", "v", "y", "5.0", "\u22121"]
+    rows = [f"{i % 7 + 1},{v},{(i * 3) % 7 + 1},{'?' if i in (4, 9) else 5},6,{7 - i % 7},"
+            f"{1 + i % 2}" for i, v in enumerate(a2)]
+    path = write(tmp_path, "mixed.csv", "A1,A2,A3,B1,B2,B3,gender\n" + "\n".join(rows) + "\n")
+    assert data_error(path, small) == (
+        f"{path}: column 'A2', rows 9, 10, 12, 14 (4 rows): answer 'x' is not a number or a "
+        "known answer label; expected a whole number from 1 to 7, or one of the value labels "
+        "(Agree, Disagree); the column also holds 'y' (rows 11, 19 (2 rows)); 'z' (row 15); "
+        "'w' (row 17); .... 1 more column(s) hold unreadable answers: 'B1'. Add text answers to "
+        "`value_labels:` in the questionnaire, or recode them"
+    )
+
+    readable = [v for v in a2 if v.strip() not in ("x", "y", "z", "w", "v", "\u22121")]
+    rows = [f"{i % 7 + 1},{v},{(i * 3) % 7 + 1},5,6,{7 - i % 7},{1 + i % 2}"
+            for i, v in enumerate(readable)]
+    path = write(tmp_path, "ok.csv", "A1,A2,A3,B1,B2,B3,gender\n" + "\n".join(rows) + "\n")
+    r = read_unchanged(path, small)
+    nan = float("nan")
+    assert r.raw_items["A2"].tolist() == pytest.approx(
+        [3, 4, 6, 6, nan, nan, nan, 6, 2, 5], nan_ok=True)
+    assert r.items["A3"].tolist() == [7, 4, 1, 5, 2, 6, 3, 7, 4, 1]
+
+
+def test_typed_xlsx_cells_keep_their_types(tmp_path, small):
+    # 1, 1.0 and True are equal in Python; only True and False are unreadable.
+    cells = [1, 1.0, True, "1", None, "Agree", 7, False, 3.5, True, " 2 ", "NA"]
+    rows = [["A1", "A2", "A3", "B1", "B2", "B3"]] + [[v, 2, 3, 4, 5, 6] for v in cells]
+    message = data_error(write_xlsx(tmp_path / "typed.xlsx", {"S": rows}), small)
+    assert message.split(": ", 1)[1] == (
+        "column 'A1', rows 4, 11 (2 rows): answer 'True' is not a number or a known answer "
+        "label; expected a whole number from 1 to 7, or one of the value labels (Agree, "
+        "Disagree); the column also holds 'False' (row 9). Add text answers to "
+        "`value_labels:` in the questionnaire, or recode them"
+    )
+    rows = [rows[0]] + [[v, 2, 3, 4, 5, 6] for v in cells if not isinstance(v, bool)]
+    message = data_error(write_xlsx(tmp_path / "typed2.xlsx", {"S": rows}), small)
+    assert message.split(": ", 1)[1] == (
+        "column 'A1', row 8: value '3.5' is not a whole number; expected a whole number "
+        "from 1 to 7"
+    )

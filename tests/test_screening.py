@@ -6,10 +6,13 @@ import dataclasses
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from sem_kit.errors import InputError
-from sem_kit.io.ingest import read_responses
+from sem_kit.io.ingest import Responses, read_responses
 from sem_kit.io.screening import (
     MIN_STRAIGHTLINE_ITEMS,
     REASONS,
@@ -296,3 +299,139 @@ def test_max_missing_setting(tmp_path):
     result = screen(read_responses(path, q), q)
     assert reasons(result) == {3: "too_many_missing"}
     assert result.excluded[0].detail == "1 of 10 answers missing (10%) > max share 0%"
+
+
+# ---------------------------------------------------------------------------
+# the array implementation against a plain row-by-row reading of the rules
+# ---------------------------------------------------------------------------
+def _shown_number(value: float) -> str:
+    value = float(value)
+    return str(int(value)) if value.is_integer() else f"{value:g}"
+
+
+def _shown_share(share: float) -> str:
+    return f"{round(share * 100, 1):g}%"
+
+
+def _keep_first(rows, key_of, excluded, reason, detail):
+    """Rows whose key (None: no key) no earlier row had; the others logged as ``reason``."""
+    first_of, kept = {}, []
+    for row in rows:
+        key = key_of(row)
+        if key is not None and key in first_of:
+            excluded.append({"row": row, "reason": reason, "detail": detail(key, first_of[key])})
+            continue
+        if key is not None:
+            first_of[key] = row
+        kept.append(row)
+    return kept
+
+
+def reference_screen(raw, meta, blank, settings, rules):
+    """The module docstring's rules, one row at a time: (exclusions, kept rows)."""
+    n_items = raw.shape[1]
+    excluded, candidates = [], []
+    for row in raw.index:
+        answers = [float(v) for v in raw.loc[row] if not np.isnan(v)]
+        missing = n_items - len(answers)
+        seconds = meta.at[row, "duration"] if "duration" in meta else np.nan
+        hit = None
+        if row in blank:
+            hit = ("blank", "every cell is empty")
+        elif not answers:
+            hit = ("no_answers", f"no item answered (0 of {n_items})")
+        elif rules != "default":
+            pass
+        elif (settings["min_duration"] is not None and "duration" in meta
+              and not np.isnan(seconds) and seconds < settings["min_duration"]):
+            hit = ("too_fast", f"duration {_shown_number(seconds)} s < min "
+                               f"{_shown_number(settings['min_duration'])} s")
+        elif missing / n_items > settings["max_missing"]:
+            hit = ("too_many_missing",
+                   f"{missing} of {n_items} answers missing ({_shown_share(missing / n_items)}) "
+                   f"> max share {_shown_share(settings['max_missing'])}")
+        elif (settings["straightlining"] and len(answers) >= MIN_STRAIGHTLINE_ITEMS
+              and len(set(answers)) == 1):
+            hit = ("straight_lining", f"same answer {_shown_number(answers[0])} to all "
+                                      f"{len(answers)} answered items")
+        if hit:
+            excluded.append({"row": row, "reason": hit[0], "detail": hit[1]})
+        else:
+            candidates.append(row)
+    if rules == "default" and "id" in meta:
+        def respondent(row):
+            rid = meta.at[row, "id"]
+            return None if rid is None or (isinstance(rid, float) and np.isnan(rid)) else rid
+
+        candidates = _keep_first(candidates, respondent, excluded, "duplicate_id",
+                                 lambda rid, first: f"same respondent id {rid!r} as row {first}")
+    if rules == "default" and settings["duplicate_answers"]:
+        candidates = _keep_first(
+            candidates, lambda row: tuple(None if np.isnan(v) else float(v) for v in raw.loc[row]),
+            excluded, "duplicate_answers",
+            lambda key, first: f"answers to all {n_items} items identical to row {first}")
+    return sorted(excluded, key=lambda e: e["row"]), tuple(candidates)
+
+
+_SETTINGS = st.fixed_dictionaries({
+    "min_duration": st.sampled_from([None, 30.0, 60.0]),
+    "max_missing": st.sampled_from([0.0, 0.2, 0.5, 1.0]),
+    "straightlining": st.booleans(),
+    "duplicate_answers": st.booleans(),
+})
+
+
+@st.composite
+def _screening_case(draw):
+    n_items = draw(st.integers(1, 8))
+    n = draw(st.integers(0, 25))
+    # A small alphabet makes ties, straight lines and duplicates likely; -0.0 equals 0.0.
+    answer = st.sampled_from([np.nan, np.nan, 1.0, 2.0, 3.0, 2.5, 0.0, -0.0])
+    template = draw(st.lists(st.lists(answer, min_size=n_items, max_size=n_items),
+                             min_size=1, max_size=4))
+    answers = []
+    for _ in range(n):
+        kind = draw(st.sampled_from(["copy", "random", "straight"]))
+        if kind == "copy":
+            answers.append(list(draw(st.sampled_from(template))))
+        elif kind == "random":
+            answers.append(draw(st.lists(answer, min_size=n_items, max_size=n_items)))
+        else:  # the same answer everywhere, perhaps with a gap or a signed zero
+            same = draw(st.sampled_from([1.0, 3.0, 0.0]))
+            row = [same] * n_items
+            row[draw(st.integers(0, n_items - 1))] = draw(st.sampled_from([same, np.nan, -same]))
+            answers.append(row)
+    index = pd.Index(range(2, n + 2), name="row")
+    raw = pd.DataFrame(answers, index=index, columns=[f"I{j}" for j in range(n_items)],
+                       dtype=float)
+    meta = pd.DataFrame(index=index)
+    if draw(st.booleans()):
+        meta["id"] = pd.Series(draw(st.lists(st.sampled_from([None, np.nan, "p1", "p2", "p3"]),
+                                             min_size=n, max_size=n)), index=index, dtype=object)
+    if draw(st.booleans()):
+        meta["duration"] = draw(st.lists(st.sampled_from([np.nan, 10.0, 29.5, 30.0, 59.0, 60.0,
+                                                          300.0]), min_size=n, max_size=n))
+    empty = [row for row in index if raw.loc[row].isna().all()]
+    blank = tuple(sorted(draw(st.sets(st.sampled_from(empty)))) if empty else ())
+    return raw, meta, blank, draw(_SETTINGS), draw(st.sampled_from(["default", "none"]))
+
+
+@settings(max_examples=300, deadline=None, database=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(_screening_case())
+def test_screen_agrees_with_row_by_row_rules(case):
+    raw, meta, blank, rule_settings, rules = case
+    extra = "".join(f"  {key}: {'null' if value is None else str(value).lower()}\n"
+                    for key, value in rule_settings.items() if key != "max_missing")
+    q = parse_questionnaire(YAML.replace("  min_duration: 60\n", "").replace(
+        "max_missing: 0.2", f"max_missing: {rule_settings['max_missing']}\n{extra}"), "p.yaml")
+    responses = Responses(path="p.csv", sha256="", n_rows=len(raw), items=raw, raw_items=raw,
+                          demographics=pd.DataFrame(index=raw.index), meta=meta,
+                          blank_rows=blank)
+    result = screen(responses, q, rules=rules)
+    expected, kept = reference_screen(raw, meta, set(blank), rule_settings, rules)
+    assert [e.as_dict() for e in result.excluded] == expected
+    assert result.kept_rows == kept
+    assert list(result.raw_items.index) == list(kept)
+    hits = sum(e["reason"] == "duplicate_answers" for e in expected)
+    assert len(result.warnings) == int(hits > 0 and raw.shape[1] < 10)

@@ -490,6 +490,76 @@ def _unique_names(names: list[str], keep: list[int]) -> tuple[list[str], dict[st
     return unique, duplicates
 
 
+def _empty_cells(values: np.ndarray) -> np.ndarray:
+    """``_is_empty`` of every cell of a 1-D object array, as a boolean array."""
+    codes, firsts = _cell_codes(values)
+    empty = np.fromiter((_is_empty(v) for v in firsts), dtype=bool, count=len(firsts))
+    return empty[codes]
+
+
+_SAME_WHEN_EQUAL: tuple[type, ...] = (str, int, bool, np.integer, np.bool_)
+"""Cell types whose equal values behave the same in every conversion (and print the same)."""
+
+
+def _cell_codes(values: np.ndarray) -> tuple[np.ndarray, list[Any]]:
+    """Number the distinct cells of a 1-D object array, for converting each value once.
+
+    Returns ``(codes, firsts)``: cells share a code when they have the same type
+    and value (floats: the same bits), and ``firsts[code]`` is the first cell
+    with that code. ``pandas.factorize`` alone would merge ``1``, ``1.0`` and
+    ``True`` (equal in Python) and every kind of NaN, so it is trusted as is
+    only when every cell is a string, and otherwise applied type by type.
+    """
+    try:
+        codes, uniques = pd.factorize(values)
+    except TypeError:  # an unhashable cell
+        codes, uniques = None, None
+    if codes is not None and not (codes < 0).any() and all(type(u) is str for u in uniques):
+        return codes, list(uniques)
+    kinds, types = pd.factorize(np.fromiter(map(type, values), dtype=object, count=len(values)))
+    codes = np.empty(len(values), dtype=np.intp)
+    firsts: list[Any] = []
+    for k, kind in enumerate(types):
+        where = np.flatnonzero(kinds == k)
+        sub = values[where]
+        if issubclass(kind, float | np.floating):
+            sub_codes = pd.factorize(sub.astype(np.float64).view(np.int64))[0]
+        elif kind is type(None):
+            sub_codes = np.zeros(len(sub), dtype=np.intp)
+        elif issubclass(kind, _SAME_WHEN_EQUAL):
+            sub_codes = pd.factorize(sub)[0]
+        else:  # dates, times and anything else: one code per cell
+            sub_codes = np.arange(len(sub))
+        first = np.unique(sub_codes, return_index=True)[1]
+        codes[where] = sub_codes + len(firsts)
+        firsts.extend(sub[first].tolist())
+    return codes, firsts
+
+
+def _cell_texts(values: np.ndarray) -> np.ndarray:
+    """:func:`_show` of every cell of a 1-D object array (each distinct cell shown once)."""
+    codes, firsts = _cell_codes(values)
+    return _shown(firsts)[codes]
+
+
+def _shown(values: Sequence[Any]) -> np.ndarray:
+    """:func:`_show` of each value, as an object array."""
+    return np.fromiter((_show(v) for v in values), dtype=object, count=len(values))
+
+
+def _cells_by_text(rows: np.ndarray, texts: np.ndarray) -> dict[str, list[int]]:
+    """Rows grouped by the text of their cell: the texts in the order first seen in
+    ``rows`` (ascending), each with its rows in that order."""
+    if not len(texts):
+        return {}
+    codes, uniques = pd.factorize(texts)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.cumsum(np.bincount(codes, minlength=len(uniques)))[:-1]
+    groups = np.split(np.asarray(rows)[order], bounds)
+    return {str(text): [int(r) for r in group]
+            for text, group in zip(uniques, groups, strict=True)}
+
+
 def _column_label(j: int) -> str:
     """1-based column number with its spreadsheet letter: ``3 (C)``."""
     letters, k = "", j + 1
@@ -777,22 +847,24 @@ def read_responses(
     item_columns = {iid: m.column for iid, m in matches.items()}
     notices += _mapping_notice(matches, table)
 
-    raw = pd.DataFrame(index=table.index, columns=list(item_columns), dtype=float)
     codes = [float(c) for c in questionnaire.model.missing_codes]
     platform = detect_platform(table)
     skipped = 0
     unreadable: list[tuple[str, str, dict[str, list[int]]]] = []
+    converted: dict[str, np.ndarray] = {}
     for iid, header in item_columns.items():
         scale = questionnaire.item_scale(iid)
         values, bad = _convert_column(table[header], questionnaire, scale)
-        raw[iid] = values
         if codes:  # declared missing-answer codes (e.g. 99, -9 of an SPSS export)
-            raw.loc[raw[iid].isin(codes), iid] = np.nan
+            values[np.isin(values, codes)] = np.nan
         if platform == "wenjuanxing":
-            skipped += int(raw[iid].isin(WJX_SKIP_CODES).sum())
-            raw.loc[raw[iid].isin(WJX_SKIP_CODES), iid] = np.nan
+            skip = np.isin(values, WJX_SKIP_CODES)
+            skipped += int(skip.sum())
+            values[skip] = np.nan
+        converted[iid] = values
         if bad:
             unreadable.append((iid, header, bad))
+    raw = pd.DataFrame(converted, index=table.index, columns=list(item_columns), dtype=float)
     if unreadable:
         raise DataError(_unreadable_message(unreadable, questionnaire), file=path)
     _check_scales(raw, item_columns, questionnaire, path, table)
@@ -809,7 +881,7 @@ def read_responses(
     demographics = _read_demographics(table, questionnaire, path, warnings,
                                       set(item_columns.values()), notices)
     meta = _read_meta(table, questionnaire, path, warnings, notices)
-    blank = tuple(int(r) for r, row in table.iterrows() if all(_is_empty(v) for v in row))
+    blank = _blank_rows(table, np.flatnonzero(raw.isna().to_numpy().all(axis=1)))
     return Responses(
         path=str(path),
         sha256=sha256,
@@ -834,6 +906,17 @@ def read_responses(
         layout=platform,
         notices=tuple(notices),
     )
+
+
+def _blank_rows(table: pd.DataFrame, candidates: np.ndarray) -> tuple[int, ...]:
+    """The rows whose every cell is empty among ``candidates`` (positions in ``table``, e.g.
+    the rows without an item answer), checked column by column on the rows still blank."""
+    cells = table.to_numpy(dtype=object)
+    for j in range(cells.shape[1]):
+        if not len(candidates):
+            break
+        candidates = candidates[_empty_cells(cells[candidates, j])]
+    return tuple(int(r) for r in table.index[candidates])
 
 
 def _find_column(headers: Sequence[str], key: str, q: Questionnaire, taken: set[str]) -> str | None:
@@ -1021,6 +1104,20 @@ def _label_maps(q: Questionnaire, scale: Scale | None) -> tuple[dict[str, float]
 
 def _to_number(value: Any, exact: dict[str, float], folded: dict[str, float]) -> float | None:
     """A cell as a float, NaN when missing, ``None`` when unreadable."""
+    if isinstance(value, str):
+        text = value.strip()
+        key = text.casefold()
+        if key in MISSING_CODES:  # the empty text included
+            return np.nan
+        if text in exact:
+            return exact[text]
+        if key in folded:
+            return folded[key]
+        try:
+            number = float(text.replace("\u2212", "-"))
+        except ValueError:
+            return None
+        return number if math.isfinite(number) else None
     if _is_empty(value):
         return np.nan
     if isinstance(value, bool):
@@ -1028,36 +1125,38 @@ def _to_number(value: Any, exact: dict[str, float], folded: dict[str, float]) ->
     if isinstance(value, int | float | np.integer | np.floating):
         number = float(value)
         return number if math.isfinite(number) else np.nan
-    if not isinstance(value, str):
-        return None
-    text = value.strip()
-    if text.casefold() in MISSING_CODES:
-        return np.nan
-    if text in exact:
-        return exact[text]
-    if text.casefold() in folded:
-        return folded[text.casefold()]
-    try:
-        number = float(text.replace("\u2212", "-"))
-    except ValueError:
-        return None
-    return number if math.isfinite(number) else None
+    return None
+
+
+_NUMERIC_KINDS = frozenset({"floating", "integer", "integer-na", "mixed-integer-float"})
+"""``pandas.api.types.infer_dtype`` of a column that holds numbers (and NaN) only."""
 
 
 def _convert_column(
     column: pd.Series, q: Questionnaire, scale: Scale | None
-) -> tuple[list[float], dict[str, list[int]]]:
+) -> tuple[np.ndarray, dict[str, list[int]]]:
+    """A column's answers as floats (NaN where missing) and its unreadable answers.
+
+    Returns the values in row order and ``{answer as shown: [rows]}`` for the
+    answers :func:`_to_number` cannot read (first seen first, rows ascending).
+    Each distinct cell is converted once; a column of numbers is converted at once.
+    """
+    values = column.to_numpy(dtype=object)
+    if pd.api.types.infer_dtype(values, skipna=False) in _NUMERIC_KINDS:
+        numbers = values.astype(np.float64)
+        numbers[~np.isfinite(numbers)] = np.nan
+        return numbers, {}
     exact, folded = _label_maps(q, scale)
-    out: list[float] = []
-    bad: dict[str, list[int]] = {}
-    for row, value in column.items():
-        number = _to_number(value, exact, folded)
-        if number is None:
-            bad.setdefault(_show(value), []).append(int(row))
-            out.append(np.nan)
-        else:
-            out.append(number)
-    return out, bad
+    codes, firsts = _cell_codes(values)
+    converted = [_to_number(v, exact, folded) for v in firsts]
+    unreadable = np.fromiter((c is None for c in converted), dtype=bool, count=len(converted))
+    numbers = np.fromiter((np.nan if c is None else c for c in converted), dtype=np.float64,
+                          count=len(converted))[codes]
+    if not unreadable.any():
+        return numbers, {}
+    bad = np.flatnonzero(unreadable[codes])
+    rows = column.index.to_numpy()[bad]
+    return numbers, _cells_by_text(rows, _shown(firsts)[codes[bad]])
 
 
 def _show(value: Any) -> str:
@@ -1128,9 +1227,8 @@ def _check_scales(
         for mask, what in ((off, "is off the scale"), (frac, "is not a whole number")):
             if not mask.any():
                 continue
-            by_value: dict[str, list[int]] = {}
-            for row in col.index[mask]:
-                by_value.setdefault(_show(table.at[row, header]), []).append(int(row))
+            cells = table[header].to_numpy(dtype=object)[mask.to_numpy()]
+            by_value = _cells_by_text(col.index.to_numpy()[mask.to_numpy()], _cell_texts(cells))
             value, rows = next(iter(by_value.items()))
             text = (f"{_column_text(header, iid)}, {_rows_text(rows)}: value {value!r} {what}; "
                     f"expected {_scale_text(scale)}")
@@ -1431,20 +1529,19 @@ def parse_duration(value: Any) -> float | None:
 def _durations(column: Iterable[Any] | pd.Series, name: str, path: Path,
                source: str = "screening.duration_column") -> pd.Series:
     series = pd.Series(column)
-    values: list[float] = []
-    bad: dict[str, list[int]] = {}
-    for row, value in series.items():
-        seconds = parse_duration(value)
-        if seconds is None:
-            bad.setdefault(_show(value), []).append(int(row))
-            values.append(np.nan)
-        else:
-            values.append(seconds)
-    if bad:
-        value, rows = next(iter(bad.items()))
+    values = series.to_numpy(dtype=object)
+    codes, firsts = _cell_codes(values)
+    converted = [parse_duration(v) for v in firsts]
+    unreadable = np.fromiter((c is None for c in converted), dtype=bool, count=len(converted))
+    if unreadable.any():
+        bad = np.flatnonzero(unreadable[codes])
+        rows = series.index.to_numpy()[bad]
+        value, rows = next(iter(_cells_by_text(rows, _shown(firsts)[codes[bad]]).items()))
         raise DataError(
             f"column {name!r} ({source}), {_rows_text(rows)}: {value!r} is "
             "not a duration; expected seconds such as 95, '95秒', '1分35秒' or '1:35'",
             file=path,
         )
-    return pd.Series(values, index=series.index, dtype=float)
+    seconds = np.fromiter((np.nan if c is None else c for c in converted), dtype=np.float64,
+                          count=len(converted))
+    return pd.Series(seconds[codes], index=series.index, dtype=float)

@@ -178,16 +178,22 @@ def screen(
     settings = questionnaire.model.screening
     raw = responses.raw_items
     meta = responses.meta
+    rows = raw.index.to_numpy()
+    answers = raw.to_numpy(dtype=float)
     excluded: list[Exclusion] = []
-    candidates = _apply_row_checks(_row_checks(responses, settings, rules),
-                                   [int(r) for r in raw.index], excluded)
+    kept = np.ones(len(rows), dtype=bool)
+    for code, hits, detail in _row_rules(responses, settings, rules, answers):
+        hit = np.flatnonzero(kept & hits)
+        excluded += [Exclusion(int(rows[i]), code, detail(i)) for i in hit]
+        kept[hit] = False
     warnings: list[str] = []
     if rules == "default" and "id" in meta:
-        candidates = _drop_duplicate_ids(meta, candidates, excluded)
+        ids = meta["id"].reindex(raw.index).to_numpy(dtype=object)
+        _drop_duplicate_ids(ids, rows, kept, excluded)
     if rules == "default" and settings.duplicate_answers:
-        candidates = _drop_duplicate_answers(raw, candidates, excluded, warnings)
+        _drop_duplicate_answers(answers, rows, kept, excluded, warnings)
 
-    index = pd.Index(candidates, name=raw.index.name)
+    index = pd.Index(rows[kept], name=raw.index.name)
     return ScreeningResult(
         items=responses.items.loc[index],
         raw_items=raw.loc[index],
@@ -200,114 +206,132 @@ def screen(
     )
 
 
-RowCheck = Callable[[int], str | None]
+RowRule = tuple[str, np.ndarray, Callable[[int], str]]
+"""A per-row rule: (reason code, which rows it hits, row position -> detail)."""
 
 
-def _row_checks(responses: Responses, settings: Screening,
-                rules: str) -> list[tuple[str, RowCheck]]:
-    """The per-row rules in order, each as (reason code, row -> detail or None)."""
+def _row_rules(responses: Responses, settings: Screening, rules: str,
+               answers: np.ndarray) -> list[RowRule]:
+    """The per-row rules in order, each evaluated on every row (``answers``: raw items)."""
     raw = responses.raw_items
-    meta = responses.meta
-    n_items = raw.shape[1]
-    answered = raw.notna().sum(axis=1)
-    blank = set(responses.blank_rows)
-
-    checks: list[tuple[str, RowCheck]] = [
-        ("blank", lambda row: "every cell is empty" if row in blank else None),
-        ("no_answers", lambda row: (
-            f"no item answered (0 of {n_items})" if answered[row] == 0 else None)),
+    n_items = answers.shape[1]
+    answered = np.count_nonzero(~np.isnan(answers), axis=1)
+    checks: list[RowRule] = [
+        ("blank", raw.index.isin(list(responses.blank_rows)), lambda i: "every cell is empty"),
+        ("no_answers", answered == 0, lambda i: f"no item answered (0 of {n_items})"),
     ]
     if rules != "default":
         return checks
+    meta = responses.meta
     if settings.min_duration is not None and "duration" in meta:
         limit = float(settings.min_duration)
+        seconds = meta["duration"].reindex(raw.index).to_numpy(dtype=float)
+        checks.append(("too_fast", ~np.isnan(seconds) & (seconds < limit), lambda i: (
+            f"duration {_num(seconds[i])} s < min {_num(limit)} s")))
 
-        def too_fast(row: int) -> str | None:
-            seconds = meta.at[row, "duration"]
-            if pd.notna(seconds) and seconds < limit:
-                return f"duration {_num(seconds)} s < min {_num(limit)} s"
-            return None
+    missing = n_items - answered
+    if n_items:
+        too_many = missing / n_items > settings.max_missing
+    else:
+        too_many = np.zeros(len(answers), dtype=bool)
 
-        checks.append(("too_fast", too_fast))
+    def too_many_missing(i: int) -> str:
+        count = int(missing[i])
+        return (f"{count} of {n_items} answers missing ({_pct(count / n_items)}) "
+                f"> max share {_pct(settings.max_missing)}")
 
-    def too_many_missing(row: int) -> str | None:
-        missing = n_items - int(answered[row])
-        if n_items and missing / n_items > settings.max_missing:
-            return (f"{missing} of {n_items} answers missing ({_pct(missing / n_items)}) "
-                    f"> max share {_pct(settings.max_missing)}")
-        return None
-
-    checks.append(("too_many_missing", too_many_missing))
+    checks.append(("too_many_missing", too_many, too_many_missing))
     if settings.straightlining:
-
-        def straight_lining(row: int) -> str | None:
-            values = raw.loc[row].dropna().unique()
-            count = int(answered[row])
-            if count >= MIN_STRAIGHTLINE_ITEMS and len(values) == 1:
-                return f"same answer {_num(values[0])} to all {count} answered items"
-            return None
-
-        checks.append(("straight_lining", straight_lining))
+        checks.append(("straight_lining", _same_answer(answers, answered), lambda i: (
+            f"same answer {_num(answers[i][~np.isnan(answers[i])][0])} "
+            f"to all {int(answered[i])} answered items")))
     return checks
 
 
-def _apply_row_checks(checks: list[tuple[str, RowCheck]], candidates: list[int],
-                      excluded: list[Exclusion]) -> list[int]:
-    """Apply each rule to the rows the earlier rules kept; log the rows it drops."""
-    for code, check in checks:
-        survivors = []
-        for row in candidates:
-            detail = check(row)
-            if detail is None:
-                survivors.append(row)
-            else:
-                excluded.append(Exclusion(row, code, detail))
-        candidates = survivors
-    return candidates
+def _same_answer(answers: np.ndarray, answered: np.ndarray) -> np.ndarray:
+    """Rows with at least :data:`MIN_STRAIGHTLINE_ITEMS` answers, all of them equal."""
+    if not answers.shape[1]:
+        return np.zeros(len(answers), dtype=bool)
+    lowest = np.fmin.reduce(answers, axis=1)  # fmin and fmax skip NaN
+    highest = np.fmax.reduce(answers, axis=1)
+    return (answered >= MIN_STRAIGHTLINE_ITEMS) & (lowest == highest)
 
 
-def _drop_duplicate_ids(meta: pd.DataFrame, candidates: list[int],
-                        excluded: list[Exclusion]) -> list[int]:
-    """Keep the first row of each respondent id (rows without an id are kept)."""
-    seen_id: dict[str, int] = {}
-    survivors = []
-    for row in candidates:
-        rid = meta.at[row, "id"]
-        if rid is None or (isinstance(rid, float) and np.isnan(rid)):
-            survivors.append(row)
-        elif rid in seen_id:
-            excluded.append(Exclusion(
-                row, "duplicate_id", f"same respondent id {rid!r} as row {seen_id[rid]}"))
-        else:
-            seen_id[rid] = row
-            survivors.append(row)
-    return survivors
+def _first_equal(keys: np.ndarray) -> np.ndarray:
+    """For each integer key, the position of its first occurrence."""
+    return np.unique(keys, return_index=True)[1][keys]
 
 
-def _drop_duplicate_answers(raw: pd.DataFrame, candidates: list[int],
-                            excluded: list[Exclusion], warnings: list[str]) -> list[int]:
-    """Keep the first of rows with identical answers to every item; warn with few items."""
-    n_items = raw.shape[1]
-    seen_answers: dict[tuple, int] = {}
-    survivors = []
+def _drop_duplicate_ids(ids: np.ndarray, rows: np.ndarray, kept: np.ndarray,
+                        excluded: list[Exclusion]) -> None:
+    """Keep the first kept row of each respondent id (rows without an id are kept)."""
+    where = np.flatnonzero(kept)
+    values = ids[where]
+    null = pd.isna(values)
+    odd = [i for i in np.flatnonzero(null)
+           if not (values[i] is None or (isinstance(values[i], float) and np.isnan(values[i])))]
+    if odd:  # pd.NA, NaT and the like are ids here, each equal to itself only
+        null[odd] = False
+    with_id = np.flatnonzero(~null)
+    if odd:
+        seen: dict[Any, int] = {}
+        codes = np.array([seen.setdefault(v, len(seen)) for v in values[with_id]], dtype=np.intp)
+    else:
+        codes = pd.factorize(values[with_id])[0]
+    first = with_id[_first_equal(codes)]
+    repeated = first != with_id
+    for i, j in zip(with_id[repeated], first[repeated], strict=True):
+        excluded.append(Exclusion(
+            int(rows[where[i]]), "duplicate_id",
+            f"same respondent id {values[i]!r} as row {rows[where[j]]}"))
+    kept[where[with_id[repeated]]] = False
+
+
+def _drop_duplicate_answers(answers: np.ndarray, rows: np.ndarray, kept: np.ndarray,
+                            excluded: list[Exclusion], warnings: list[str]) -> None:
+    """Keep the first kept row of rows with identical answers to every item (unanswered
+    ones included); warn when there are few items."""
+    n_items = answers.shape[1]
+    where = np.flatnonzero(kept)
+    first = _first_identical_row(answers, where)
     hits = 0
-    for row in candidates:
-        key = tuple(None if pd.isna(v) else float(v) for v in raw.loc[row])
-        if key in seen_answers:
-            excluded.append(Exclusion(
-                row, "duplicate_answers",
-                f"answers to all {n_items} items identical to row {seen_answers[key]}"))
-            hits += 1
-        else:
-            seen_answers[key] = row
-            survivors.append(row)
+    for i in np.flatnonzero(first != np.arange(len(where))):
+        excluded.append(Exclusion(
+            int(rows[where[i]]), "duplicate_answers",
+            f"answers to all {n_items} items identical to row {rows[where[first[i]]]}"))
+        kept[where[i]] = False
+        hits += 1
     if hits and n_items < FEW_ITEMS_FOR_DUPLICATES:
         warnings.append(
             f"duplicate_answers excluded {hits} row(s), but with only {n_items} items "
             "identical answers can happen by chance; set `screening: {duplicate_answers: "
             "false}` in the questionnaire to keep them"
         )
-    return survivors
+
+
+def _first_identical_row(answers: np.ndarray, where: np.ndarray) -> np.ndarray:
+    """For each of the rows ``where``, the position (in ``where``) of the first of them
+    with the same answers, NaN equal to NaN.
+
+    Rows are compared by the bits of their answers (``-0.0`` as ``0.0``, every
+    NaN as one NaN): first through a hash of each row, then byte by byte among
+    the rows whose hash is shared.
+    """
+    position = np.arange(len(where))
+    if not len(where) or not answers.shape[1]:
+        return np.zeros(len(where), dtype=np.intp)
+    bits = answers[where]  # a copy
+    bits += 0.0
+    bits[np.isnan(bits)] = np.nan
+    bits = bits.view(np.uint64)
+    hashes = pd.util.hash_pandas_object(pd.DataFrame(bits, copy=False), index=False).to_numpy()
+    codes = pd.factorize(hashes)[0]
+    first = _first_equal(codes)
+    shared = np.flatnonzero(np.isin(codes, codes[first != position]))
+    if len(shared):
+        keys = np.array([row.tobytes() for row in bits[shared]], dtype=object)
+        first[shared] = shared[_first_equal(pd.factorize(keys)[0])]
+    return first
 
 
 def _num(value: float) -> str:
