@@ -126,8 +126,10 @@ Google Forms records no response time. ``sem-kit init`` drafts the screening
 from the same lists."""
 
 WJX_SKIP_CODES: tuple[float, ...] = (-2.0, -3.0)
-"""Wenjuanxing's codes in a numbers download: -2 skipped by the survey's logic
-(跳过), -3 not shown to the respondent."""
+"""Wenjuanxing's codes in a numbers (按选项序号) download for a question with no answer:
+skipped by the survey's logic (跳过 in its text download) or not shown. Which of the two
+stands for which is not documented publicly (tests/data/README.md); both are read as
+unanswered."""
 
 _PLATFORM_MARKS: tuple[tuple[str, frozenset[str]], ...] = (
     ("wenjuanxing", frozenset({"提交答卷时间", "所用时间", "来源详情", "来自ip"})),
@@ -832,7 +834,7 @@ def read_responses(
     case-insensitive), then by the item scale's labels (en or zh), then by
     the usual label series of a scale of its size and LimeSurvey's answer
     codes (:mod:`sem_kit.io.labels`), then as a number (``"5"``, ``"5.0"``).
-    A Wenjuanxing download's ``-2`` (skipped) and ``-3`` (not shown) are
+    A Wenjuanxing download's ``-2`` and ``-3`` (skipped or not shown) are
     unanswered. Response time and respondent id are read from the
     questionnaire's ``screening`` columns or, when it names none in the
     file, from a platform's own (:data:`DURATION_COLUMNS`,
@@ -869,8 +871,8 @@ def read_responses(
         raise DataError(_unreadable_message(unreadable, questionnaire), file=path)
     _check_scales(raw, item_columns, questionnaire, path, table)
     if skipped:
-        warnings.append(f"{path}: Wenjuanxing download: {skipped} answer(s) coded -2 (skipped "
-                        "by the survey logic) or -3 (not shown) read as unanswered")
+        warnings.append(f"{path}: Wenjuanxing download: {skipped} answer(s) coded -2 or -3 "
+                        "(skipped by the survey logic or not shown) read as unanswered")
 
     items = raw.copy()
     for iid in questionnaire.reverse_items:
@@ -1249,7 +1251,7 @@ def _check_scales(
 
 def _looks_like_missing_code(value: str) -> bool:
     """9, 99, 999, -9, -99, -1, -2, -3: codes survey tools write for an unanswered item
-    (-2 and -3 are Wenjuanxing's skipped and not shown)."""
+    (-2 and -3 are Wenjuanxing's codes for a skipped or hidden question)."""
     return re.fullmatch(r"-?9{1,4}|-[1-3]", value.strip()) is not None
 
 
