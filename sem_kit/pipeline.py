@@ -277,9 +277,10 @@ def free_parameters(q: Questionnaire) -> tuple[int, str]:
             counts.append((specify(syntax).npar, what))
         except InputError as exc:
             raise InputError(
-                f"{what} of this questionnaire: {exc.message}. Every construct needs at least "
-                "3 items (a 2-item construct is identified only through its correlations with "
-                "other constructs)", file=q.origin,
+                f"{what} of this questionnaire: {exc.message}. A construct needs 3 items to be "
+                "identified on its own (a 2-item construct is identified only through its "
+                "correlations with other constructs; a single item is taken as the construct, "
+                "without measurement error)", file=q.origin,
             ) from None
     return max(counts)
 

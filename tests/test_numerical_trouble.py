@@ -333,8 +333,9 @@ def test_negative_degrees_of_freedom(capsys, tmp_path):
     assert exit_2(capsys, path, qfile, tmp_path) == (
         f"{qfile}: the measurement model (CFA) of this questionnaire: the model is not "
         "identified: it has 4 free parameters but only 3 sample (co)variances, so df = -1 < 0; "
-        "fix some parameters or add indicators. Every construct needs at least 3 items (a "
-        "2-item construct is identified only through its correlations with other constructs)")
+        "fix some parameters or add indicators. A construct needs 3 items to be identified on "
+        "its own (a 2-item construct is identified only through its correlations with other "
+        "constructs; a single item is taken as the construct, without measurement error)")
 
 
 def test_two_item_construct_correlating_with_nothing(capsys, tmp_path):
