@@ -21,6 +21,7 @@ from sem_kit import analyze
 from sem_kit.cli import main
 from sem_kit.io.ingest import read_responses
 from sem_kit.io.screening import screen
+from sem_kit.report.tables import build_tables
 
 WORDING_LAYOUTS = [n for n, lay in pf.LAYOUTS.items()
                    if lay.wording_in_headers or lay.wording_in_labels or n == "limesurvey_codes"]
@@ -86,8 +87,8 @@ def test_spss_99_undeclared_needs_missing_codes_and_extends_gives_them(tmp_path,
 
 
 ANALYSED = ["wjx_text", "qualtrics", "limesurvey_codes", "surveymonkey", "google_forms_xlsx",
-            "qualtrics_sav", "excel_title_row"]
-"""One download per platform (and the two Excel layouts' harder one) analysed whole."""
+            "qualtrics_sav"]
+"""One download per platform analysed whole."""
 
 
 @pytest.fixture(scope="module")
@@ -108,4 +109,10 @@ def test_platform_download_analysed_with_no_questionnaire_file(tmp_path, name, n
         native_run.structural.fit_measures["chisq"], rel=1e-10)
     meta = result.to_dict()["meta"]
     assert set(meta["column_map"]) == set(result.questionnaire.items)
+    # the report's table of where each item was read from (none for the native file)
+    column_map = build_tables(result)["column_map"].data
+    assert column_map["column"].tolist() == [meta["column_map"][i] for i in column_map["item"]]
+    expected = {"code"} if name == "limesurvey_codes" else {"wording"}
+    assert set(column_map["found_by"]) == expected
+    assert "column_map" not in build_tables(native_run)
     assert meta["n_analyzed"] + len(meta["excluded"]) == meta["input"]["rows"]

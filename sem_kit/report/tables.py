@@ -545,8 +545,11 @@ def column_map(result: AnalysisResult, lang: Lang) -> Table | None:
     t = pd.DataFrame(rows)
     cols = (_c(lang, "item", kind="item"), _c(lang, "column", kind="wrap"),
             Column("found_by", "found_by", "text", show=False),
-            _c(lang, "found_by_label", "col.found_by", "text"),
-            _c(lang, "column_text", kind="longtext"))
+            _c(lang, "found_by_label", "col.found_by", "text"))
+    if (t["column_text"] != "").any():  # the header is the text (Wenjuanxing): no column
+        cols += (_c(lang, "column_text", kind="longtext"),)
+    else:
+        t = t.drop(columns="column_text")
     layout = lang.t(f"layout.{responses.layout}") if lang.has(f"layout.{responses.layout}") \
         else ""
     return Table("column_map", "sample", lang.t("title.column_map"), cols, t,
