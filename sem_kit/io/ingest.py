@@ -279,15 +279,16 @@ def read_table(
     columns is kept under distinct internal names and refused only when an
     item is read from it (:func:`read_responses`).
     """
-    return next(iter(_read_sheets(Path(path), sheet, header_row, all_sheets=False)))
+    path = Path(path)
+    return next(iter(_read_sheets(path, _read_bytes(path), sheet, header_row, all_sheets=False)))
 
 
 def _read_sheets(
-    path: Path, sheet: str | None, header_row: int | None, *, all_sheets: bool
+    path: Path, data: bytes, sheet: str | None, header_row: int | None, *, all_sheets: bool
 ) -> Iterable[pd.DataFrame]:
     """The table of each sheet to consider: the one asked for, the first, or (``all_sheets``)
-    every sheet of a workbook with several; one table for other formats."""
-    data = _read_bytes(path)
+    every sheet of a workbook with several; one table for other formats. ``data`` is the
+    file's bytes, read once by the caller."""
     ext = path.suffix.lower()
     warnings: list[str] = []
     if ext in TEXT_EXTENSIONS:
@@ -404,7 +405,7 @@ def _build_table(
         _check_overflow(body[:, width:], width, header, attrs, path)
         body = body[:, :width]
     # Columns with no header and no value (trailing delimiters) are not columns.
-    keep = [j for j, name in enumerate(names) if name or not _empty_mask(body[:, j]).all()]
+    keep = [j for j, name in enumerate(names) if name or not _empty_cells(body[:, j]).all()]
     if not any(names[j] for j in keep):
         raise DataError(
             f"{where}row {header.row} (the header row) is empty; expected column names in "
@@ -413,7 +414,7 @@ def _build_table(
     unique, duplicates = _unique_names(names, keep)
     body = body[:, keep]
     end = len(body)
-    while end and _empty_mask(body[end - 1]).all():
+    while end and _empty_cells(body[end - 1]).all():
         end -= 1
     if not end:
         raise DataError(
@@ -437,18 +438,11 @@ def _build_table(
     return table
 
 
-def _empty_mask(cells: np.ndarray) -> np.ndarray:
-    """Which cells are empty (``None``, NaN, blank text), element-wise."""
-    return _EMPTY(np.asarray(cells, dtype=object)).astype(bool)
-
-
-_EMPTY = np.frompyfunc(lambda v: _is_empty(v), 1, 1)
-
 
 def _check_overflow(extra: np.ndarray, width: int, header: Header, attrs: dict[str, Any],
                     path: Path) -> None:
     """A text row with more values than the header has the wrong delimiter or quotes."""
-    filled = ~_empty_mask(extra)
+    filled = ~_empty_cells(extra)
     rows = np.flatnonzero(filled.any(axis=1))
     if attrs.get("format") != "csv" or not len(rows):
         return
@@ -493,10 +487,11 @@ def _unique_names(names: list[str], keep: list[int]) -> tuple[list[str], dict[st
 
 
 def _empty_cells(values: np.ndarray) -> np.ndarray:
-    """``_is_empty`` of every cell of a 1-D object array, as a boolean array."""
-    codes, firsts = _cell_codes(values)
+    """``_is_empty`` of every cell of an object array (any shape), as a boolean array."""
+    cells = np.asarray(values, dtype=object)
+    codes, firsts = _cell_codes(cells.ravel())
     empty = np.fromiter((_is_empty(v) for v in firsts), dtype=bool, count=len(firsts))
-    return empty[codes]
+    return empty[codes].reshape(cells.shape)
 
 
 _SAME_WHEN_EQUAL: tuple[type, ...] = (str, int, bool, np.integer, np.bool_)
@@ -843,7 +838,7 @@ def read_responses(
     path = Path(path)
     data = _read_bytes(path)
     sha256 = hashlib.sha256(data).hexdigest()
-    table, notices = _choose_table(path, questionnaire, sheet, header_row)
+    table, notices = _choose_table(path, data, questionnaire, sheet, header_row)
     warnings = list(table.attrs.get("warnings", []))
     matches = _match_items(table, questionnaire, path)
     item_columns = {iid: m.column for iid, m in matches.items()}
@@ -921,20 +916,12 @@ def _blank_rows(table: pd.DataFrame, candidates: np.ndarray) -> tuple[int, ...]:
     return tuple(int(r) for r in table.index[candidates])
 
 
-def _find_column(headers: Sequence[str], key: str, q: Questionnaire, taken: set[str]) -> str | None:
-    alias = q.column_for(key).replace("\ufeff", "").strip()
-    for candidate in dict.fromkeys((alias, key)):
-        if candidate in headers and candidate not in taken:
-            return candidate
-    return None
-
-
 def _choose_table(
-    path: Path, q: Questionnaire, sheet: str | None, header_row: int | None
+    path: Path, data: bytes, q: Questionnaire, sheet: str | None, header_row: int | None
 ) -> tuple[pd.DataFrame, list[str]]:
     """The table to read and what was chosen: the sheet holding most items, when no
     ``--sheet`` names one in a workbook of several."""
-    tables = list(_read_sheets(path, sheet, header_row, all_sheets=sheet is None))
+    tables = list(_read_sheets(path, data, sheet, header_row, all_sheets=sheet is None))
     notices = [n for n in tables[0].attrs.get("warnings", []) if "header" in n]
     if len(tables) == 1:
         return tables[0], notices
@@ -1097,10 +1084,9 @@ def _label_maps(q: Questionnaire, scale: Scale | None) -> tuple[dict[str, float]
         points = int(scale.max - scale.min) + 1
         for label, position in series_labels(points).items():
             folded.setdefault(label, float(scale.min + position - 1))
-        for position in range(1, points + 1):  # LimeSurvey's answer codes
+        for position in range(1, points + 1):  # LimeSurvey's answer codes A1, AO01, A01
             for code in (f"a{position}", f"ao{position:02d}", f"a{position:02d}"):
-                if answer_code(code, points) == position:
-                    folded.setdefault(code, float(scale.min + position - 1))
+                folded.setdefault(code, float(scale.min + position - 1))
     return exact, folded
 
 
@@ -1433,7 +1419,7 @@ def _timestamps(column: pd.Series) -> pd.Series | None:
     """A column of dates and times, or ``None`` when some filled cell is not one."""
     import warnings as python_warnings
 
-    filled = ~_empty_mask(column.to_numpy())
+    filled = ~_empty_cells(column.to_numpy())
     with python_warnings.catch_warnings():
         python_warnings.simplefilter("ignore")
         stamps = pd.to_datetime(column.where(filled), errors="coerce")
